@@ -1,0 +1,237 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using LlavaUhd.Edge.Core.Slicing;
+
+namespace LlavaUhd.Edge.Core.Schema;
+
+/// <summary>The prompt layouts the model families were trained with.</summary>
+public enum SchemaLayout
+{
+    /// <summary>MiniCPM-V 2.6 / o-2.6 / 4.x: [<c>&lt;image_id&gt;k&lt;/image_id&gt;</c>] <c>&lt;image&gt;Q&lt;/image&gt;</c>, then rows of <c>&lt;slice&gt;Q&lt;/slice&gt;</c> joined by newlines.</summary>
+    MiniCpmV26,
+
+    /// <summary>MiniCPM-V 2.0 / Llama3-V 2.5: <c>&lt;image&gt;Q&lt;/image&gt;</c> + <c>&lt;slice&gt;</c> rows of <c>&lt;image&gt;Q&lt;/image&gt;</c> joined by newlines <c>&lt;/slice&gt;</c>.</summary>
+    MiniCpmV25,
+
+    /// <summary>Idefics3 / SmolVLM: <c>&lt;fake_token_around_image&gt;&lt;row_r_col_c&gt;</c> tiles, then the <c>&lt;global-img&gt;</c>.</summary>
+    Idefics3,
+
+    /// <summary>LLaVA-UHD v1: <c>,</c> between the slices of a row, <c>\n</c> after every row, then the overview.</summary>
+    LlavaUhdV1,
+}
+
+/// <summary>A piece of a laid-out prompt: literal text, or <see cref="Count"/> placeholders for view <see cref="View"/>.</summary>
+public readonly record struct PromptSegment(string? Text, int View, int Count)
+{
+    public bool IsPlaceholder => Text is null;
+
+    public static PromptSegment Literal(string text) => new(text, -1, 0);
+
+    public static PromptSegment Placeholders(int view, int count) => new(null, view, count);
+}
+
+/// <summary>The image part of a prompt as segments, in prompt order.</summary>
+public sealed class PromptLayout
+{
+    internal PromptLayout(SchemaLayout layout, string placeholderToken, ImmutableArray<PromptSegment> segments)
+    {
+        Layout = layout;
+        PlaceholderToken = placeholderToken;
+        Segments = segments;
+        PlaceholderCount = segments.Where(s => s.IsPlaceholder).Sum(s => s.Count);
+    }
+
+    public SchemaLayout Layout { get; }
+
+    /// <summary>The token each visual token position is written as (<c>&lt;unk&gt;</c> for MiniCPM-V, <c>&lt;image&gt;</c> otherwise).</summary>
+    public string PlaceholderToken { get; }
+
+    public ImmutableArray<PromptSegment> Segments { get; }
+
+    /// <summary>Total placeholder positions: equals the plan's total visual tokens.</summary>
+    public int PlaceholderCount { get; }
+
+    /// <summary>The order in which views' features fill the placeholders.</summary>
+    public IEnumerable<int> ViewOrder => Segments.Where(s => s.IsPlaceholder).Select(s => s.View);
+
+    /// <summary>The layout as text, each placeholder written as <see cref="PlaceholderToken"/>.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        foreach (PromptSegment s in Segments)
+        {
+            if (s.IsPlaceholder)
+            {
+                for (int i = 0; i < s.Count; i++)
+                {
+                    sb.Append(PlaceholderToken);
+                }
+            }
+            else
+            {
+                sb.Append(s.Text);
+            }
+        }
+
+        return sb.ToString();
+    }
+}
+
+/// <summary>Lays out a <see cref="SlicePlan"/>'s views as the prompt text each model family expects.</summary>
+public static class SpatialSchema
+{
+    public static SchemaLayout DefaultFor(SliceScheme scheme) => scheme switch
+    {
+        SliceScheme.Idefics3 => SchemaLayout.Idefics3,
+        SliceScheme.LlavaUhdV1 => SchemaLayout.LlavaUhdV1,
+        _ => SchemaLayout.MiniCpmV26,
+    };
+
+    public static string DefaultPlaceholder(SchemaLayout layout) =>
+        layout is SchemaLayout.MiniCpmV26 or SchemaLayout.MiniCpmV25 ? "<unk>" : "<image>";
+
+    /// <summary>Builds the layout for <paramref name="plan"/>.</summary>
+    /// <param name="plan">The plan whose views are laid out.</param>
+    /// <param name="layout">The family's layout.</param>
+    /// <param name="imageId">MiniCPM-V 2.6: the 0-based image index written as <c>&lt;image_id&gt;k&lt;/image_id&gt;</c>, or null to omit it.</param>
+    /// <param name="placeholderToken">Overrides the family's placeholder token.</param>
+    public static PromptLayout Build(SlicePlan plan, SchemaLayout layout, int? imageId = null, string? placeholderToken = null)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var seg = ImmutableArray.CreateBuilder<PromptSegment>();
+        SliceView overview = plan.OverviewView;
+        GridSize? grid = plan.Grid;
+
+        switch (layout)
+        {
+            case SchemaLayout.MiniCpmV26:
+                if (imageId is int id)
+                {
+                    seg.Add(PromptSegment.Literal(string.Create(CultureInfo.InvariantCulture, $"<image_id>{id}</image_id>")));
+                }
+
+                Wrap(seg, "<image>", overview, "</image>");
+                if (grid is GridSize g26)
+                {
+                    for (int r = 0; r < g26.Rows; r++)
+                    {
+                        if (r > 0)
+                        {
+                            seg.Add(PromptSegment.Literal("\n"));
+                        }
+
+                        for (int c = 0; c < g26.Columns; c++)
+                        {
+                            Wrap(seg, "<slice>", SliceAt(plan, r, c), "</slice>");
+                        }
+                    }
+                }
+
+                break;
+
+            case SchemaLayout.MiniCpmV25:
+                Wrap(seg, "<image>", overview, "</image>");
+                if (grid is GridSize g25)
+                {
+                    seg.Add(PromptSegment.Literal("<slice>"));
+                    for (int r = 0; r < g25.Rows; r++)
+                    {
+                        if (r > 0)
+                        {
+                            seg.Add(PromptSegment.Literal("\n"));
+                        }
+
+                        for (int c = 0; c < g25.Columns; c++)
+                        {
+                            Wrap(seg, "<image>", SliceAt(plan, r, c), "</image>");
+                        }
+                    }
+
+                    seg.Add(PromptSegment.Literal("</slice>"));
+                }
+
+                break;
+
+            case SchemaLayout.Idefics3:
+                if (grid is GridSize gi)
+                {
+                    for (int r = 0; r < gi.Rows; r++)
+                    {
+                        for (int c = 0; c < gi.Columns; c++)
+                        {
+                            seg.Add(PromptSegment.Literal(string.Create(CultureInfo.InvariantCulture, $"<fake_token_around_image><row_{r + 1}_col_{c + 1}>")));
+                            Place(seg, SliceAt(plan, r, c));
+                        }
+
+                        seg.Add(PromptSegment.Literal("\n"));
+                    }
+
+                    seg.Add(PromptSegment.Literal("\n<fake_token_around_image><global-img>"));
+                }
+                else
+                {
+                    seg.Add(PromptSegment.Literal("<fake_token_around_image><global-img>"));
+                }
+
+                Place(seg, overview);
+                seg.Add(PromptSegment.Literal("<fake_token_around_image>"));
+                break;
+
+            case SchemaLayout.LlavaUhdV1:
+                if (grid is GridSize g1)
+                {
+                    for (int r = 0; r < g1.Rows; r++)
+                    {
+                        for (int c = 0; c < g1.Columns; c++)
+                        {
+                            Place(seg, SliceAt(plan, r, c));
+                            seg.Add(PromptSegment.Literal(c < g1.Columns - 1 ? "," : "\n"));
+                        }
+                    }
+                }
+
+                Place(seg, overview);
+                break;
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown schema layout.");
+        }
+
+        return new PromptLayout(layout, placeholderToken ?? DefaultPlaceholder(layout), Merge(seg));
+    }
+
+    public static PromptLayout Build(SlicePlan plan) => Build(plan, DefaultFor(plan.Scheme));
+
+    private static SliceView SliceAt(SlicePlan plan, int row, int column) =>
+        plan.Views.First(v => v.Kind == ViewKind.Slice && v.Row == row && v.Column == column);
+
+    private static void Wrap(ImmutableArray<PromptSegment>.Builder seg, string open, SliceView view, string close)
+    {
+        seg.Add(PromptSegment.Literal(open));
+        Place(seg, view);
+        seg.Add(PromptSegment.Literal(close));
+    }
+
+    private static void Place(ImmutableArray<PromptSegment>.Builder seg, SliceView view) =>
+        seg.Add(PromptSegment.Placeholders(view.Index, view.Tokens));
+
+    /// <summary>Joins adjacent literal segments so that every placeholder run is separated by exactly one literal.</summary>
+    private static ImmutableArray<PromptSegment> Merge(ImmutableArray<PromptSegment>.Builder seg)
+    {
+        var merged = ImmutableArray.CreateBuilder<PromptSegment>(seg.Count);
+        foreach (PromptSegment s in seg)
+        {
+            if (!s.IsPlaceholder && merged.Count > 0 && !merged[^1].IsPlaceholder)
+            {
+                merged[^1] = PromptSegment.Literal(merged[^1].Text + s.Text);
+            }
+            else
+            {
+                merged.Add(s);
+            }
+        }
+
+        return merged.ToImmutable();
+    }
+}

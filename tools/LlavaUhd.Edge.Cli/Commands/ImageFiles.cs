@@ -1,0 +1,61 @@
+using OpenCvSharp;
+
+namespace LlavaUhd.Edge.Cli.Commands;
+
+/// <summary>An error in the command's input that the user can fix (a missing file, a bad image); printed without a stack trace.</summary>
+internal sealed class CliException : Exception
+{
+    public CliException()
+    {
+    }
+
+    public CliException(string message)
+        : base(message)
+    {
+    }
+
+    public CliException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>Reading and writing image files through OpenCV, with errors that name the file.</summary>
+internal static class ImageFiles
+{
+    public static Mat ReadBgr(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliException($"image '{path}' does not exist");
+        }
+
+        if (new FileInfo(path).Length == 0)
+        {
+            throw new CliException($"image '{path}' is empty (0 bytes)");
+        }
+
+        Mat image = Cv2.ImRead(path, ImreadModes.Color);
+        if (image.Empty())
+        {
+            image.Dispose();
+            throw new CliException($"image '{path}' could not be decoded: it is truncated or not an image format OpenCV reads");
+        }
+
+        return image;
+    }
+
+    public static void WritePng(string path, Mat image)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null)
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        if (!Cv2.ImWrite(path, image))
+        {
+            throw new CliException($"could not write '{path}' (is the extension .png, and the folder writable?)");
+        }
+    }
+}

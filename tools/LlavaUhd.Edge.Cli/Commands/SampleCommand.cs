@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Globalization;
+using OpenCvSharp;
+
+namespace LlavaUhd.Edge.Cli.Commands;
+
+/// <summary><c>sample</c>: writes a generated test image (a small workbench scene with parts, labels and fine text).</summary>
+internal static class SampleCommand
+{
+    public static Command Create()
+    {
+        var size = new Option<string>("--size") { Description = "Image size WxH (default 1920x1080).", DefaultValueFactory = _ => "1920x1080" };
+        var output = new Option<string>("--out") { Description = "Image file to write (PNG).", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Random seed (default 7).", DefaultValueFactory = _ => 7 };
+        var command = new Command("sample", "Write a generated sample image for trying the other verbs.");
+        command.Options.Add(size);
+        command.Options.Add(output);
+        command.Options.Add(seed);
+        command.SetAction(result =>
+        {
+            if (!PlanCommand.TryParseSize(result.GetValue(size)!, out int? w, out int? h, out string? error) || w <= 0 || h <= 0 || w > 16384 || h > 16384)
+            {
+                Console.Error.WriteLine($"sample: --size {result.GetValue(size)}: {error ?? "sides must be between 1 and 16384"}");
+                return ExitCodes.Usage;
+            }
+
+            using Mat image = Render(w!.Value, h!.Value, result.GetValue(seed));
+            ImageFiles.WritePng(result.GetValue(output)!, image);
+            Console.WriteLine($"wrote {result.GetValue(output)} ({w}x{h})");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>A deterministic scene: graded background, a conveyor, boxes with labels, a gauge and small print.</summary>
+    public static Mat Render(int width, int height, int seed)
+    {
+        var rng = new Random(seed);
+        var image = new Mat(height, width, MatType.CV_8UC3);
+        for (int y = 0; y < height; y++)
+        {
+            byte v = (byte)(60 + (120 * y / Math.Max(1, height - 1)));
+            Cv2.Line(image, new Point(0, y), new Point(width - 1, y), new Scalar(v, v * 0.9, v * 0.8));
+        }
+
+        double u = Math.Max(width, height) / 1000.0;
+        int beltY = height * 3 / 5;
+        Cv2.Rectangle(image, new Rect(0, beltY, width, Math.Max(2, height / 8)), new Scalar(50, 50, 50), -1);
+        for (int x = 0; x < width; x += Math.Max(4, (int)(40 * u)))
+        {
+            Cv2.Line(image, new Point(x, beltY), new Point(x, beltY + (height / 8)), new Scalar(90, 90, 90), Math.Max(1, (int)u));
+        }
+
+        for (int i = 0; i < 6; i++)
+        {
+            int bw = (int)((80 + rng.Next(80)) * u);
+            int bh = (int)((60 + rng.Next(60)) * u);
+            int bx = (int)(((i * width) / 6.0) + (rng.Next(20) * u));
+            var box = new Rect(bx, beltY - bh, bw, bh);
+            var color = new Scalar(40 + rng.Next(60), 90 + rng.Next(100), 150 + rng.Next(100));
+            Cv2.Rectangle(image, box, color, -1);
+            Cv2.Rectangle(image, box, Scalar.Black, Math.Max(1, (int)u));
+            string label = string.Create(CultureInfo.InvariantCulture, $"LOT {1000 + rng.Next(9000)}");
+            Cv2.PutText(image, label, new Point(bx + (int)(6 * u), beltY - bh + (int)(24 * u)), HersheyFonts.HersheySimplex, 0.5 * u, Scalar.Black, Math.Max(1, (int)u), LineTypes.AntiAlias);
+        }
+
+        var gauge = new Point(width / 8, height / 4);
+        int radius = (int)(70 * u);
+        Cv2.Circle(image, gauge, radius, Scalar.White, -1, LineTypes.AntiAlias);
+        Cv2.Circle(image, gauge, radius, Scalar.Black, Math.Max(1, (int)(3 * u)), LineTypes.AntiAlias);
+        double angle = (0.2 + (rng.NextDouble() * 0.6)) * Math.PI;
+        Cv2.Line(image, gauge, new Point(gauge.X - (int)(Math.Cos(angle) * radius * 0.8), gauge.Y - (int)(Math.Sin(angle) * radius * 0.8)), new Scalar(0, 0, 200), Math.Max(1, (int)(3 * u)), LineTypes.AntiAlias);
+
+        Cv2.PutText(image, "STATION 4  PRESSURE OK  SERIAL A7-3301", new Point(width / 3, height / 6), HersheyFonts.HersheySimplex, 0.35 * u, Scalar.White, 1, LineTypes.AntiAlias);
+        return image;
+    }
+}

@@ -1,0 +1,8 @@
+using System.CommandLine;
+using LlavaUhd.Edge.Cli.Commands;
+
+var root = new RootCommand("llava-edge: LlavaUhd.Edge command line (slicing plans, overlays, samples).");
+root.Subcommands.Add(PlanCommand.Create());
+root.Subcommands.Add(SlicesCommand.Create());
+root.Subcommands.Add(SampleCommand.Create());
+return await root.Parse(args).InvokeAsync();
