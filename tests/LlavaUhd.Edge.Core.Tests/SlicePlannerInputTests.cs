@@ -113,3 +113,36 @@ public sealed class SlicePlannerInputTests
         Assert.Equal(SlicePlanner.AdaptSize(336, 362, 336, 14), paper.Views[0].Size);
     }
 }
+
+public sealed class SlicePlanCacheTests
+{
+    [Fact]
+    public void SameSizeAndOptions_ReturnTheSamePlan_WithoutAllocating()
+    {
+        var cache = new SlicePlanCache();
+        SlicingOptions options = SlicingOptions.For(SliceScheme.MiniCpmV);
+        SlicePlan first = cache.Get(new PixelSize(1920, 1080), options);
+
+        SlicingOptions equalOptions = options with { };
+        cache.Get(new PixelSize(1920, 1080), equalOptions);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        SlicePlan again = cache.Get(new PixelSize(1920, 1080), equalOptions);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Same(first, again);
+        Assert.Equal(0, allocated);
+        Assert.NotSame(first, cache.Get(new PixelSize(1920, 1080), options with { MaxSlices = 4 }));
+    }
+
+    [Fact]
+    public void Capacity_BoundsTheCache()
+    {
+        var cache = new SlicePlanCache(capacity: 8);
+        for (int w = 1; w <= 100; w++)
+        {
+            cache.Get(new PixelSize(w * 10, 480), SlicingOptions.For(SliceScheme.Idefics3));
+        }
+
+        Assert.InRange(cache.Count, 1, 8);
+    }
+}
