@@ -96,9 +96,26 @@ public static class SpatialSchema
     /// <param name="layout">The family's layout.</param>
     /// <param name="imageId">MiniCPM-V 2.6: the 0-based image index written as <c>&lt;image_id&gt;k&lt;/image_id&gt;</c>, or null to omit it.</param>
     /// <param name="placeholderToken">Overrides the family's placeholder token.</param>
-    public static PromptLayout Build(SlicePlan plan, SchemaLayout layout, int? imageId = null, string? placeholderToken = null)
+    /// <param name="tokensPerView">Placeholders per view (by view index) when they differ from the plan's, e.g. after token pruning.</param>
+    public static PromptLayout Build(
+        SlicePlan plan, SchemaLayout layout, int? imageId = null, string? placeholderToken = null, IReadOnlyList<int>? tokensPerView = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        if (tokensPerView is not null && tokensPerView.Count != plan.Views.Length)
+        {
+            throw new ArgumentException($"tokensPerView has {tokensPerView.Count} entries for {plan.Views.Length} views.", nameof(tokensPerView));
+        }
+
+        void Place(ImmutableArray<PromptSegment>.Builder seg, SliceView view) =>
+            seg.Add(PromptSegment.Placeholders(view.Index, tokensPerView?[view.Index] ?? view.Tokens));
+
+        void Wrap(ImmutableArray<PromptSegment>.Builder seg, string open, SliceView view, string close)
+        {
+            seg.Add(PromptSegment.Literal(open));
+            Place(seg, view);
+            seg.Add(PromptSegment.Literal(close));
+        }
+
         var seg = ImmutableArray.CreateBuilder<PromptSegment>();
         SliceView overview = plan.OverviewView;
         GridSize? grid = plan.Grid;
@@ -205,16 +222,6 @@ public static class SpatialSchema
 
     private static SliceView SliceAt(SlicePlan plan, int row, int column) =>
         plan.Views.First(v => v.Kind == ViewKind.Slice && v.Row == row && v.Column == column);
-
-    private static void Wrap(ImmutableArray<PromptSegment>.Builder seg, string open, SliceView view, string close)
-    {
-        seg.Add(PromptSegment.Literal(open));
-        Place(seg, view);
-        seg.Add(PromptSegment.Literal(close));
-    }
-
-    private static void Place(ImmutableArray<PromptSegment>.Builder seg, SliceView view) =>
-        seg.Add(PromptSegment.Placeholders(view.Index, view.Tokens));
 
     /// <summary>Joins adjacent literal segments so that every placeholder run is separated by exactly one literal.</summary>
     private static ImmutableArray<PromptSegment> Merge(ImmutableArray<PromptSegment>.Builder seg)
