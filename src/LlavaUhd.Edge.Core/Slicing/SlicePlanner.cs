@@ -83,11 +83,21 @@ public static class SlicePlanner
             return null;
         }
 
+        return BestGrid(logRatio, multiple - 1, multiple + 1, minCount: 2, maxSlices);
+    }
+
+    /// <summary>
+    /// The first (cols, rows) with the smallest |ln(W/H) − ln(cols/rows)| over slice counts <paramref name="firstCount"/>
+    /// … <paramref name="lastCount"/> (skipping counts outside [minCount, maxSlices]), columns ascending; strict
+    /// <c>&lt;</c>, so ties go to the earlier candidate exactly as in the references.
+    /// </summary>
+    private static GridSize BestGrid(double logRatio, int firstCount, int lastCount, int minCount, int maxSlices)
+    {
         GridSize best = new(1, 1);
         double minError = double.PositiveInfinity;
-        for (int k = multiple - 1; k <= multiple + 1; k++)
+        for (int k = firstCount; k <= lastCount; k++)
         {
-            if (k == 1 || k > maxSlices)
+            if (k < minCount || k > maxSlices)
             {
                 continue;
             }
@@ -253,32 +263,7 @@ public static class SlicePlanner
         double logRatio = Math.Log((double)width / height);
         int n = Math.Min((int)Math.Ceiling((double)width * height / ((double)scale * scale)), maxSlices);
         int first = n <= 2 ? n : n - 1;
-        GridSize best = new(1, 1);
-        double minError = double.PositiveInfinity;
-        for (int k = first; k <= n + 1; k++)
-        {
-            if (k < 1 || k > maxSlices)
-            {
-                continue;
-            }
-
-            for (int m = 1; m <= k; m++)
-            {
-                if (k % m != 0)
-                {
-                    continue;
-                }
-
-                double error = Math.Abs(logRatio - Math.Log((double)m / (k / m)));
-                if (error < minError)
-                {
-                    best = new GridSize(m, k / m);
-                    minError = error;
-                }
-            }
-        }
-
-        return best;
+        return BestGrid(logRatio, first, n + 1, minCount: 1, maxSlices);
     }
 
     /// <summary>v1 <c>adapt_size</c>: the aspect-keeping patch grid whose product is at most (S/P)².</summary>
