@@ -1,0 +1,208 @@
+using System.Collections.Immutable;
+using LlavaUhd.Edge.Core.Decoding;
+using LlavaUhd.Edge.Core.Slicing;
+using LlavaUhd.Edge.Core.Tokens;
+
+namespace LlavaUhd.Edge.Core.Tests;
+
+public sealed class TokenPacketTests
+{
+    private static readonly EncoderIdentity s_encoder = new("tiny-smolvlm", [.. Enumerable.Range(0, 32).Select(i => (byte)(i * 7))]);
+
+    private static TokenPacket Packet(int width = 32, int seed = 1, SliceScheme scheme = SliceScheme.Idefics3, int w = 1280, int h = 720)
+    {
+        SlicingOptions options = SlicingOptions.For(scheme) with { TokensPerView = 8 };
+        SlicePlan plan = SlicePlanner.Plan(w, h, options);
+        var rng = new Random(seed);
+        float[] features = new float[plan.TotalTokens * width];
+        for (int i = 0; i < features.Length; i++)
+        {
+            features[i] = (float)((rng.NextDouble() * 4) - 2) * (1 + (i % width) / 8f);
+        }
+
+        var source = new PacketSource("dock-1", new PixelRect(10, 20, w, h), new DateTimeOffset(2026, 11, 26, 8, 0, 0, 123, TimeSpan.Zero), 4242);
+        return new TokenPacket(s_encoder, options, new PixelSize(w, h), TokenPacket.ViewsOf(plan), source, width, features);
+    }
+
+    [Theory]
+    [InlineData(TokenDType.Float32, false)]
+    [InlineData(TokenDType.Float16, false)]
+    [InlineData(TokenDType.Int8, false)]
+    [InlineData(TokenDType.Int8, true)]
+    [InlineData(TokenDType.Float32, true)]
+    public void RoundTrip_KeepsHeader_AndFeaturesWithinTheDTypesPrecision(TokenDType dtype, bool brotli)
+    {
+        TokenPacket original = Packet();
+
+        byte[] bytes = TokenPacketCodec.Encode(original, dtype, brotli);
+        TokenPacket read = TokenPacketCodec.Decode(bytes);
+
+        Assert.True(read.Encoder.Matches(s_encoder));
+        Assert.Equal(original.Slicing, read.Slicing);
+        Assert.Equal(original.Views.AsEnumerable(), read.Views.AsEnumerable());
+        Assert.Equal(original.Source, read.Source);
+        Assert.Equal(dtype, read.WireDType);
+        Assert.Equal(brotli, read.WireBrotli);
+        double cosine = VectorMath.Cosine(original.Features, read.Features);
+        if (dtype == TokenDType.Float32)
+        {
+            Assert.Equal(original.Features, read.Features);
+        }
+        else
+        {
+            Assert.True(cosine >= 0.99, $"cosine {cosine}");
+        }
+
+        Assert.Equal(13, TokenPacketCodec.Verify(read, s_encoder).Views.Length);
+    }
+
+    [Fact]
+    public void Sizes_ShrinkWithTheDType()
+    {
+        TokenPacket p = Packet(width: 64);
+        int fp32 = TokenPacketCodec.Encode(p, TokenDType.Float32, false).Length;
+        int fp16 = TokenPacketCodec.Encode(p, TokenDType.Float16, false).Length;
+        int int8 = TokenPacketCodec.Encode(p, TokenDType.Int8, false).Length;
+
+        Assert.InRange(fp16 / (double)fp32, 0.45, 0.55);
+        Assert.InRange(int8 / (double)fp32, 0.22, 0.32);
+    }
+
+    [Fact]
+    public void OtherEncoder_IsRefused()
+    {
+        TokenPacket read = TokenPacketCodec.Decode(TokenPacketCodec.Encode(Packet(), TokenDType.Float16, false));
+        var other = new EncoderIdentity("tiny-smolvlm", [.. new byte[32]]);
+
+        var ex = Assert.Throws<TokenPacketException>(() => TokenPacketCodec.Verify(read, other));
+
+        Assert.Equal(TokenPacketError.EncoderMismatch, ex.Error);
+    }
+
+    [Fact]
+    public void PlanThatExceedsTheCap_IsAClearError()
+    {
+        var ex = Assert.Throws<TokenPacketException>(() => TokenPacketCodec.Encode(Packet(width: 576), TokenDType.Float32, false, maxBytes: 64 * 1024));
+
+        Assert.Equal(TokenPacketError.TooLarge, ex.Error);
+        Assert.Contains("use int8", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SpecificErrors_ForSpecificDamage()
+    {
+        byte[] good = TokenPacketCodec.Encode(Packet(), TokenDType.Int8, false);
+
+        Assert.Equal(TokenPacketError.Truncated, Assert.Throws<TokenPacketException>(() => TokenPacketCodec.Decode(good.AsSpan(0, 5))).Error);
+        byte[] magic = (byte[])good.Clone();
+        magic[0] = (byte)'X';
+        Assert.Equal(TokenPacketError.BadMagic, Assert.Throws<TokenPacketException>(() => TokenPacketCodec.Decode(magic)).Error);
+        byte[] flipped = (byte[])good.Clone();
+        flipped[good.Length / 2] ^= 0x10;
+        Assert.Equal(TokenPacketError.ChecksumMismatch, Assert.Throws<TokenPacketException>(() => TokenPacketCodec.Decode(flipped)).Error);
+        byte[] version = (byte[])good.Clone();
+        version[4] = 9;
+        Assert.Equal(TokenPacketError.UnsupportedVersion, Assert.Throws<TokenPacketException>(() => TokenPacketCodec.Decode(version)).Error);
+    }
+
+    [Fact]
+    public void Crc32C_MatchesTheStandardCheckValue_InBothPaths()
+    {
+        byte[] check = "123456789"u8.ToArray();
+
+        Assert.Equal(0xE3069283u, Crc32C.Compute(check));
+        Assert.Equal(0xE3069283u, Crc32C.ComputeSoftware(check));
+        byte[] random = new byte[1001];
+        new Random(3).NextBytes(random);
+        Assert.Equal(Crc32C.ComputeSoftware(random), Crc32C.Compute(random));
+    }
+
+    /// <summary>
+    /// 100 000 hostile packets — truncations, bit flips, byte overwrites and random bytes, with the checksum
+    /// re-sealed half of the time so the structural checks behind it are reached — never crash, hang or throw
+    /// anything but a <see cref="TokenPacketException"/>.
+    /// </summary>
+    [Fact]
+    public void Fuzz_HundredThousandHostilePackets_EachGetsASpecificError()
+    {
+        var rng = new Random(20261126);
+        byte[][] seeds =
+        [
+            TokenPacketCodec.Encode(Packet(width: 8, w: 640, h: 480), TokenDType.Int8, false),
+            TokenPacketCodec.Encode(Packet(width: 8, w: 640, h: 480, scheme: SliceScheme.MiniCpmV), TokenDType.Float16, true),
+            TokenPacketCodec.Encode(Packet(width: 4, w: 300, h: 200, scheme: SliceScheme.LlavaUhdV1), TokenDType.Float32, false),
+        ];
+        var errors = new Dictionary<TokenPacketError, int>();
+        int accepted = 0;
+        for (int i = 0; i < 100_000; i++)
+        {
+            byte[] seed = seeds[i % seeds.Length];
+            byte[] bytes = Mutate(seed, rng);
+            if (rng.Next(2) == 0 && bytes.Length >= 8)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)));
+            }
+
+            try
+            {
+                TokenPacketCodec.Decode(bytes);
+                accepted++;
+            }
+            catch (TokenPacketException ex)
+            {
+                errors[ex.Error] = errors.GetValueOrDefault(ex.Error) + 1;
+            }
+        }
+
+        Assert.True(errors.Count >= 6, "expected many different errors: " + string.Join(", ", errors.Select(e => $"{e.Key}={e.Value}")));
+        Assert.True(errors.Values.Sum() + accepted == 100_000);
+    }
+
+    private static byte[] Mutate(byte[] seed, Random rng)
+    {
+        switch (rng.Next(5))
+        {
+            case 0:
+                return seed.AsSpan(0, rng.Next(seed.Length)).ToArray();
+            case 1:
+            {
+                byte[] b = (byte[])seed.Clone();
+                for (int k = rng.Next(1, 4); k > 0; k--)
+                {
+                    b[rng.Next(b.Length)] ^= (byte)(1 << rng.Next(8));
+                }
+
+                return b;
+            }
+
+            case 2:
+            {
+                byte[] b = (byte[])seed.Clone();
+                int at = rng.Next(Math.Min(b.Length, 200));
+                b[at] = (byte)rng.Next(256);
+                return b;
+            }
+
+            case 3:
+            {
+                byte[] b = new byte[rng.Next(0, 400)];
+                rng.NextBytes(b);
+                if (b.Length >= 6 && rng.Next(2) == 0)
+                {
+                    "LUTK"u8.CopyTo(b);
+                    b[4] = 1;
+                    b[5] = 0;
+                }
+
+                return b;
+            }
+
+            default:
+            {
+                byte[] b = new byte[seed.Length + rng.Next(1, 16)];
+                seed.CopyTo(b, 0);
+                return b;
+            }
+        }
+    }
+}
