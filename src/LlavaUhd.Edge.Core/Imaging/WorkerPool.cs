@@ -79,7 +79,10 @@ internal sealed class WorkerPool : IDisposable
         }
 
         _disposed = true;
-        _start.Release(_threads.Length);
+        if (_threads.Length > 0)
+        {
+            _start.Release(_threads.Length);
+        }
         foreach (Thread t in _threads)
         {
             t.Join();
