@@ -1,0 +1,259 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace LlavaUhd.Edge.Core.Imaging;
+
+/// <summary>Which code path the pixel kernels take. <see cref="Auto"/> picks the widest the CPU accelerates.</summary>
+public enum SimdMode
+{
+    /// <summary>AVX2 on x86-64 when available, else 128-bit vectors (SSE4/NEON), else scalar.</summary>
+    Auto,
+
+    /// <summary>The scalar reference path: a line-by-line port of Pillow's loops.</summary>
+    Scalar,
+
+    /// <summary>Portable 128-bit vectors (<see cref="Vector128{T}"/>) and <see cref="Vector{T}"/>.</summary>
+    Vector128,
+
+    /// <summary>x86-64 AVX2 (falls back to <see cref="Vector128"/> where not supported).</summary>
+    Avx2,
+}
+
+/// <summary>
+/// An 8-bit image in memory the kernels address with pointers: 3 bytes per pixel (a BGR or RGB frame) or 4 (the
+/// pipeline's own RGBX images: R, G, B, 0). The owner keeps the memory pinned while the kernels run.
+/// </summary>
+internal readonly unsafe struct RawImage
+{
+    public RawImage(byte* data, int width, int height, int stride, int bytesPerPixel, bool bgr)
+    {
+        Data = data;
+        Width = width;
+        Height = height;
+        Stride = stride;
+        BytesPerPixel = bytesPerPixel;
+        Bgr = bgr;
+    }
+
+    public byte* Data { get; }
+
+    public int Width { get; }
+
+    public int Height { get; }
+
+    public int Stride { get; }
+
+    public int BytesPerPixel { get; }
+
+    public bool Bgr { get; }
+
+    public bool IsRgbx => BytesPerPixel == 4;
+
+    public byte* Row(int y) => Data + ((long)y * Stride);
+
+    public RawImage Crop(int x, int y, int width, int height) =>
+        new(Data + ((long)y * Stride) + ((long)x * BytesPerPixel), width, height, Stride, BytesPerPixel, Bgr);
+}
+
+/// <summary>Pillow's 8-bit resampling loops (<c>ImagingResampleHorizontal_8bpc</c>, <c>…Vertical_8bpc</c>) in scalar and SIMD forms.</summary>
+internal static unsafe class ResampleKernels
+{
+    /// <summary>Bytes past the end of every RGBX buffer that the SIMD kernels may read (their weights there are 0).</summary>
+    public const int Slack = 64;
+
+    public static SimdMode Resolve(SimdMode mode) => mode switch
+    {
+        SimdMode.Auto when Avx2.IsSupported => SimdMode.Avx2,
+        SimdMode.Auto or SimdMode.Avx2 when Vector128.IsHardwareAccelerated => SimdMode.Vector128,
+        SimdMode.Auto or SimdMode.Avx2 => SimdMode.Scalar,
+        SimdMode.Vector128 when !Vector128.IsHardwareAccelerated => SimdMode.Scalar,
+        _ => mode,
+    };
+
+    /// <summary>Converts <paramref name="count"/> 3- or 4-byte pixels to RGBX (swapping BGR to RGB).</summary>
+    public static void ToRgbx(byte* src, int bytesPerPixel, bool bgr, int count, byte* dst, SimdMode mode)
+    {
+        int x = 0;
+        if (bytesPerPixel == 4)
+        {
+            Buffer.MemoryCopy(src, dst, (long)count * 4, (long)count * 4);
+            return;
+        }
+
+        if (mode != SimdMode.Scalar && Vector128.IsHardwareAccelerated)
+        {
+            Vector128<byte> shuffle = bgr
+                ? Vector128.Create((byte)2, 1, 0, 0xFF, 5, 4, 3, 0xFF, 8, 7, 6, 0xFF, 11, 10, 9, 0xFF)
+                : Vector128.Create((byte)0, 1, 2, 0xFF, 3, 4, 5, 0xFF, 6, 7, 8, 0xFF, 9, 10, 11, 0xFF);
+            for (; x + 6 <= count; x += 4)
+            {
+                Vector128<byte> v = Vector128.Load(src + (x * 3));
+                Vector128.Shuffle(v, shuffle).Store(dst + (x * 4));
+            }
+        }
+
+        int r = bgr ? 2 : 0;
+        int b = bgr ? 0 : 2;
+        for (; x < count; x++)
+        {
+            byte* s = src + (x * 3);
+            byte* d = dst + (x * 4);
+            d[0] = s[r];
+            d[1] = s[1];
+            d[2] = s[b];
+            d[3] = 0;
+        }
+    }
+
+    /// <summary>One output row of the horizontal pass from an RGBX input row (which must have <see cref="Slack"/> readable bytes after it).</summary>
+    public static void Horizontal(byte* row, byte* dst, ResampleCoefficients c, SimdMode mode)
+    {
+        int[] bounds = c.Bounds;
+        if (mode == SimdMode.Avx2 && Avx2.IsSupported)
+        {
+            int kp = c.PaddedTaps * 4;
+            Vector128<int> half = Vector128.Create(ResampleCoefficients.Half);
+            fixed (int* w4 = c.Weights4)
+            {
+                for (int xx = 0; xx < c.OutSize; xx++)
+                {
+                    int xmin = bounds[2 * xx];
+                    int n = bounds[(2 * xx) + 1];
+                    byte* p = row + (xmin * 4);
+                    int* k = w4 + (xx * kp);
+                    Vector256<int> acc = Vector256<int>.Zero;
+                    for (int t = 0; t < n; t += 2)
+                    {
+                        acc = Avx2.Add(acc, Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p + (t * 4)), Avx.LoadVector256(k + (t * 4))));
+                    }
+
+                    Vector128<int> s = Sse2.ShiftRightArithmetic(Sse2.Add(Sse2.Add(acc.GetLower(), acc.GetUpper()), half), ResampleCoefficients.PrecisionBits);
+                    Vector128<short> narrow = Sse2.PackSignedSaturate(s, s);
+                    *(uint*)(dst + (xx * 4)) = Sse2.PackUnsignedSaturate(narrow, narrow).AsUInt32().ToScalar();
+                }
+            }
+
+            return;
+        }
+
+        if (mode != SimdMode.Scalar && Vector128.IsHardwareAccelerated)
+        {
+            int kp = c.PaddedTaps * 4;
+            Vector128<int> half = Vector128.Create(ResampleCoefficients.Half);
+            Vector128<int> max = Vector128.Create(255);
+            fixed (int* w4 = c.Weights4)
+            {
+                for (int xx = 0; xx < c.OutSize; xx++)
+                {
+                    int xmin = bounds[2 * xx];
+                    int n = bounds[(2 * xx) + 1];
+                    byte* p = row + (xmin * 4);
+                    int* k = w4 + (xx * kp);
+                    Vector128<int> acc = half;
+                    for (int t = 0; t < n; t++)
+                    {
+                        Vector128<byte> px = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(p + (t * 4))).AsByte();
+                        acc += Vector128.WidenLower(Vector128.WidenLower(px)).AsInt32() * Vector128.Load(k + (t * 4));
+                    }
+
+                    Vector128<int> s = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic(acc, ResampleCoefficients.PrecisionBits), Vector128<int>.Zero), max);
+                    Vector128<ushort> w = Vector128.Narrow(s.AsUInt32(), s.AsUInt32());
+                    *(uint*)(dst + (xx * 4)) = Vector128.Narrow(w, w).AsUInt32().ToScalar();
+                }
+            }
+
+            return;
+        }
+
+        int taps = c.Taps;
+        int[] weights = c.Weights;
+        for (int xx = 0; xx < c.OutSize; xx++)
+        {
+            int xmin = bounds[2 * xx];
+            int n = bounds[(2 * xx) + 1];
+            int k = xx * taps;
+            int ss0 = ResampleCoefficients.Half, ss1 = ResampleCoefficients.Half, ss2 = ResampleCoefficients.Half;
+            for (int x = 0; x < n; x++)
+            {
+                byte* p = row + ((x + xmin) * 4);
+                int w = weights[k + x];
+                ss0 += p[0] * w;
+                ss1 += p[1] * w;
+                ss2 += p[2] * w;
+            }
+
+            byte* d = dst + (xx * 4);
+            d[0] = Clip8(ss0);
+            d[1] = Clip8(ss1);
+            d[2] = Clip8(ss2);
+            d[3] = 0;
+        }
+    }
+
+    /// <summary>
+    /// Output row <paramref name="yy"/> of the vertical pass. <paramref name="src"/> is the first row the pass may read
+    /// (input row <paramref name="rowShift"/>); <paramref name="bytes"/> = width × 4.
+    /// </summary>
+    public static void Vertical(byte* src, int stride, int rowShift, ResampleCoefficients c, int yy, byte* dst, int bytes, SimdMode mode)
+    {
+        int ymin = c.Bounds[2 * yy] - rowShift;
+        int n = c.Bounds[(2 * yy) + 1];
+        byte* src0 = src + ((long)ymin * stride);
+        int x = 0;
+        fixed (int* w = c.Weights)
+        {
+            int* k = w + (yy * c.Taps);
+            if (mode != SimdMode.Scalar && Vector.IsHardwareAccelerated)
+            {
+                int vb = Vector<byte>.Count;
+                var half = new Vector<int>(ResampleCoefficients.Half);
+                var max = new Vector<int>(255);
+                for (; x + vb <= bytes; x += vb)
+                {
+                    Vector<int> a0 = half, a1 = half, a2 = half, a3 = half;
+                    byte* p = src0 + x;
+                    for (int t = 0; t < n; t++, p += stride)
+                    {
+                        Vector<byte> v = Unsafe.ReadUnaligned<Vector<byte>>(p);
+                        Vector.Widen(v, out Vector<ushort> lo, out Vector<ushort> hi);
+                        Vector.Widen(lo, out Vector<uint> u0, out Vector<uint> u1);
+                        Vector.Widen(hi, out Vector<uint> u2, out Vector<uint> u3);
+                        var kv = new Vector<int>(k[t]);
+                        a0 += Vector.AsVectorInt32(u0) * kv;
+                        a1 += Vector.AsVectorInt32(u1) * kv;
+                        a2 += Vector.AsVectorInt32(u2) * kv;
+                        a3 += Vector.AsVectorInt32(u3) * kv;
+                    }
+
+                    Vector<uint> c0 = Vector.AsVectorUInt32(Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(a0, ResampleCoefficients.PrecisionBits), Vector<int>.Zero), max));
+                    Vector<uint> c1 = Vector.AsVectorUInt32(Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(a1, ResampleCoefficients.PrecisionBits), Vector<int>.Zero), max));
+                    Vector<uint> c2 = Vector.AsVectorUInt32(Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(a2, ResampleCoefficients.PrecisionBits), Vector<int>.Zero), max));
+                    Vector<uint> c3 = Vector.AsVectorUInt32(Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(a3, ResampleCoefficients.PrecisionBits), Vector<int>.Zero), max));
+                    Vector<byte> packed = Vector.Narrow(Vector.Narrow(c0, c1), Vector.Narrow(c2, c3));
+                    Unsafe.WriteUnaligned(dst + x, packed);
+                }
+            }
+
+            for (; x < bytes; x++)
+            {
+                int ss = ResampleCoefficients.Half;
+                byte* p = src0 + x;
+                for (int t = 0; t < n; t++, p += stride)
+                {
+                    ss += *p * k[t];
+                }
+
+                dst[x] = Clip8(ss);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static byte Clip8(int ss)
+    {
+        int v = ss >> ResampleCoefficients.PrecisionBits;
+        return v < 0 ? (byte)0 : v > 255 ? (byte)255 : (byte)v;
+    }
+}
