@@ -78,7 +78,9 @@ public sealed class MotionDetector : IDisposable
         bool ready;
         if (_options.Method == MotionMethod.Mog2)
         {
-            _mog2!.Apply(_gray, _foreground);
+            // A fixed rate of 1/History (not OpenCV's default 1/frames seen, which is fast at start-up and absorbs a
+            // slow object into the background within a few frames); the first frame initialises the model.
+            _mog2!.Apply(_gray, _foreground, FramesSeen == 0 ? 1 : 1.0 / _options.History);
             Cv2.Threshold(_foreground, _foreground, 200, 255, ThresholdTypes.Binary); // 127 marks shadows: not motion
             ready = FramesSeen > 0;
         }

@@ -229,10 +229,15 @@ public sealed class CameraSupervisor : IDisposable
                 return;
             }
 
+            if (ended)
+            {
+                continue; // a finite source configured to reconnect: reopen at once, it did not fail
+            }
+
             attempt++;
-            TimeSpan delay = ended ? TimeSpan.Zero : Backoff(_options, attempt);
+            TimeSpan delay = Backoff(_options, attempt);
             SetStatus(CameraState.Failed, reason, attempt, delay);
-            if (delay > TimeSpan.Zero && ct.WaitHandle.WaitOne(delay))
+            if (ct.WaitHandle.WaitOne(delay))
             {
                 break;
             }
