@@ -6,5 +6,6 @@ root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(SlicesCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(PreprocessCommand.Create());
+root.Subcommands.Add(RoiCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,193 @@
+using System.Globalization;
+
+namespace LlavaUhd.Edge.Capture.Roi;
+
+/// <summary>
+/// A static zone in normalised coordinates (0..1 of the frame's width and height): either a rectangle
+/// <c>[x, y, w, h]</c> or a polygon <c>[[x, y], …]</c> of at least 3 points. A polygon's crop is its bounding box at
+/// native resolution; with <see cref="MaskOutside"/> the region carries a mask of the polygon.
+/// </summary>
+public sealed class ZoneOptions
+{
+    public string Name { get; set; } = "";
+
+    /// <summary>x, y, width, height, normalised.</summary>
+    public IList<double>? Rect { get; set; }
+
+    /// <summary>Points [x, y], normalised.</summary>
+    public IList<IList<double>>? Polygon { get; set; }
+
+    /// <summary>Attach a mask so the pixel path can blank what lies outside the polygon.</summary>
+    public bool MaskOutside { get; set; }
+
+    public static ZoneOptions FromRect(string name, double x, double y, double width, double height) =>
+        new() { Name = name, Rect = [x, y, width, height] };
+
+    public static ZoneOptions FromPolygon(string name, bool maskOutside, params (double X, double Y)[] points) =>
+        new() { Name = name, Polygon = points.Select(p => (IList<double>)[p.X, p.Y]).ToList(), MaskOutside = maskOutside };
+
+    /// <summary>The zone's points (4 corners for a rectangle), normalised.</summary>
+    public IReadOnlyList<(double X, double Y)> Points()
+    {
+        if (Rect is { Count: 4 } r)
+        {
+            return [(r[0], r[1]), (r[0] + r[2], r[1]), (r[0] + r[2], r[1] + r[3]), (r[0], r[1] + r[3])];
+        }
+
+        return Polygon?.Select(p => (p[0], p[1])).ToList() ?? [];
+    }
+
+    public bool IsPolygon => Polygon is not null;
+
+    internal void Validate(string path, List<string> problems)
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            problems.Add($"{path}: Name is required.");
+        }
+        else
+        {
+            path = $"{path} ({Name})";
+        }
+
+        if ((Rect is null) == (Polygon is null))
+        {
+            problems.Add($"{path}: set exactly one of Rect [x, y, w, h] or Polygon [[x, y], …].");
+            return;
+        }
+
+        if (Rect is not null)
+        {
+            if (Rect.Count != 4)
+            {
+                problems.Add(Invariant($"{path}: Rect needs 4 numbers [x, y, w, h]; got {Rect.Count}."));
+                return;
+            }
+
+            double x = Rect[0], y = Rect[1], w = Rect[2], h = Rect[3];
+            if (Rect.Any(v => double.IsNaN(v) || v < 0 || v > 1))
+            {
+                problems.Add(Invariant($"{path}: Rect values must be normalised to [0, 1]; got [{x}, {y}, {w}, {h}]."));
+            }
+            else if (w <= 0 || h <= 0)
+            {
+                problems.Add(Invariant($"{path}: Rect has zero size ({w} x {h})."));
+            }
+            else if (x + w > 1 + 1e-9 || y + h > 1 + 1e-9)
+            {
+                problems.Add(Invariant($"{path}: Rect [{x}, {y}, {w}, {h}] reaches outside the frame (x + w and y + h must be <= 1)."));
+            }
+
+            return;
+        }
+
+        if (Polygon!.Count < 3)
+        {
+            problems.Add(Invariant($"{path}: Polygon needs at least 3 points; got {Polygon.Count}."));
+            return;
+        }
+
+        for (int i = 0; i < Polygon.Count; i++)
+        {
+            IList<double>? p = Polygon[i];
+            if (p is null || p.Count != 2)
+            {
+                problems.Add(Invariant($"{path}: Polygon[{i}] must be a point [x, y]."));
+                return;
+            }
+
+            if (double.IsNaN(p[0]) || double.IsNaN(p[1]) || p[0] < 0 || p[0] > 1 || p[1] < 0 || p[1] > 1)
+            {
+                problems.Add(Invariant($"{path}: Polygon[{i}] = [{p[0]}, {p[1]}] is outside [0, 1]."));
+            }
+        }
+
+        double area = 0;
+        for (int i = 0; i < Polygon.Count; i++)
+        {
+            IList<double> a = Polygon[i], b = Polygon[(i + 1) % Polygon.Count];
+            area += (a[0] * b[1]) - (b[0] * a[1]);
+        }
+
+        if (Math.Abs(area) / 2 < 1e-9)
+        {
+            problems.Add($"{path}: Polygon has zero area (its points are on one line).");
+        }
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Motion detection method.</summary>
+public enum MotionMethod
+{
+    /// <summary>OpenCV's Gaussian-mixture background subtractor (adapts to lighting; shadows ignored).</summary>
+    Mog2,
+
+    /// <summary>Absolute difference with the previous frame (cheapest).</summary>
+    FrameDifference,
+}
+
+/// <summary>Motion ROI settings. Detection runs on a copy downscaled to <see cref="ProcessWidth"/>; boxes map back to native pixels.</summary>
+public sealed class MotionOptions
+{
+    public const string SectionName = "Motion";
+
+    public MotionMethod Method { get; set; } = MotionMethod.Mog2;
+
+    /// <summary>Width of the downscaled copy motion is computed on (the height keeps the aspect ratio).</summary>
+    public int ProcessWidth { get; set; } = 320;
+
+    /// <summary>Difference threshold 1..255 (frame differencing) or MOG2's variance threshold.</summary>
+    public double Threshold { get; set; } = 25;
+
+    /// <summary>Smallest box kept, as a fraction of the frame's area.</summary>
+    public double MinAreaFraction { get; set; } = 0.0005;
+
+    /// <summary>Boxes closer than this fraction of the frame's width are merged.</summary>
+    public double MergeDistanceFraction { get; set; } = 0.02;
+
+    /// <summary>Each box grows by this fraction of the frame's width on every side (clamped to the frame).</summary>
+    public double PaddingFraction { get; set; } = 0.02;
+
+    /// <summary>After motion stops, its last boxes are still reported for this long (an object that pauses is kept).</summary>
+    public int CooldownMs { get; set; }
+
+    /// <summary>At most this many boxes per frame; the largest are kept.</summary>
+    public int MaxRegions { get; set; } = 4;
+
+    /// <summary>MOG2 history length in frames.</summary>
+    public int History { get; set; } = 200;
+
+    internal void Validate(string path, List<string> problems)
+    {
+        if (!Enum.IsDefined(Method))
+        {
+            problems.Add($"{path}: Method {Method} is not Mog2 or FrameDifference.");
+        }
+
+        Check(ProcessWidth is >= 16 and <= 4096, $"ProcessWidth must be between 16 and 4096; got {ProcessWidth}.");
+        Check(Threshold is > 0 and <= 255, $"Threshold must be in (0, 255]; got {Threshold}.");
+        Check(MinAreaFraction is >= 0 and < 1, $"MinAreaFraction must be in [0, 1); got {MinAreaFraction}.");
+        Check(MergeDistanceFraction is >= 0 and < 1, $"MergeDistanceFraction must be in [0, 1); got {MergeDistanceFraction}.");
+        Check(PaddingFraction is >= 0 and < 1, $"PaddingFraction must be in [0, 1); got {PaddingFraction}.");
+        Check(CooldownMs >= 0, $"CooldownMs must be >= 0; got {CooldownMs}.");
+        Check(MaxRegions is >= 1 and <= 64, $"MaxRegions must be between 1 and 64; got {MaxRegions}.");
+        Check(History is >= 1 and <= 100_000, $"History must be between 1 and 100000; got {History}.");
+
+        void Check(bool ok, FormattableString message)
+        {
+            if (!ok)
+            {
+                problems.Add($"{path}: {message.ToString(CultureInfo.InvariantCulture)}");
+            }
+        }
+    }
+
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        Validate(SectionName, problems);
+        return problems;
+    }
+}

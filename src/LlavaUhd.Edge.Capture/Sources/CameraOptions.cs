@@ -1,0 +1,358 @@
+using System.Globalization;
+using LlavaUhd.Edge.Capture.Errors;
+using LlavaUhd.Edge.Capture.Roi;
+
+namespace LlavaUhd.Edge.Capture.Sources;
+
+/// <summary>What kind of source a camera's <see cref="CameraOptions.Source"/> string names.</summary>
+public enum CameraSourceKind
+{
+    /// <summary>Inferred from the string: digits or /dev/… → device, "!" → GStreamer, scheme:// → stream, "testpattern" → pattern, a folder → images, else a video file.</summary>
+    Auto,
+
+    /// <summary>A V4L2/USB camera: an index ("0") or a path ("/dev/video0").</summary>
+    Device,
+
+    /// <summary>A GStreamer pipeline ending in appsink, e.g. a Jetson CSI camera through nvarguscamerasrc.</summary>
+    GStreamer,
+
+    /// <summary>A network stream: rtsp://, rtsps://, http://, https://, rtmp://, udp://, tcp://.</summary>
+    Stream,
+
+    /// <summary>A video file.</summary>
+    File,
+
+    /// <summary>A folder of images (png, jpg, jpeg, bmp, tif, tiff, webp), read in name order.</summary>
+    ImageFolder,
+
+    /// <summary>A generated test pattern with a moving square: "testpattern" or "testpattern:WxH".</summary>
+    TestPattern,
+}
+
+/// <summary>What a camera does when a source ends (a file or folder reaches its end, a stream stops).</summary>
+public enum EndOfStreamAction
+{
+    /// <summary>Files and folders stop (state Ended); devices and streams reconnect.</summary>
+    Default,
+
+    /// <summary>Stop; the camera's state becomes Ended.</summary>
+    Stop,
+
+    /// <summary>Start again from the first frame without reconnecting (files and folders).</summary>
+    Loop,
+
+    /// <summary>Close and reopen the source with back-off, as after a failure.</summary>
+    Reconnect,
+}
+
+/// <summary>One camera: where its frames come from, how to open it, its zones and its motion detection.</summary>
+public sealed class CameraOptions
+{
+    /// <summary>Configuration section of one camera inside <see cref="CaptureOptions.Cameras"/>.</summary>
+    public const string SectionName = "Capture:Cameras";
+
+    private static readonly string[] s_streamSchemes = ["rtsp", "rtsps", "http", "https", "rtmp", "udp", "tcp"];
+
+    /// <summary>Unique id, used in frames, states and topics.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Device index or path, GStreamer pipeline, URL, video file, image folder or "testpattern[:WxH]".</summary>
+    public string Source { get; set; } = "";
+
+    public CameraSourceKind Kind { get; set; } = CameraSourceKind.Auto;
+
+    /// <summary>Requested frame width in pixels (0: the source's default). Set with <see cref="Height"/>.</summary>
+    public int Width { get; set; }
+
+    /// <summary>Requested frame height in pixels (0: the source's default).</summary>
+    public int Height { get; set; }
+
+    /// <summary>Requested frames per second (0: the source's default). Test patterns and folders are paced to it.</summary>
+    public double Fps { get; set; }
+
+    /// <summary>Pixel format for V4L2 devices as a FOURCC, e.g. "MJPG" or "YUYV" (empty: the driver's default).</summary>
+    public string? FourCC { get; set; }
+
+    public EndOfStreamAction OnEnd { get; set; } = EndOfStreamAction.Default;
+
+    /// <summary>First reconnect delay; it doubles after every failed attempt up to <see cref="MaxBackoffMs"/>.</summary>
+    public int InitialBackoffMs { get; set; } = 500;
+
+    public int MaxBackoffMs { get; set; } = 30_000;
+
+    /// <summary>Static zones; empty means the whole frame (or motion boxes when <see cref="Motion"/> is set).</summary>
+    public IList<ZoneOptions> Zones { get; init; } = [];
+
+    /// <summary>Motion ROI settings; null turns motion selection off.</summary>
+    public MotionOptions? Motion { get; set; }
+
+    /// <summary>The kind this camera's source resolves to (never <see cref="CameraSourceKind.Auto"/>).</summary>
+    public CameraSourceKind ResolveKind()
+    {
+        if (Kind != CameraSourceKind.Auto)
+        {
+            return Kind;
+        }
+
+        string s = Source.Trim();
+        if (s.Length > 0 && s.All(char.IsAsciiDigit))
+        {
+            return CameraSourceKind.Device;
+        }
+
+        if (s.StartsWith("/dev/", StringComparison.Ordinal))
+        {
+            return CameraSourceKind.Device;
+        }
+
+        if (s.Contains('!', StringComparison.Ordinal))
+        {
+            return CameraSourceKind.GStreamer;
+        }
+
+        if (s.Equals("testpattern", StringComparison.OrdinalIgnoreCase) || s.StartsWith("testpattern:", StringComparison.OrdinalIgnoreCase))
+        {
+            return CameraSourceKind.TestPattern;
+        }
+
+        if (s.Contains("://", StringComparison.Ordinal))
+        {
+            return CameraSourceKind.Stream;
+        }
+
+        return Directory.Exists(s) ? CameraSourceKind.ImageFolder : CameraSourceKind.File;
+    }
+
+    /// <summary>What happens at the end of the source, with <see cref="EndOfStreamAction.Default"/> resolved.</summary>
+    public EndOfStreamAction ResolveOnEnd() => OnEnd != EndOfStreamAction.Default
+        ? OnEnd
+        : ResolveKind() is CameraSourceKind.File or CameraSourceKind.ImageFolder ? EndOfStreamAction.Stop : EndOfStreamAction.Reconnect;
+
+    /// <summary>Every problem with this camera's options, each prefixed with <paramref name="path"/>; empty when valid.</summary>
+    public IReadOnlyList<string> Validate(string path = "Camera")
+    {
+        var problems = new List<string>();
+        Validate(path, problems);
+        return problems;
+    }
+
+    /// <summary>Throws <see cref="CaptureConfigurationException"/> listing every problem.</summary>
+    public void ThrowIfInvalid()
+    {
+        IReadOnlyList<string> problems = Validate();
+        if (problems.Count > 0)
+        {
+            throw new CaptureConfigurationException(problems);
+        }
+    }
+
+    internal void Validate(string path, List<string> problems)
+    {
+        if (!string.IsNullOrWhiteSpace(Id))
+        {
+            path = $"{path} ({Id})";
+        }
+        else
+        {
+            problems.Add($"{path}: Id is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Source))
+        {
+            problems.Add($"{path}: Source is required (device index or path, GStreamer pipeline, URL, video file, image folder or testpattern).");
+        }
+        else if (!Enum.IsDefined(Kind))
+        {
+            problems.Add($"{path}: Kind {Kind} is not a source kind.");
+        }
+        else
+        {
+            ValidateSource(path, problems);
+        }
+
+        if (Width < 0 || Height < 0 || Width > 16384 || Height > 16384)
+        {
+            problems.Add(Invariant($"{path}: Width and Height must be between 0 (source default) and 16384; got {Width}x{Height}."));
+        }
+        else if ((Width == 0) != (Height == 0))
+        {
+            problems.Add(Invariant($"{path}: set both Width and Height or neither; got {Width}x{Height}."));
+        }
+
+        if (Fps < 0 || Fps > 1000 || double.IsNaN(Fps))
+        {
+            problems.Add(Invariant($"{path}: Fps must be between 0 (source default) and 1000; got {Fps}."));
+        }
+
+        if (!string.IsNullOrEmpty(FourCC) && (FourCC.Length != 4 || !FourCC.All(c => c is >= ' ' and <= '~')))
+        {
+            problems.Add($"{path}: FourCC must be 4 printable characters such as MJPG or YUYV; got '{FourCC}'.");
+        }
+
+        if (!Enum.IsDefined(OnEnd))
+        {
+            problems.Add($"{path}: OnEnd {OnEnd} is not one of Default, Stop, Loop, Reconnect.");
+        }
+
+        if (InitialBackoffMs <= 0 || MaxBackoffMs < InitialBackoffMs)
+        {
+            problems.Add(Invariant($"{path}: back-off needs 0 < InitialBackoffMs <= MaxBackoffMs; got {InitialBackoffMs} and {MaxBackoffMs}."));
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < Zones.Count; i++)
+        {
+            ZoneOptions? zone = Zones[i];
+            string zonePath = Invariant($"{path}: Zones[{i}]");
+            if (zone is null)
+            {
+                problems.Add($"{zonePath}: is empty.");
+                continue;
+            }
+
+            zone.Validate(zonePath, problems);
+            if (!string.IsNullOrEmpty(zone.Name) && !names.Add(zone.Name))
+            {
+                problems.Add($"{zonePath}: zone name '{zone.Name}' is used twice.");
+            }
+        }
+
+        Motion?.Validate($"{path}: Motion", problems);
+    }
+
+    private void ValidateSource(string path, List<string> problems)
+    {
+        string s = Source.Trim();
+        switch (ResolveKind())
+        {
+            case CameraSourceKind.Device:
+                if (s.All(char.IsAsciiDigit))
+                {
+                    if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index > 255)
+                    {
+                        problems.Add($"{path}: device index '{s}' must be between 0 and 255.");
+                    }
+                }
+                else if (!s.StartsWith("/dev/", StringComparison.Ordinal))
+                {
+                    problems.Add($"{path}: device '{s}' must be an index (0) or a path under /dev (/dev/video0).");
+                }
+                else if (!File.Exists(s))
+                {
+                    problems.Add($"{path}: device '{s}' does not exist (is the camera plugged in, and is the path right? V4L2 devices are /dev/videoN).");
+                }
+
+                break;
+            case CameraSourceKind.GStreamer:
+                ValidatePipeline(path, s, problems);
+                break;
+            case CameraSourceKind.Stream:
+                if (!Uri.TryCreate(s, UriKind.Absolute, out Uri? uri) || string.IsNullOrEmpty(uri.Host))
+                {
+                    problems.Add($"{path}: stream URL '{s}' is not a valid absolute URL with a host.");
+                }
+                else if (!s_streamSchemes.Contains(uri.Scheme, StringComparer.OrdinalIgnoreCase))
+                {
+                    problems.Add($"{path}: stream URL scheme '{uri.Scheme}' is not supported; use one of {string.Join(", ", s_streamSchemes)}.");
+                }
+
+                break;
+            case CameraSourceKind.File:
+                if (!File.Exists(s))
+                {
+                    problems.Add($"{path}: video file '{s}' does not exist.");
+                }
+
+                break;
+            case CameraSourceKind.ImageFolder:
+                if (!Directory.Exists(s))
+                {
+                    problems.Add($"{path}: image folder '{s}' does not exist.");
+                }
+                else if (ImageFolderSource.ListImages(s).Count == 0)
+                {
+                    problems.Add($"{path}: image folder '{s}' holds no images ({string.Join(", ", ImageFolderSource.Extensions)}).");
+                }
+
+                break;
+            case CameraSourceKind.TestPattern:
+                if (!TestPatternSource.TryParse(s, out _, out string? error))
+                {
+                    problems.Add($"{path}: {error}");
+                }
+
+                break;
+        }
+    }
+
+    private static void ValidatePipeline(string path, string pipeline, List<string> problems)
+    {
+        string[] elements = pipeline.Split('!');
+        if (elements.Length < 2 || elements.Any(e => string.IsNullOrWhiteSpace(e)))
+        {
+            problems.Add($"{path}: GStreamer pipeline '{pipeline}' has an empty element; elements are separated by '!' (src ! … ! appsink).");
+        }
+
+        string last = elements[^1].Trim();
+        if (!last.StartsWith("appsink", StringComparison.Ordinal))
+        {
+            problems.Add($"{path}: GStreamer pipeline must end with an appsink element for OpenCV to read frames; it ends with '{last}'.");
+        }
+
+        if (pipeline.Count(c => c == '"') % 2 != 0)
+        {
+            problems.Add($"{path}: GStreamer pipeline has an unbalanced double quote.");
+        }
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    public override string ToString() => $"{Id} ({ResolveKind()}: {Source})";
+}
+
+/// <summary>All cameras (the "Capture" configuration section).</summary>
+public sealed class CaptureOptions
+{
+    public const string SectionName = "Capture";
+
+    public IList<CameraOptions> Cameras { get; init; } = [];
+
+    /// <summary>Every problem in every camera, plus duplicate ids; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (Cameras.Count == 0)
+        {
+            problems.Add($"{SectionName}: Cameras is empty; configure at least one camera.");
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < Cameras.Count; i++)
+        {
+            string path = string.Create(CultureInfo.InvariantCulture, $"{SectionName}:Cameras[{i}]");
+            CameraOptions? camera = Cameras[i];
+            if (camera is null)
+            {
+                problems.Add($"{path}: is empty.");
+                continue;
+            }
+
+            camera.Validate(path, problems);
+            if (!string.IsNullOrWhiteSpace(camera.Id) && !ids.Add(camera.Id))
+            {
+                problems.Add($"{path}: camera id '{camera.Id}' is used twice.");
+            }
+        }
+
+        return problems;
+    }
+
+    public void ThrowIfInvalid()
+    {
+        IReadOnlyList<string> problems = Validate();
+        if (problems.Count > 0)
+        {
+            throw new CaptureConfigurationException(problems);
+        }
+    }
+}
