@@ -102,11 +102,8 @@ public static class ModelImporter
         }
 
         JsonElement g = generation.RootElement;
-        List<int> eos = IdList(g, "eos_token_id");
-        if (eos.Count == 0)
-        {
-            eos = IdList(text, "eos_token_id");
-        }
+        // generation_config and the text config disagree for SmolVLM (49279 vs 2): stop on both.
+        List<int> eos = IdList(g, "eos_token_id").Union(IdList(text, "eos_token_id")).ToList();
 
         string chatTemplate = ReadChatTemplate(directory);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
