@@ -5,4 +5,6 @@ var root = new RootCommand("llava-edge: LlavaUhd.Edge command line (slicing plan
 root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(SlicesCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
+root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();
