@@ -14,6 +14,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure a part of the runtime in-process.");
         bench.Subcommands.Add(CreatePixels());
         bench.Subcommands.Add(BenchCaptureCommand.CreateCapture());
+        bench.Subcommands.Add(BenchEncodeCommand.CreateEncode());
         return bench;
     }
 

@@ -1,0 +1,133 @@
+namespace LlavaUhd.Edge.Inference.Models;
+
+/// <summary>Model families the runtime knows: the public SmolVLM exports and our documented MiniCPM-V-style contract.</summary>
+public static class ModelFamilies
+{
+    /// <summary>SmolVLM / Idefics3: 3 sessions, Idefics3 tiling, pixel-shuffle connector inside the vision encoder.</summary>
+    public const string SmolVlm = "smolvlm";
+
+    /// <summary>LLaVA-UHD / MiniCPM-V: 4 sessions, one view per encoder call, a perceiver resampler per view.</summary>
+    public const string MiniCpmV = "minicpmv";
+}
+
+/// <summary>Session names (the file stem in <c>onnx/</c>).</summary>
+public static class SessionNames
+{
+    public const string VisionEncoder = "vision_encoder";
+    public const string Resampler = "resampler";
+    public const string EmbedTokens = "embed_tokens";
+    public const string Decoder = "decoder_model_merged";
+}
+
+/// <summary>Element types as written in <c>model.json</c>.</summary>
+public static class TensorDTypes
+{
+    public const string Float32 = "float32";
+    public const string Float16 = "float16";
+    public const string Int64 = "int64";
+    public const string Int32 = "int32";
+    public const string Int8 = "int8";
+    public const string Uint8 = "uint8";
+    public const string Bool = "bool";
+
+    /// <summary>A contract entry that accepts float32 or float16 (half variants keep some float tensors in fp16).</summary>
+    public const string AnyFloat = "float";
+
+    public static bool Accepts(string contractDType, string actual) =>
+        contractDType == AnyFloat ? actual is Float32 or Float16 : contractDType == actual;
+}
+
+/// <summary>One input or output of a session contract. <see cref="Name"/> may hold <c>{i}</c>, the layer index.</summary>
+public sealed record TensorContract(string Name, string DType, int Rank, bool Optional = false)
+{
+    public bool IsPerLayer => Name.Contains("{i}", StringComparison.Ordinal);
+
+    public bool Matches(string name)
+    {
+        if (!IsPerLayer)
+        {
+            return name == Name;
+        }
+
+        int at = Name.IndexOf("{i}", StringComparison.Ordinal);
+        string prefix = Name[..at];
+        string suffix = Name[(at + 3)..];
+        return name.Length > prefix.Length + suffix.Length
+            && name.StartsWith(prefix, StringComparison.Ordinal)
+            && name.EndsWith(suffix, StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(prefix.Length, name.Length - prefix.Length - suffix.Length), out int layer)
+            && layer >= 0;
+    }
+}
+
+/// <summary>The inputs and outputs a session must have.</summary>
+public sealed record SessionContract(string Session, IReadOnlyList<TensorContract> Inputs, IReadOnlyList<TensorContract> Outputs);
+
+/// <summary>
+/// The I/O contracts of each family, as documented in <c>models-quantized/README.md</c>. The SmolVLM one is the public
+/// export's, exactly (SMOLVLM.md §6); generated test models are built to the same table.
+/// </summary>
+public static class ModelContracts
+{
+    private static readonly SessionContract s_embed = new(
+        SessionNames.EmbedTokens,
+        [new("input_ids", TensorDTypes.Int64, 2)],
+        [new("inputs_embeds", TensorDTypes.AnyFloat, 3)]);
+
+    private static readonly SessionContract s_decoder = new(
+        SessionNames.Decoder,
+        [
+            new("inputs_embeds", TensorDTypes.AnyFloat, 3),
+            new("attention_mask", TensorDTypes.Int64, 2),
+            new("position_ids", TensorDTypes.Int64, 2),
+            new("past_key_values.{i}.key", TensorDTypes.AnyFloat, 4),
+            new("past_key_values.{i}.value", TensorDTypes.AnyFloat, 4),
+            new("num_logits_to_keep", TensorDTypes.Int64, 0, Optional: true),
+            new("use_cache_branch", TensorDTypes.Bool, 1, Optional: true),
+        ],
+        [
+            new("logits", TensorDTypes.AnyFloat, 3),
+            new("present.{i}.key", TensorDTypes.AnyFloat, 4),
+            new("present.{i}.value", TensorDTypes.AnyFloat, 4),
+        ]);
+
+    /// <summary>SmolVLM: <c>pixel_values [batch, num_images, 3, S, S]</c> + <c>pixel_attention_mask</c> → <c>image_features [num_images, 64, hidden]</c>.</summary>
+    public static IReadOnlyList<SessionContract> SmolVlm { get; } =
+    [
+        new(
+            SessionNames.VisionEncoder,
+            [new("pixel_values", TensorDTypes.AnyFloat, 5), new("pixel_attention_mask", TensorDTypes.Bool, 4)],
+            [new("image_features", TensorDTypes.AnyFloat, 3)]),
+        s_embed,
+        s_decoder,
+    ];
+
+    /// <summary>
+    /// MiniCPM-V style: the encoder takes one view of any patch-aligned size <c>pixel_values [batch, 3, H, W]</c> with its
+    /// bucketed <c>patch_position_ids [batch, (H/p)·(W/p)]</c> and returns <c>vision_features [batch, patches, vision_hidden]</c>;
+    /// the resampler compresses them to <c>image_features [batch, queries, hidden]</c>.
+    /// </summary>
+    public static IReadOnlyList<SessionContract> MiniCpmV { get; } =
+    [
+        new(
+            SessionNames.VisionEncoder,
+            [new("pixel_values", TensorDTypes.AnyFloat, 4), new("patch_position_ids", TensorDTypes.Int64, 2)],
+            [new("vision_features", TensorDTypes.AnyFloat, 3)]),
+        new(
+            SessionNames.Resampler,
+            [new("vision_features", TensorDTypes.AnyFloat, 3)],
+            [new("image_features", TensorDTypes.AnyFloat, 3)]),
+        s_embed,
+        s_decoder,
+    ];
+
+    public static IReadOnlyList<SessionContract> For(string family) => family switch
+    {
+        ModelFamilies.SmolVlm => SmolVlm,
+        ModelFamilies.MiniCpmV => MiniCpmV,
+        _ => throw new ArgumentException($"unknown model family '{family}' (known: {ModelFamilies.SmolVlm}, {ModelFamilies.MiniCpmV})", nameof(family)),
+    };
+
+    /// <summary>The optional decoder inputs that some exports have and the runtime must feed when present.</summary>
+    public static IReadOnlyList<string> OptionalInputNames { get; } = ["num_logits_to_keep", "use_cache_branch"];
+}

@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using LlavaUhd.Edge.Inference.Errors;
+using LlavaUhd.Edge.Inference.Models;
+using LlavaUhd.Edge.Inference.Sessions;
+using LlavaUhd.Edge.ModelBuilder.Generation;
+using LlavaUhd.Edge.ModelBuilder.Quantization;
+
+namespace LlavaUhd.Edge.Cli.Commands;
+
+/// <summary><c>models generate | import | quantize</c>: model packages (see models-quantized/README.md).</summary>
+internal static class ModelsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("models", "Model packages: generate test packages, import downloads, quantize to QDQ INT8.");
+        command.Subcommands.Add(Generate());
+        command.Subcommands.Add(Import());
+        command.Subcommands.Add(Quantize());
+        return command;
+    }
+
+    private static Command Generate()
+    {
+        var preset = new Option<string>("--preset") { Description = $"One of {string.Join(", ", ModelPreset.Names)}.", Required = true };
+        preset.AcceptOnlyFromAmong([.. ModelPreset.Names]);
+        var output = new Option<string>("--out") { Description = "Folder to write the package to.", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random weights.", DefaultValueFactory = _ => 1234 };
+        var command = new Command("generate", "Write a package with random weights in the public layout (onnx/, tokenizer.json, configs, model.json).");
+        command.Options.Add(preset);
+        command.Options.Add(output);
+        command.Options.Add(seed);
+        command.SetAction(result => Guard("models generate", () =>
+        {
+            var clock = Stopwatch.StartNew();
+            var progress = new ConsoleProgress(clock);
+            string dir = result.GetValue(output)!;
+            ModelManifest m = PackageGenerator.Generate(ModelPreset.Get(result.GetValue(preset)!), dir, result.GetValue(seed), progress);
+            long bytes = m.Variants[ModelVariants.Fp32].Sessions.Values.Sum(s => s.Bytes);
+            Console.WriteLine($"wrote {m.Name} ({m.Family}) to {dir}: {bytes / 1e6:F1} MB of ONNX in {clock.Elapsed.TotalSeconds:F1} s");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Import()
+    {
+        var dir = new Argument<string>("DIR") { Description = "A downloaded repository folder (onnx/, tokenizer.json, config.json, ...)." };
+        var variant = new Option<string>("--variant") { Description = "Variant to record: " + string.Join("|", ModelVariants.All), DefaultValueFactory = _ => ModelVariants.Fp32 };
+        var command = new Command("import", "Read a downloaded package folder, check it against its family contract and write model.json.");
+        command.Arguments.Add(dir);
+        command.Options.Add(variant);
+        command.SetAction(result => Guard("models import", () =>
+        {
+            string d = result.GetValue(dir)!;
+            ModelManifest m = ModelImporter.Import(d, result.GetValue(variant)!, new OnnxSessionFactory());
+            ModelPackage.Load(d, result.GetValue(variant));
+            Console.WriteLine($"{d}: {m.Family}, variants {string.Join(", ", m.Variants.Keys)}; wrote {ModelManifest.FileName}");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Quantize()
+    {
+        var package = new Argument<string>("PACKAGE") { Description = "A package folder with an fp32 variant." };
+        var calibration = new Option<string>("--calibration") { Description = "Folder of calibration images (a quarter, at least one, are held out for the drift report).", Required = true };
+        var method = new Option<string>("--method") { Description = "minmax | percentile | entropy", DefaultValueFactory = _ => "minmax" };
+        method.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
+        var perChannel = new Option<bool>("--per-channel") { Description = "Per-channel weight scales (default per-tensor)." };
+        var json = new Option<bool>("--json") { Description = "One JSON line per session." };
+        var command = new Command("quantize", "Write the static QDQ INT8 variant (onnx/*_qdq_int8.onnx, variant 'qdq-int8') and report drift against FP32.");
+        command.Arguments.Add(package);
+        command.Options.Add(calibration);
+        command.Options.Add(method);
+        command.Options.Add(perChannel);
+        command.Options.Add(json);
+        command.SetAction(result => Guard("models quantize", () =>
+        {
+            string dir = result.GetValue(package)!;
+            string images = result.GetValue(calibration)!;
+            if (!Directory.Exists(images))
+            {
+                throw new CliException($"calibration folder '{images}' does not exist");
+            }
+
+            List<string> files = Directory.EnumerateFiles(images)
+                .Where(f => SimpleViewPreprocessor.ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                .Order(StringComparer.Ordinal).ToList();
+            if (files.Count < 2)
+            {
+                throw new CliException($"calibration folder '{images}' needs at least 2 images (found {files.Count})");
+            }
+
+            ModelManifest m = ModelPackage.Load(dir, ModelVariants.Fp32).Manifest;
+            int size = m.Family == ModelFamilies.SmolVlm ? m.Dimensions.ImageSize : m.Slicing.ScaleResolution;
+            IViewPreprocessor pre = new SimpleViewPreprocessor();
+            int held = Math.Max(1, files.Count / 4);
+            var views = files.Select(f => pre.Preprocess(f, size, m.Dimensions.ImageMean, m.Dimensions.ImageStd)).ToList();
+            CalibrationMethod cm = result.GetValue(method) switch
+            {
+                "percentile" => CalibrationMethod.Percentile,
+                "entropy" => CalibrationMethod.Entropy,
+                _ => CalibrationMethod.MinMax,
+            };
+            bool asJson = result.GetValue(json);
+            var clock = Stopwatch.StartNew();
+            IReadOnlyList<SessionReport> reports = PackageQuantizer.Quantize(
+                dir, views[held..], views[..held], cm, result.GetValue(perChannel), asJson ? null : new ConsoleProgress(clock));
+            foreach (SessionReport r in reports)
+            {
+                Console.WriteLine(asJson
+                    ? JsonSerializer.Serialize(new { session = r.Session, bytes_fp32 = r.BytesFp32, bytes_int8 = r.BytesInt8, cosine = r.Cosine, max_abs_err = r.MaxAbsErr })
+                    : string.Create(CultureInfo.InvariantCulture, $"{r.Session,-22} {r.BytesFp32 / 1e6,9:F2} MB -> {r.BytesInt8 / 1e6,8:F2} MB  cosine({r.ComparedOutput}) {r.Cosine:F5}  max abs err {r.MaxAbsErr:G4}"));
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    internal static int Guard(string verb, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is ModelPackageException or CliException or ArgumentException or IOException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"{verb}: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+
+    /// <summary>Progress lines on stderr with elapsed time.</summary>
+    internal sealed class ConsoleProgress(Stopwatch clock) : IProgress<string>
+    {
+        public void Report(string value) => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,6:F1}s] {value}"));
+    }
+}

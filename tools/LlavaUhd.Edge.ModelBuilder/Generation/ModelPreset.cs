@@ -1,0 +1,87 @@
+using LlavaUhd.Edge.Inference.Models;
+
+namespace LlavaUhd.Edge.ModelBuilder.Generation;
+
+/// <summary>Dimensions of a generated model. Weights are seeded random; everything else follows the family contract.</summary>
+public sealed record ModelPreset
+{
+    public const string TinySmolVlm = "tiny-smolvlm";
+    public const string TinyMiniCpmV = "tiny-minicpmv";
+    public const string SmolVlm256MShape = "smolvlm-256m-shape";
+
+    public required string Name { get; init; }
+
+    public required string Family { get; init; }
+
+    // Vision tower (SigLIP-style ViT).
+    public int VisionHidden { get; init; }
+
+    public int VisionLayers { get; init; }
+
+    public int VisionHeads { get; init; }
+
+    public int VisionMlp { get; init; }
+
+    /// <summary>smolvlm: the tile side (512). minicpmv: the side the learned position grid was trained at.</summary>
+    public int ImageSize { get; init; }
+
+    public int PatchSize { get; init; }
+
+    /// <summary>smolvlm: the pixel-shuffle factor (4).</summary>
+    public int ScaleFactor { get; init; } = 4;
+
+    /// <summary>minicpmv: resampler queries (tokens per view).</summary>
+    public int Queries { get; init; }
+
+    /// <summary>minicpmv: the slicing scale resolution.</summary>
+    public int ScaleResolution { get; init; }
+
+    // Text decoder (Llama-style).
+    public int TextHidden { get; init; }
+
+    public int TextLayers { get; init; }
+
+    public int TextHeads { get; init; }
+
+    public int KeyValueHeads { get; init; }
+
+    public int HeadDim { get; init; }
+
+    public int TextMlp { get; init; }
+
+    public int VocabSize { get; init; }
+
+    public float RopeTheta { get; init; } = 100_000f;
+
+    public int TokensPerView => Family == ModelFamilies.SmolVlm
+        ? (ImageSize / PatchSize) * (ImageSize / PatchSize) / (ScaleFactor * ScaleFactor)
+        : Queries;
+
+    public static IReadOnlyList<string> Names { get; } = [TinySmolVlm, TinyMiniCpmV, SmolVlm256MShape];
+
+    public static ModelPreset Get(string name) => name switch
+    {
+        // SmolVLM contract exactly (512 px tiles, patch 16, shuffle 4 → 64 tokens, real token ids, vocab 49 280), small widths.
+        TinySmolVlm => new ModelPreset
+        {
+            Name = name, Family = ModelFamilies.SmolVlm,
+            VisionHidden = 32, VisionLayers = 2, VisionHeads = 2, VisionMlp = 64, ImageSize = 512, PatchSize = 16, ScaleFactor = 4,
+            TextHidden = 16, TextLayers = 2, TextHeads = 2, KeyValueHeads = 1, HeadDim = 8, TextMlp = 32, VocabSize = 49_280,
+        },
+        // Our MiniCPM-V-style contract: patch 14, views of 112 px (8×8 patches), 16×16 position grid, 16 queries, own 1 024 vocab.
+        TinyMiniCpmV => new ModelPreset
+        {
+            Name = name, Family = ModelFamilies.MiniCpmV,
+            VisionHidden = 32, VisionLayers = 2, VisionHeads = 2, VisionMlp = 64, ImageSize = 224, PatchSize = 14, Queries = 16, ScaleResolution = 112,
+            TextHidden = 32, TextLayers = 2, TextHeads = 4, KeyValueHeads = 2, HeadDim = 8, TextMlp = 64, VocabSize = 1_024, RopeTheta = 10_000f,
+        },
+        // SmolVLM-256M-Instruct's exact dimensions (SMOLVLM.md §3), for benchmarks.
+        SmolVlm256MShape => new ModelPreset
+        {
+            Name = name, Family = ModelFamilies.SmolVlm,
+            VisionHidden = 768, VisionLayers = 12, VisionHeads = 12, VisionMlp = 3072, ImageSize = 512, PatchSize = 16, ScaleFactor = 4,
+            TextHidden = 576, TextLayers = 30, TextHeads = 9, KeyValueHeads = 3, HeadDim = 64, TextMlp = 1536, VocabSize = 49_280,
+        },
+        _ => throw new ArgumentException($"unknown preset '{name}' (known: {string.Join(", ", Names)})", nameof(name)),
+    };
+}

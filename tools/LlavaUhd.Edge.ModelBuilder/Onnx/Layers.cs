@@ -1,0 +1,73 @@
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace LlavaUhd.Edge.ModelBuilder.Onnx;
+
+/// <summary>Transformer building blocks as plain ONNX ops (opset 17).</summary>
+public static class Layers
+{
+    /// <summary>LayerNormalization over the last axis with a learned scale (1) and bias (0).</summary>
+    public static string LayerNorm(this GraphBuilder g, string x, string name, long dim, float eps) =>
+        g.Node("LayerNormalization", [x, g.Filled(name + ".weight", 1f, dim), g.Filled(name + ".bias", 0f, dim)], null,
+            GraphBuilder.Int("axis", -1), GraphBuilder.Float("epsilon", eps));
+
+    /// <summary>RMSNorm: x / sqrt(mean(x²) + eps) · w (Llama).</summary>
+    public static string RmsNorm(this GraphBuilder g, string x, string name, long dim, float eps)
+    {
+        string ms = g.Node("ReduceMean", [g.Mul(x, x)], null, GraphBuilder.Ints("axes", -1), GraphBuilder.Int("keepdims", 1));
+        string rms = g.Node("Sqrt", g.Add(ms, g.ScalarF(eps)));
+        return g.Mul(g.Node("Div", x, rms), g.Filled(name + ".weight", 1f, dim));
+    }
+
+    /// <summary>x·W (+ b), W stored [in, out] as MatMul's B (the quantizer's per-channel axis is 1).</summary>
+    public static string Linear(this GraphBuilder g, string x, string name, long inDim, long outDim, bool bias = true)
+    {
+        string y = g.MatMul(x, g.Random(name + ".weight", 1f / MathF.Sqrt(inDim), inDim, outDim));
+        return bias ? g.Add(y, g.Random(name + ".bias", 0.02f, outDim)) : y;
+    }
+
+    /// <summary>GELU, erf form: 0.5·x·(1 + erf(x/√2)). ONNX Runtime fuses the pattern.</summary>
+    public static string Gelu(this GraphBuilder g, string x)
+    {
+        string erf = g.Node("Erf", g.Mul(x, g.ScalarF(1f / MathF.Sqrt(2f))));
+        return g.Mul(g.Mul(x, g.ScalarF(0.5f)), g.Add(erf, g.ScalarF(1f)));
+    }
+
+    /// <summary>SiLU: x·sigmoid(x).</summary>
+    public static string Silu(this GraphBuilder g, string x) => g.Mul(x, g.Node("Sigmoid", x));
+
+    /// <summary>
+    /// Pre-norm ViT block (SigLIP): x + out(attn(LN(x))), then x + fc2(gelu(fc1(LN(x)))).
+    /// <paramref name="bias"/> is an additive attention bias broadcastable to [N, heads, T, T] or null.
+    /// </summary>
+    public static string VitBlock(this GraphBuilder g, string x, string name, long dim, long heads, long mlp, float eps, string? bias)
+    {
+        long hd = dim / heads;
+        string h = g.LayerNorm(x, name + ".layer_norm1", dim, eps);
+        string q = g.Transpose(g.Reshape(g.Linear(h, name + ".self_attn.q_proj", dim, dim), 0, 0, heads, hd), 0, 2, 1, 3);
+        string k = g.Transpose(g.Reshape(g.Linear(h, name + ".self_attn.k_proj", dim, dim), 0, 0, heads, hd), 0, 2, 3, 1);
+        string v = g.Transpose(g.Reshape(g.Linear(h, name + ".self_attn.v_proj", dim, dim), 0, 0, heads, hd), 0, 2, 1, 3);
+        string s = g.Mul(g.MatMul(q, k), g.ScalarF(1f / MathF.Sqrt(hd)));
+        if (bias is not null)
+        {
+            s = g.Add(s, bias);
+        }
+
+        string p = g.Node("Softmax", [s], null, GraphBuilder.Int("axis", -1));
+        string o = g.Reshape(g.Transpose(g.MatMul(p, v), 0, 2, 1, 3), 0, 0, dim);
+        x = g.Add(x, g.Linear(o, name + ".self_attn.out_proj", dim, dim));
+        h = g.LayerNorm(x, name + ".layer_norm2", dim, eps);
+        string m = g.Linear(g.Gelu(g.Linear(h, name + ".mlp.fc1", dim, mlp)), name + ".mlp.fc2", mlp, dim);
+        return g.Add(x, m);
+    }
+
+    /// <summary>Patch embedding: Conv(kernel = stride = patch) then [N, D, gh, gw] → [N, gh·gw, D].</summary>
+    public static string PatchEmbed(this GraphBuilder g, string pixels, string name, long dim, long patch)
+    {
+        string w = g.Random(name + ".weight", 1f / MathF.Sqrt(3 * patch * patch), dim, 3, patch, patch);
+        string b = g.Random(name + ".bias", 0.02f, dim);
+        string conv = g.Node("Conv", [pixels, w, b], null, GraphBuilder.Ints("kernel_shape", patch, patch), GraphBuilder.Ints("strides", patch, patch));
+        return g.Transpose(g.Reshape(conv, 0, dim, -1), 0, 2, 1);
+    }
+
+    public static string Cast(this GraphBuilder g, string x, DataType to) => g.Node("Cast", [x], null, GraphBuilder.Int("to", (long)to));
+}
