@@ -52,7 +52,7 @@ internal static class BenchEncodeCommand
             {
                 int side = s / d.PatchSize;
                 inputs["pixel_values"] = OrtValue.CreateTensorValueFromMemory(pixels, [n, 3, s, s]);
-                long[] ids = Enumerable.Repeat(LlavaUhd.Edge.ModelBuilder.Quantization.PatchPositions.Bucketed(side, side, d.PositionGrid), n).SelectMany(x => x).ToArray();
+                long[] ids = Enumerable.Repeat(LlavaUhd.Edge.Inference.Models.PatchPositions.Bucketed(side, side, d.PositionGrid), n).SelectMany(x => x).ToArray();
                 inputs["patch_position_ids"] = OrtValue.CreateTensorValueFromMemory(ids, [n, side * side]);
             }
 
