@@ -342,6 +342,7 @@ public sealed class AnswerOutbox : IDisposable
         Span<byte> ack = stackalloc byte[8];
         _acked = RandomAccess.Read(_ackStream.SafeFileHandle, ack, 0) == 8 ? BinaryPrimitives.ReadInt64LittleEndian(ack) : 0;
         long maxSequence = _acked;
+        long previous = 0;
         string[] files = Directory.GetFiles(_options.Directory, SegmentPrefix + "*" + SegmentSuffix);
         Array.Sort(files, StringComparer.Ordinal);
         foreach (string path in files)
@@ -349,9 +350,10 @@ public sealed class AnswerOutbox : IDisposable
             byte[] data = File.ReadAllBytes(path);
             var segment = new Segment(path, 0) { LastSequence = -1 };
             int at = 0;
-            while (TryDecode(data, at, maxSequence, out OutboxEntry entry, out int length))
+            while (TryDecode(data, at, previous, out OutboxEntry entry, out int length))
             {
-                maxSequence = entry.Sequence;
+                previous = entry.Sequence;
+                maxSequence = Math.Max(maxSequence, entry.Sequence);
                 segment.LastSequence = entry.Sequence;
                 if (entry.Sequence > _acked)
                 {
