@@ -93,6 +93,7 @@ public abstract class BrokerScenarios
 
         MqttApplicationMessage will = await watcher.NextAsync(m => Encoding.UTF8.GetString(m.Payload.ToArray()) == "offline");
         Assert.Equal(device.Topics.Available, will.Topic);
+        Directory.Delete(device.Options.Outbox.Directory, recursive: true);
     }
 
     [Theory]

@@ -40,5 +40,6 @@ public sealed class EmbeddedBrokerTests
         MqttApplicationMessage m = await late.NextAsync();
         Assert.True(m.Retain);
         Assert.Equal("{\"model\":\"m\"}", Encoding.UTF8.GetString(m.Payload.ToArray()));
+        Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
     }
 }
