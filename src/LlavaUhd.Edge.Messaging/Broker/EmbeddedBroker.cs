@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LlavaUhd.Edge.Messaging.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace LlavaUhd.Edge.Messaging.Broker;
+
+/// <summary>
+/// An in-process MQTT broker (MQTTnet.Server) bound to loopback only (IPv4 and IPv6), with username/password
+/// authentication, for a single device or a demo. Retained messages (availability, status, setting states) can be
+/// kept in a file across restarts. Production uses a real broker (mosquitto) with <see cref="MqttOptions.EmbeddedBroker"/> false.
+/// </summary>
+public sealed class EmbeddedBroker : IAsyncDisposable
+{
+    private readonly MqttServer _server;
+    private readonly string? _username;
+    private readonly string? _password;
+    private readonly string? _retainedFile;
+    private readonly ILogger _logger;
+    private readonly Lock _fileLock = new();
+
+    public EmbeddedBroker(int port, string? username, string? password, string? retainedFile = null, ILogger? logger = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        Port = port;
+        _username = username;
+        _password = password;
+        _retainedFile = string.IsNullOrEmpty(retainedFile) ? null : retainedFile;
+        _logger = logger ?? NullLogger.Instance;
+        MqttServerOptions options = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+            .WithDefaultEndpointBoundIPV6Address(IPAddress.IPv6Loopback)
+            .WithDefaultEndpointPort(port)
+            .Build();
+        _server = new MqttServerFactory().CreateMqttServer(options);
+        _server.ValidatingConnectionAsync += OnValidatingConnection;
+        if (_retainedFile is not null)
+        {
+            _server.LoadingRetainedMessageAsync += OnLoadingRetained;
+            _server.RetainedMessageChangedAsync += OnRetainedChanged;
+        }
+    }
+
+    /// <summary>A broker for <paramref name="options"/>: its port and credentials, and <see cref="EmbeddedBrokerOptions.RetainedFile"/>.</summary>
+    public static EmbeddedBroker FromOptions(MqttOptions options, ILogger? logger = null) =>
+        new(options.Port, options.Username, options.Password, options.Broker.RetainedFile, logger);
+
+    public int Port { get; }
+
+    public bool IsStarted => _server.IsStarted;
+
+    public async Task StartAsync()
+    {
+        await _server.StartAsync().ConfigureAwait(false);
+        _logger.LogInformation("Embedded MQTT broker listening on 127.0.0.1:{Port} and [::1]:{Port}.", Port, Port);
+    }
+
+    /// <summary>Stops the broker; connected clients' wills are published.</summary>
+    public async Task StopAsync()
+    {
+        if (_server.IsStarted)
+        {
+            await _server.StopAsync(new MqttServerStopOptionsBuilder().Build()).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _server.Dispose();
+    }
+
+    private Task OnValidatingConnection(ValidatingConnectionEventArgs e)
+    {
+        bool open = string.IsNullOrEmpty(_username);
+        if (!open && (!string.Equals(e.UserName, _username, StringComparison.Ordinal) || !string.Equals(e.Password, _password ?? "", StringComparison.Ordinal)))
+        {
+            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+            _logger.LogWarning("Embedded broker refused client {ClientId}: bad user name or password.", e.ClientId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task OnLoadingRetained(LoadingRetainedMessagesEventArgs e)
+    {
+        try
+        {
+            if (File.Exists(_retainedFile))
+            {
+                byte[] json = File.ReadAllBytes(_retainedFile!);
+                List<RetainedRecord> records = JsonSerializer.Deserialize(json, RetainedJsonContext.Default.ListRetainedRecord) ?? [];
+                e.LoadedRetainedMessages = records.Select(r => new MqttApplicationMessageBuilder()
+                    .WithTopic(r.Topic).WithPayload(r.Payload).WithRetainFlag()
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build()).ToList();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(ex, "Embedded broker: retained messages in {File} could not be read; starting without them.", _retainedFile);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task OnRetainedChanged(RetainedMessageChangedEventArgs e)
+    {
+        var records = e.StoredRetainedMessages.Select(m => new RetainedRecord(m.Topic, m.Payload.ToArray())).ToList();
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(records, RetainedJsonContext.Default.ListRetainedRecord);
+        lock (_fileLock)
+        {
+            string tmp = _retainedFile + ".tmp";
+            File.WriteAllBytes(tmp, json);
+            File.Move(tmp, _retainedFile!, overwrite: true);
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed record RetainedRecord(string Topic, byte[] Payload);
+
+[JsonSerializable(typeof(List<RetainedRecord>))]
+internal sealed partial class RetainedJsonContext : JsonSerializerContext
+{
+}

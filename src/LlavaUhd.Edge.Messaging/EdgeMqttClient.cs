@@ -1,0 +1,711 @@
+using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using LlavaUhd.Edge.Messaging.Contracts;
+using LlavaUhd.Edge.Messaging.Errors;
+using LlavaUhd.Edge.Messaging.Options;
+using LlavaUhd.Edge.Messaging.Outbox;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+using MQTTnet.Exceptions;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace LlavaUhd.Edge.Messaging;
+
+/// <summary>
+/// The device's MQTT session: connects with a Last Will (<c>available</c> = <c>offline</c>), keeps the connection
+/// from a monitor loop with exponential back-off (re-subscribing and re-announcing after every reconnect), takes
+/// questions and settings, hands questions to an <see cref="IQuestionHandler"/> through a bounded queue (full: an
+/// immediate <c>busy</c> reply), and publishes answers through the <see cref="AnswerOutbox"/> at QoS 1, removing each
+/// only after its PUBACK.
+/// </summary>
+/// <remarks>
+/// <see cref="StopAsync"/> is the clean shutdown (publishes <c>offline</c>, then DISCONNECT).
+/// <see cref="DisposeAsync"/> without it drops the connection without DISCONNECT, so the broker publishes the will.
+/// The outbox is owned by the caller and not disposed here.
+/// </remarks>
+public sealed class EdgeMqttClient : IAsyncDisposable
+{
+    private static readonly byte[] s_online = Encoding.UTF8.GetBytes(MqttTopics.OnlinePayload);
+    private static readonly byte[] s_offline = Encoding.UTF8.GetBytes(MqttTopics.OfflinePayload);
+
+    private readonly MqttOptions _options;
+    private readonly AnswerOutbox _outbox;
+    private readonly IQuestionHandler _handler;
+    private readonly ISettingsHandler? _settings;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly QuestionParser _parser;
+    private readonly IMqttClient _client;
+    private readonly MqttClientOptions _clientOptions;
+    private readonly bool _v5;
+    private readonly Channel<Question> _questions;
+    private readonly Channel<MqttApplicationMessage> _direct = Channel.CreateBounded<MqttApplicationMessage>(
+        new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Channel<SettingChange> _settingChanges = Channel.CreateBounded<SettingChange>(
+        new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private byte[]? _lastStatus;
+    private long _answered;
+    private long _rejected;
+    private long _busy;
+    private long _connects;
+    private int _queueDepth;
+    private bool _started;
+    private bool _stopped;
+
+    public EdgeMqttClient(
+        MqttOptions options,
+        IEnumerable<string> cameras,
+        AnswerOutbox outbox,
+        IQuestionHandler handler,
+        ISettingsHandler? settings = null,
+        ILogger<EdgeMqttClient>? logger = null,
+        TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        IReadOnlyList<string> problems = MqttOptionsValidator.Check(options);
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid MQTT options: " + string.Join(" ", problems), nameof(options));
+        }
+
+        _options = options;
+        _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
+        _handler = handler ?? throw new ArgumentNullException(nameof(handler));
+        _settings = settings;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        Topics = new MqttTopics(options);
+        _parser = new QuestionParser(cameras, options.MaxPayloadBytes, _time);
+        _v5 = options.ProtocolVersion == 5;
+        _questions = Channel.CreateBounded<Question>(new BoundedChannelOptions(options.QuestionQueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleWriter = false,
+        });
+        _clientOptions = BuildClientOptions(options);
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
+        _client.DisconnectedAsync += OnDisconnectedAsync;
+    }
+
+    public MqttTopics Topics { get; }
+
+    public bool IsConnected => _client.IsConnected;
+
+    /// <summary>Questions answered (an answer went to the outbox).</summary>
+    public long QuestionsAnswered => Interlocked.Read(ref _answered);
+
+    /// <summary>Requests refused with an error reply (busy included).</summary>
+    public long QuestionsRejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Questions refused because the queue was full.</summary>
+    public long QuestionsBusy => Interlocked.Read(ref _busy);
+
+    /// <summary>Questions waiting for or inside the handler.</summary>
+    public int QueueDepth => Volatile.Read(ref _queueDepth);
+
+    /// <summary>Successful CONNECTs so far (1 after the first, +1 per reconnect).</summary>
+    public long ConnectCount => Interlocked.Read(ref _connects);
+
+    /// <summary>Starts the monitor (connect/reconnect), outbox, reply and question loops. Returns at once.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("Already started.");
+        }
+
+        _started = true;
+        CancellationToken ct = _stopping.Token;
+        _loops.Add(Task.Run(() => MonitorLoopAsync(ct), CancellationToken.None));
+        _loops.Add(Task.Run(() => OutboxLoopAsync(ct), CancellationToken.None));
+        _loops.Add(Task.Run(() => DirectLoopAsync(ct), CancellationToken.None));
+        _loops.Add(Task.Run(() => SettingsLoopAsync(ct), CancellationToken.None));
+        for (int i = 0; i < _options.QuestionWorkers; i++)
+        {
+            _loops.Add(Task.Run(() => QuestionLoopAsync(ct), CancellationToken.None));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Completes when the client is connected (and subscribed).</summary>
+    public Task WaitConnectedAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _connected).Task.WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Stores the answer in the outbox (the reply to <paramref name="reply"/> first, then <c>…/&lt;camera&gt;/answer</c>)
+    /// for publishing at QoS 1; returns the sequence number of the last record.
+    /// </summary>
+    /// <exception cref="OutboxFullException">The outbox is full and its policy rejects.</exception>
+    public long PublishAnswer(AnswerMessage answer, ReplyRoute? reply = null)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(answer, MessagingJsonContext.Default.AnswerMessage);
+        if (reply is { HasResponseTopic: true })
+        {
+            _outbox.Append(new OutboxMessage(reply.ResponseTopic!, json, _v5 ? reply.CorrelationData : null));
+        }
+
+        return _outbox.Append(new OutboxMessage(Topics.Answer(answer.Camera), json));
+    }
+
+    /// <summary>Publishes the retained status now if connected, and again after every reconnect.</summary>
+    public Task PublishStatusAsync(StatusMessage status, CancellationToken cancellationToken = default)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(status, MessagingJsonContext.Default.StatusMessage);
+        Volatile.Write(ref _lastStatus, json);
+        return _client.IsConnected
+            ? PublishAsync(Topics.Status, json, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
+            : Task.CompletedTask;
+    }
+
+    /// <summary>Publishes stats at QoS 0 when connected; dropped otherwise (the next interval brings fresh ones).</summary>
+    public Task PublishStatsAsync(StatsMessage stats, CancellationToken cancellationToken = default)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(stats, MessagingJsonContext.Default.StatsMessage);
+        return _client.IsConnected
+            ? PublishAsync(Topics.Stats, json, MqttQualityOfServiceLevel.AtMostOnce, retain: false, cancellationToken)
+            : Task.CompletedTask;
+    }
+
+    /// <summary>Publishes the retained <c>…/&lt;camera&gt;/&lt;setting&gt;/state</c>.</summary>
+    public Task PublishSettingStateAsync(SettingState state, CancellationToken cancellationToken = default)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
+        return PublishAsync(Topics.State(state.Camera, state.Setting), json, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken);
+    }
+
+    /// <summary>Clean shutdown: stops the loops, publishes <c>offline</c> (retained) and disconnects normally.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await WhenLoopsDoneAsync().ConfigureAwait(false);
+        if (_client.IsConnected)
+        {
+            try
+            {
+                await PublishAsync(Topics.Available, s_offline, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken).ConfigureAwait(false);
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException)
+            {
+                _logger.LogWarning(ex, "MQTT: clean disconnect failed.");
+            }
+        }
+    }
+
+    /// <summary>Stops the loops and drops the connection without DISCONNECT (the broker then publishes the will).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        await WhenLoopsDoneAsync().ConfigureAwait(false);
+        _client.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task WhenLoopsDoneAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static MqttClientOptions BuildClientOptions(MqttOptions o)
+    {
+        var topics = new MqttTopics(o);
+        MqttClientOptionsBuilder b = new MqttClientOptionsBuilder()
+            .WithTcpServer(o.EmbeddedBroker ? "127.0.0.1" : o.Host, o.Port)
+            .WithClientId(o.EffectiveClientId)
+            .WithProtocolVersion(o.ProtocolVersion == 5 ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311)
+            .WithCleanStart(true)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(o.KeepAliveSeconds))
+            .WithTimeout(TimeSpan.FromSeconds(o.TimeoutSeconds))
+            .WithWillTopic(topics.Available)
+            .WithWillPayload(s_offline)
+            .WithWillRetain(true)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (!string.IsNullOrEmpty(o.Username))
+        {
+            b = b.WithCredentials(o.Username, o.Password ?? "");
+        }
+
+        if (o.Tls.Enabled)
+        {
+            MqttTlsOptions t = o.Tls;
+            b = b.WithTlsOptions(tls =>
+            {
+                tls.UseTls().WithTargetHost(string.IsNullOrEmpty(t.TargetHost) ? o.Host : t.TargetHost);
+                if (!string.IsNullOrEmpty(t.CaFile))
+                {
+                    var chain = new X509Certificate2Collection();
+                    chain.ImportFromPemFile(t.CaFile);
+                    tls.WithTrustChain(chain).WithRevocationMode(X509RevocationMode.NoCheck);
+                }
+
+                if (!string.IsNullOrEmpty(t.ClientCertFile))
+                {
+                    tls.WithClientCertificates(new X509Certificate2Collection(X509Certificate2.CreateFromPemFile(t.ClientCertFile, t.ClientKeyFile)));
+                }
+
+                if (t.AllowUntrusted)
+                {
+                    tls.WithAllowUntrustedCertificates().WithIgnoreCertificateChainErrors().WithCertificateValidationHandler(_ => true);
+                }
+            });
+        }
+
+        return b.Build();
+    }
+
+    // ---- connection ----------------------------------------------------------------------------------------------
+
+    private async Task MonitorLoopAsync(CancellationToken ct)
+    {
+        TimeSpan min = TimeSpan.FromMilliseconds(_options.ReconnectMinDelayMs);
+        TimeSpan max = TimeSpan.FromMilliseconds(_options.ReconnectMaxDelayMs);
+        TimeSpan delay = min;
+        TimeSpan check = TimeSpan.FromSeconds(Math.Max(1, _options.KeepAliveSeconds));
+        if (_options.Tls.AllowUntrusted && _options.Tls.Enabled)
+        {
+            _logger.LogWarning("MQTT: TLS certificate validation is off (Mqtt:Tls:AllowUntrusted); use only with a test broker.");
+        }
+
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_client.IsConnected)
+                {
+                    if (await TryConnectAsync(ct).ConfigureAwait(false))
+                    {
+                        delay = min;
+                    }
+                    else
+                    {
+                        TimeSpan jittered = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
+                        await Task.Delay(jittered, _time, ct).ConfigureAwait(false);
+                        delay = TimeSpan.FromTicks(Math.Min(max.Ticks, delay.Ticks * 2));
+                        continue;
+                    }
+                }
+
+                // Sleep until a disconnect wakes us or the check interval passes; then verify the link.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(check);
+                try
+                {
+                    await _wake.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    if (_client.IsConnected && !await _client.TryPingAsync(ct).ConfigureAwait(false))
+                    {
+                        _logger.LogWarning("MQTT: ping failed; reconnecting.");
+                        await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "MQTT: monitor loop error.");
+                await Task.Delay(delay, _time, ct).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<bool> TryConnectAsync(CancellationToken ct)
+    {
+        MqttClientConnectResult result;
+        try
+        {
+            result = await _client.ConnectAsync(_clientOptions, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or InvalidOperationException && !ct.IsCancellationRequested)
+        {
+            _logger.LogDebug("MQTT: connect to {Host}:{Port} failed: {Message}", _options.Host, _options.Port, ex.Message);
+            return false;
+        }
+
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            _logger.LogError("MQTT: broker {Host}:{Port} refused the connection: {Code} {Reason}", _options.Host, _options.Port, result.ResultCode, result.ReasonString);
+            return false;
+        }
+
+        try
+        {
+            var subscribe = new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(Topics.AskFilter, MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(Topics.SetFilter, MqttQualityOfServiceLevel.AtLeastOnce);
+            if (!string.IsNullOrEmpty(_options.SharedSubscriptionGroup))
+            {
+                subscribe = subscribe.WithTopicFilter(Topics.SharedAskFilter(_options.SharedSubscriptionGroup), MqttQualityOfServiceLevel.AtLeastOnce);
+            }
+
+            MqttClientSubscribeResult sub = await _client.SubscribeAsync(subscribe.Build(), ct).ConfigureAwait(false);
+            foreach (MqttClientSubscribeResultItem item in sub.Items)
+            {
+                if ((int)item.ResultCode > 2)
+                {
+                    _logger.LogError("MQTT: subscription to {Filter} refused: {Code}", item.TopicFilter.Topic, item.ResultCode);
+                }
+            }
+
+            await PublishAsync(Topics.Available, s_online, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
+            if (Volatile.Read(ref _lastStatus) is byte[] status)
+            {
+                await PublishAsync(Topics.Status, status, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            _logger.LogWarning(ex, "MQTT: connected but subscribing failed; reconnecting.");
+            return false;
+        }
+
+        long n = Interlocked.Increment(ref _connects);
+        _logger.LogInformation("MQTT: connected to {Host}:{Port} as {ClientId} (connection {Count}).", _options.Host, _options.Port, _options.EffectiveClientId, n);
+        Volatile.Read(ref _connected).TrySetResult();
+        return true;
+    }
+
+    private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs e)
+    {
+        TaskCompletionSource current = Volatile.Read(ref _connected);
+        if (current.Task.IsCompleted)
+        {
+            Interlocked.CompareExchange(ref _connected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
+            if (!_stopping.IsCancellationRequested)
+            {
+                _logger.LogWarning("MQTT: disconnected ({Reason}); reconnecting with back-off.", e.Reason);
+            }
+        }
+
+        _wake.Writer.TryWrite(true);
+        return Task.CompletedTask;
+    }
+
+    private async Task PublishAsync(string topic, byte[] payload, MqttQualityOfServiceLevel qos, bool retain, CancellationToken ct)
+    {
+        MqttApplicationMessage message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(qos).WithRetainFlag(retain).Build();
+        await _client.PublishAsync(message, ct).ConfigureAwait(false);
+    }
+
+    // ---- outbox --------------------------------------------------------------------------------------------------
+
+    private async Task OutboxLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            OutboxEntry entry;
+            try
+            {
+                entry = await _outbox.WaitAsync(ct).ConfigureAwait(false);
+                if (!_client.IsConnected)
+                {
+                    await WaitConnectedAsync(ct).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            var builder = new MqttApplicationMessageBuilder()
+                .WithTopic(entry.Message.Topic)
+                .WithPayload(entry.Message.Payload.ToArray())
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithContentType("application/json");
+            if (_v5 && !entry.Message.CorrelationData.IsEmpty)
+            {
+                builder = builder.WithCorrelationData(entry.Message.CorrelationData.ToArray());
+            }
+
+            try
+            {
+                MqttClientPublishResult result = await _client.PublishAsync(builder.Build(), ct).ConfigureAwait(false);
+                if (!result.IsSuccess)
+                {
+                    // The broker acknowledged and refused it (e.g. not authorised): retrying cannot help.
+                    _logger.LogError("MQTT: broker refused answer {Sequence} on {Topic}: {Code} {Reason}; dropped.",
+                        entry.Sequence, entry.Message.Topic, result.ReasonCode, result.ReasonString);
+                }
+
+                _outbox.Acknowledge(entry.Sequence);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // Not acknowledged: it stays at the head of the outbox and goes again after the reconnect.
+                _logger.LogDebug("MQTT: answer {Sequence} not acknowledged ({Message}); retrying after reconnect.", entry.Sequence, ex.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(_options.ReconnectMinDelayMs), _time, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    private async Task DirectLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (MqttApplicationMessage message in _direct.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    if (!_client.IsConnected)
+                    {
+                        await WaitConnectedAsync(ct).ConfigureAwait(false);
+                    }
+
+                    await _client.PublishAsync(message, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _logger.LogWarning("MQTT: reply on {Topic} not sent: {Message}", message.Topic, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    // ---- incoming ------------------------------------------------------------------------------------------------
+
+    private Task OnMessageReceivedAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        try
+        {
+            HandleIncoming(e.ApplicationMessage);
+        }
+        catch (Exception ex)
+        {
+            // Never let one message take the receive loop down.
+            _logger.LogError(ex, "MQTT: failed to handle a message on {Topic}.", e.ApplicationMessage.Topic);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void HandleIncoming(MqttApplicationMessage message)
+    {
+        if (!Topics.TryParse(message.Topic, out TopicAddress address))
+        {
+            return;
+        }
+
+        var route = new ReplyRoute
+        {
+            ResponseTopic = QuestionParser.IsValidReplyTopic(message.ResponseTopic) ? message.ResponseTopic : null,
+            CorrelationData = message.CorrelationData is { Length: > 0 } cd ? cd : null,
+        };
+        ReadOnlySequence<byte> payload = message.Payload;
+        if (payload.Length > _options.MaxPayloadBytes)
+        {
+            Reject(address.Camera, message.Topic, null, route,
+                new RequestError(ErrorCodes.PayloadTooLarge, $"Payload of {payload.Length} bytes exceeds the limit of {_options.MaxPayloadBytes}."));
+            return;
+        }
+
+        ReadOnlySpan<byte> bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
+        if (address.Kind == TopicKind.Set)
+        {
+            ParseResult<SettingChange> s = _parser.ParseSetting(address.Camera, address.Setting!, bytes, route);
+            if (s.Value is null)
+            {
+                Reject(address.Camera, message.Topic, null, s.Reply, s.Error!);
+            }
+            else if (!_settingChanges.Writer.TryWrite(s.Value))
+            {
+                Reject(address.Camera, message.Topic, null, s.Reply, new RequestError(ErrorCodes.Busy, "Too many setting changes pending."));
+            }
+
+            return;
+        }
+
+        ParseResult<Question> r = _parser.ParseAsk(address.Camera, bytes, route, address.Kind == TopicKind.SharedAsk);
+        if (r.Value is not Question question)
+        {
+            Reject(address.Camera, message.Topic, null, r.Reply, r.Error!);
+            return;
+        }
+
+        Interlocked.Increment(ref _queueDepth);
+        if (!_questions.Writer.TryWrite(question))
+        {
+            Interlocked.Decrement(ref _queueDepth);
+            Interlocked.Increment(ref _busy);
+            Reject(question.Camera, message.Topic, question.Id, question.Reply,
+                new RequestError(ErrorCodes.Busy, $"The question queue is full ({_options.QuestionQueueCapacity}); try again later."));
+        }
+    }
+
+    private void Reject(string camera, string topic, string? questionId, ReplyRoute route, RequestError error)
+    {
+        Interlocked.Increment(ref _rejected);
+        if (error.Code != ErrorCodes.Busy)
+        {
+            _logger.LogWarning("MQTT: rejected request on {Topic}: {Code}: {Message}", topic, error.Code, error.Message);
+        }
+
+        var reply = new ErrorReply
+        {
+            Error = error.Code,
+            Message = error.Message,
+            QuestionId = questionId,
+            CorrelationId = route.CorrelationId,
+            Camera = MqttTopics.IsValidSegment(camera) ? camera : null,
+            Topic = topic,
+            Timestamp = _time.GetUtcNow(),
+        };
+        var builder = new MqttApplicationMessageBuilder()
+            .WithTopic(route.HasResponseTopic ? route.ResponseTopic : Topics.Errors)
+            .WithPayload(JsonSerializer.SerializeToUtf8Bytes(reply, MessagingJsonContext.Default.ErrorReply))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithContentType("application/json");
+        if (_v5 && route.CorrelationData is not null)
+        {
+            builder = builder.WithCorrelationData(route.CorrelationData);
+        }
+
+        if (!_direct.Writer.TryWrite(builder.Build()))
+        {
+            _logger.LogWarning("MQTT: reply queue full; error reply to {Topic} dropped.", topic);
+        }
+    }
+
+    private async Task QuestionLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (Question question in _questions.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    QuestionAnswer a = await _handler.AnswerAsync(question, ct).ConfigureAwait(false);
+                    var answer = new AnswerMessage
+                    {
+                        Id = Guid.CreateVersion7().ToString("N"),
+                        QuestionId = question.Id,
+                        CorrelationId = question.Reply.CorrelationId,
+                        Device = _options.DeviceId,
+                        Camera = question.Camera,
+                        FrameTimestamp = a.FrameTimestamp,
+                        AnswerTimestamp = _time.GetUtcNow(),
+                        Roi = a.Roi ?? question.Roi,
+                        Question = question.Text,
+                        Answer = a.Answer,
+                        PromptTokens = a.PromptTokens,
+                        CompletionTokens = a.CompletionTokens,
+                        VisualTokens = a.VisualTokens,
+                        Timings = a.Timings,
+                        Model = a.Model,
+                    };
+                    PublishAnswer(answer, question.Reply);
+                    Interlocked.Increment(ref _answered);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (OutboxFullException ex)
+                {
+                    _logger.LogError("MQTT: answer to question {Id} lost: {Message}", question.Id, ex.Message);
+                    Reject(question.Camera, Topics.Ask(question.Camera), question.Id, question.Reply, new RequestError(ErrorCodes.Internal, "Outbox full; answer not stored."));
+                }
+                catch (Exception ex)
+                {
+                    _logger.LogError(ex, "MQTT: question {Id} on {Camera} failed.", question.Id, question.Camera);
+                    Reject(question.Camera, Topics.Ask(question.Camera), question.Id, question.Reply, new RequestError(ErrorCodes.Internal, ex.Message));
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _queueDepth);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task SettingsLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (SettingChange change in _settingChanges.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                string topic = Topics.Set(change.Camera, change.SettingName);
+                try
+                {
+                    RequestError? refused = _settings is null ? null : await _settings.ApplyAsync(change, ct).ConfigureAwait(false);
+                    if (refused is not null)
+                    {
+                        Reject(change.Camera, topic, null, change.Reply, refused);
+                        continue;
+                    }
+
+                    var state = new SettingState
+                    {
+                        Camera = change.Camera,
+                        Setting = change.SettingName,
+                        Enabled = change.Enabled,
+                        Question = change.Question,
+                        IntervalS = change.IntervalS,
+                        Timestamp = _time.GetUtcNow(),
+                    };
+                    byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
+                    _direct.Writer.TryWrite(new MqttApplicationMessageBuilder().WithTopic(Topics.State(change.Camera, change.SettingName))
+                        .WithPayload(json).WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _logger.LogError(ex, "MQTT: setting {Setting} of {Camera} failed.", change.SettingName, change.Camera);
+                    Reject(change.Camera, topic, null, change.Reply, new RequestError(ErrorCodes.Internal, ex.Message));
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using LlavaUhd.Edge.Messaging.Contracts;
+
+namespace LlavaUhd.Edge.Messaging;
+
+/// <summary>
+/// The pipeline's side of a question: answers one validated <see cref="Question"/>. Called from
+/// <see cref="Options.MqttOptions.QuestionWorkers"/> workers that read a bounded queue; the messaging layer turns the result
+/// into an <see cref="AnswerMessage"/> and publishes it through the outbox, or an exception into an error reply.
+/// </summary>
+public interface IQuestionHandler
+{
+    ValueTask<QuestionAnswer> AnswerAsync(Question question, CancellationToken cancellationToken);
+}
+
+/// <summary>What the pipeline produced for a question; ids, device, camera and timestamps are filled in by messaging.</summary>
+public sealed record QuestionAnswer
+{
+    public required string Answer { get; init; }
+    public required string Model { get; init; }
+
+    /// <summary>Capture time of the frame that was answered.</summary>
+    public DateTimeOffset FrameTimestamp { get; init; }
+
+    /// <summary>The region actually used (the question's, the camera's configured one, or the whole frame).</summary>
+    public RoiRect? Roi { get; init; }
+
+    public int PromptTokens { get; init; }
+    public int CompletionTokens { get; init; }
+    public int VisualTokens { get; init; }
+    public AnswerTimings Timings { get; init; } = new();
+}
+
+/// <summary>Applies a camera setting received on <c>…/&lt;camera&gt;/&lt;setting&gt;/set</c>.</summary>
+public interface ISettingsHandler
+{
+    /// <summary>Applies the change; null when applied (its state is then published), else why it was refused.</summary>
+    ValueTask<RequestError?> ApplyAsync(SettingChange change, CancellationToken cancellationToken);
+}

@@ -1,0 +1,45 @@
+using System.Buffers;
+using System.Text;
+using LlavaUhd.Edge.Messaging.Broker;
+using LlavaUhd.Edge.Messaging.Tests.Infrastructure;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace LlavaUhd.Edge.Messaging.Tests;
+
+public sealed class EmbeddedBrokerTests
+{
+    [Fact]
+    public async Task RefusesBadCredentials()
+    {
+        int port = TestPorts.Free();
+        await using var broker = new EmbeddedBroker(port, "edge", "right");
+        await broker.StartAsync();
+        using IMqttClient client = new MqttClientFactory().CreateMqttClient();
+        MqttClientConnectResult r = await client.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", port).WithCredentials("edge", "wrong").Build());
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, r.ResultCode);
+    }
+
+    [Fact]
+    public async Task RetainedMessages_SurviveRestart_WhenPersisted()
+    {
+        int port = TestPorts.Free();
+        string file = Path.Combine(Directory.CreateTempSubdirectory("llava-retained-").FullName, "retained.json");
+        await using (var broker = new EmbeddedBroker(port, TestPorts.User, TestPorts.Password, file))
+        {
+            await broker.StartAsync();
+            await using TestClient publisher = await TestClient.ConnectAsync(port);
+            await publisher.Client.PublishStringAsync("llavauhd/d1/status", "{\"model\":\"m\"}", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
+            await BrokerScenarios.WaitUntilAsync(() => File.Exists(file));
+        }
+
+        await using var restarted = new EmbeddedBroker(port, TestPorts.User, TestPorts.Password, file);
+        await restarted.StartAsync();
+        await using TestClient late = await TestClient.ConnectAsync(port, filters: "llavauhd/d1/status");
+        MqttApplicationMessage m = await late.NextAsync();
+        Assert.True(m.Retain);
+        Assert.Equal("{\"model\":\"m\"}", Encoding.UTF8.GetString(m.Payload.ToArray()));
+        Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+    }
+}

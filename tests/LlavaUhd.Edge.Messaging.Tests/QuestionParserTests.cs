@@ -1,0 +1,90 @@
+using System.Text;
+using LlavaUhd.Edge.Messaging.Contracts;
+
+namespace LlavaUhd.Edge.Messaging.Tests;
+
+public sealed class QuestionParserTests
+{
+    private readonly QuestionParser _parser = new(["cam1", "dock"], maxPayloadBytes: 1024);
+
+    private ParseResult<Question> Ask(string json, string camera = "cam1", ReplyRoute? route = null) =>
+        _parser.ParseAsk(camera, Encoding.UTF8.GetBytes(json), route ?? ReplyRoute.None);
+
+    [Fact]
+    public void Valid_AllFields()
+    {
+        ParseResult<Question> r = Ask("""{"question":" Is it on? ","id":"q7","roi":{"x":1,"y":2,"width":3,"height":4},"max_tokens":9,"reply_to":"r/t","correlation_id":17,"extra":true}""");
+        Question q = Assert.IsType<Question>(r.Value);
+        Assert.Equal("Is it on?", q.Text);
+        Assert.Equal("q7", q.Id);
+        Assert.Equal(new RoiRect(1, 2, 3, 4), q.Roi);
+        Assert.Equal(9, q.MaxTokens);
+        Assert.Equal("r/t", q.Reply.ResponseTopic);
+        Assert.Equal("17", q.Reply.CorrelationId);
+    }
+
+    [Fact]
+    public void V5ResponseTopic_WinsOverReplyTo()
+    {
+        var route = new ReplyRoute { ResponseTopic = "v5/resp", CorrelationData = [1] };
+        Question q = Ask("""{"question":"x","reply_to":"v3/resp"}""", route: route).Value!;
+        Assert.Equal("v5/resp", q.Reply.ResponseTopic);
+        Assert.Equal(new byte[] { 1 }, q.Reply.CorrelationData);
+    }
+
+    [Theory]
+    [InlineData("{", ErrorCodes.InvalidJson)]
+    [InlineData("", ErrorCodes.InvalidJson)]
+    [InlineData("\"just a string\"", ErrorCodes.InvalidJson)]
+    [InlineData("{}", ErrorCodes.InvalidField)]
+    [InlineData("""{"question":""}""", ErrorCodes.InvalidField)]
+    [InlineData("""{"question":["a"]}""", ErrorCodes.InvalidField)]
+    [InlineData("""{"question":"a","id":5}""", ErrorCodes.InvalidField)]
+    [InlineData("""{"question":"a","roi":{"x":0,"y":0,"width":0,"height":5}}""", ErrorCodes.InvalidField)]
+    [InlineData("""{"question":"a","roi":[1,2,3,4]}""", ErrorCodes.InvalidField)]
+    [InlineData("""{"question":"a","max_tokens":1.5}""", ErrorCodes.InvalidField)]
+    [InlineData("""{"question":"a","reply_to":"a/+/b"}""", ErrorCodes.InvalidField)]
+    [InlineData("""{"question":"a","correlation_id":{}}""", ErrorCodes.InvalidField)]
+    public void Invalid_GivesSpecificError(string json, string code) => Assert.Equal(code, Ask(json).Error!.Code);
+
+    [Fact]
+    public void UnknownCamera_StillKnowsWhereToReply()
+    {
+        ParseResult<Question> r = Ask("""{"question":"a","reply_to":"r/1","correlation_id":"c"}""", camera: "cam9");
+        Assert.Equal(ErrorCodes.UnknownCamera, r.Error!.Code);
+        Assert.Equal("r/1", r.Reply.ResponseTopic);
+        Assert.Equal("c", r.Reply.CorrelationId);
+    }
+
+    [Fact]
+    public void Oversized_And_InvalidUtf8_AndDeepJson()
+    {
+        Assert.Equal(ErrorCodes.PayloadTooLarge, _parser.ParseAsk("cam1", new byte[1025], ReplyRoute.None).Error!.Code);
+        Assert.Equal(ErrorCodes.InvalidUtf8, _parser.ParseAsk("cam1", [0x7B, 0xFF, 0x7D], ReplyRoute.None).Error!.Code);
+        Assert.Equal(ErrorCodes.InvalidJson, Ask(new string('[', 100) + new string(']', 100)).Error!.Code);
+    }
+
+    [Theory]
+    [InlineData("enable", "ON", true, null, null)]
+    [InlineData("enable", "false", false, null, null)]
+    [InlineData("question", "\"Any smoke?\"", null, "Any smoke?", null)]
+    [InlineData("interval", "2.5", null, null, 2.5)]
+    public void Settings_Valid(string setting, string payload, bool? enabled, string? question, double? interval)
+    {
+        SettingChange c = _parser.ParseSetting("dock", setting, Encoding.UTF8.GetBytes(payload), ReplyRoute.None).Value!;
+        Assert.Equal(enabled, c.Enabled);
+        Assert.Equal(question, c.Question);
+        Assert.Equal(interval, c.IntervalS);
+        Assert.Equal(setting, c.SettingName);
+    }
+
+    [Theory]
+    [InlineData("enable", "maybe", ErrorCodes.InvalidField)]
+    [InlineData("question", "Any smoke?", ErrorCodes.InvalidJson)]
+    [InlineData("question", "5", ErrorCodes.InvalidField)]
+    [InlineData("interval", "0", ErrorCodes.InvalidField)]
+    [InlineData("interval", "\"5\"", ErrorCodes.InvalidField)]
+    [InlineData("zoom", "1", ErrorCodes.UnknownSetting)]
+    public void Settings_Invalid(string setting, string payload, string code) =>
+        Assert.Equal(code, _parser.ParseSetting("dock", setting, Encoding.UTF8.GetBytes(payload), ReplyRoute.None).Error!.Code);
+}
