@@ -1,0 +1,79 @@
+using System.Globalization;
+using LlavaUhd.Edge.Core.Compression;
+using LlavaUhd.Edge.Core.Pipeline;
+using LlavaUhd.Edge.Inference.Providers;
+
+namespace LlavaUhd.Edge.Inference.Pipeline;
+
+/// <summary>The <c>Inference</c> configuration section: which model package, on which providers, generating how.</summary>
+public sealed class InferenceOptions
+{
+    public const string SectionName = "Inference";
+
+    /// <summary>The model package folder (the public Hugging Face layout plus model.json).</summary>
+    public string Model { get; set; } = "";
+
+    /// <summary>The package variant (fp32, fp16, int8, q8, qdq-int8, …); empty for the package's default.</summary>
+    public string? Variant { get; set; }
+
+    /// <summary>Check every file's sha256 at start-up (about 1 s per GB).</summary>
+    public bool VerifyHashes { get; set; } = true;
+
+    public ExecutionProviderOptions Providers { get; set; } = new();
+
+    /// <summary>Threads for the pixel path (0 = one per core).</summary>
+    public int PixelThreads { get; set; }
+
+    /// <summary>Default compression profile: fast, balanced, detail, ocr or native.</summary>
+    public string Profile { get; set; } = "detail";
+
+    /// <summary>Entropy pruning threshold (0 = off).</summary>
+    public double PruneEntropyThreshold { get; set; }
+
+    /// <summary>Default cap on generated tokens (0 = the package's generation default).</summary>
+    public int MaxNewTokens { get; set; }
+
+    /// <summary>Sampling temperature (0 = greedy).</summary>
+    public float Temperature { get; set; }
+
+    public int TopK { get; set; }
+
+    public float TopP { get; set; } = 1f;
+
+    public ulong Seed { get; set; } = 0x5EED;
+
+    public CompressionProfile ParsedProfile =>
+        CompressionProfiles.TryParse(Profile, out CompressionProfile p) ? p : CompressionProfile.Detail;
+
+    public TokenPruningOptions Pruning => new() { EntropyThreshold = PruneEntropyThreshold };
+
+    /// <summary>Every problem, each naming its key (empty when valid).</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(Model))
+        {
+            problems.Add("Inference:Model is empty: set it to a model package folder (see models-quantized/README.md).");
+        }
+
+        if (!CompressionProfiles.TryParse(Profile, out _))
+        {
+            problems.Add($"Inference:Profile '{Profile}' is not one of {string.Join(", ", CompressionProfiles.Names)}.");
+        }
+
+        if (PixelThreads < 0)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"Inference:PixelThreads = {PixelThreads} must be 0 (all cores) or more."));
+        }
+
+        if (MaxNewTokens is < 0 or > 32_768)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"Inference:MaxNewTokens = {MaxNewTokens} must be 0 (package default) to 32768."));
+        }
+
+        problems.AddRange(Pruning.Problems().Select(p => "Inference:" + p));
+        problems.AddRange(new Core.Decoding.SamplingOptions { Temperature = Temperature, TopK = TopK, TopP = TopP }.Problems().Select(p => "Inference:" + p));
+        problems.AddRange(Providers.Problems());
+        return problems;
+    }
+}
