@@ -63,7 +63,7 @@ public sealed class PixelsPropertyTests
         ImageView img = PixelsTestPatterns.View("smooth", 333, 211);
         SlicePlan plan = SlicePlanner.Plan(img.Size, Small(scheme, overlap, pad));
         (float[] s, byte[] sm) = Run(plan, img, SimdMode.Scalar, threads: 1);
-        foreach (SimdMode mode in new[] { SimdMode.Vector128, SimdMode.Avx2 })
+        foreach (SimdMode mode in new[] { SimdMode.Vector128, SimdMode.Avx2, SimdMode.Avx2Madd })
         {
             (float[] v, byte[] vm) = Run(plan, img, mode);
             Assert.Equal(s, v);

@@ -7,7 +7,7 @@ namespace LlavaUhd.Edge.Core.Tests;
 /// <summary>The resampler against Pillow 9.4 (tools/golden/pixels_reference.py): every filter, up and down, odd sizes.</summary>
 public sealed class PixelsResizeGoldenTests
 {
-    public static TheoryData<SimdMode> Modes => [SimdMode.Scalar, SimdMode.Vector128, SimdMode.Avx2];
+    public static TheoryData<SimdMode> Modes => [SimdMode.Scalar, SimdMode.Vector128, SimdMode.Avx2, SimdMode.Avx2Madd];
 
     [Theory]
     [MemberData(nameof(Modes))]

@@ -1,6 +1,7 @@
 using LlavaUhd.Edge.Capture.Errors;
 using LlavaUhd.Edge.Core.Slicing;
 using OpenCvSharp;
+using OpenCvSharp.Internal;
 
 namespace LlavaUhd.Edge.Capture.Roi;
 
@@ -10,11 +11,20 @@ namespace LlavaUhd.Edge.Capture.Roi;
 /// Boxes smaller than the minimum area are dropped, nearby boxes merged, the largest <see cref="MotionOptions.MaxRegions"/>
 /// kept, and each is mapped back to native pixels with padding, so no detail is lost before slicing.
 /// All working images are allocated on the first frame and reused; a frame of a new size re-creates them.
+/// In steady state a frame allocates no managed memory: OpenCV is called through <see cref="NativeMethods"/> with
+/// native array proxies created once per working Mat (<see cref="NativeArrays"/>) and kept for the last few input
+/// frame Mats (a camera's pooled buffers come round again), instead of <c>Cv2</c>'s per-call
+/// <see cref="InputArray"/>/<see cref="OutputArray"/> wrappers (104 B each, 1768 B per MOG2 frame).
 /// Not thread-safe: one detector per camera.
 /// </summary>
 public sealed class MotionDetector : IDisposable
 {
     private const int MaxComponents = 256;
+
+    /// <summary>Input proxies kept for recently seen frame Mats (a camera's buffer pool holds a few).</summary>
+    private const int CachedInputs = 8;
+
+    private static readonly Point DefaultAnchor = new(-1, -1);
 
     private readonly MotionOptions _options;
     private readonly Mat _small = new();
@@ -25,6 +35,10 @@ public sealed class MotionDetector : IDisposable
     private readonly Mat _stats = new();
     private readonly Mat _centroids = new();
     private readonly Mat _kernel;
+    private readonly NativeArrays _smallA, _grayA, _previousA, _foregroundA, _labelsA, _statsA, _centroidsA, _kernelA;
+    private readonly NativeArrays?[] _inputs = new NativeArrays?[CachedInputs];
+    private readonly Scalar _dilateBorder = Cv2.MorphologyDefaultBorderValue();
+    private int _nextInput;
     private readonly List<PixelRect> _boxes = new(MaxComponents);
     private readonly List<PixelRect> _held = new(64);
     private BackgroundSubtractorMOG2? _mog2;
@@ -43,6 +57,14 @@ public sealed class MotionDetector : IDisposable
 
         _options = options;
         _kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(3, 3));
+        _smallA = new NativeArrays(_small);
+        _grayA = new NativeArrays(_gray);
+        _previousA = new NativeArrays(_previous);
+        _foregroundA = new NativeArrays(_foreground);
+        _labelsA = new NativeArrays(_labels);
+        _statsA = new NativeArrays(_stats);
+        _centroidsA = new NativeArrays(_centroids);
+        _kernelA = new NativeArrays(_kernel, output: false);
     }
 
     public MotionOptions Options => _options;
@@ -71,17 +93,19 @@ public sealed class MotionDetector : IDisposable
 
         int pw = Math.Min(_options.ProcessWidth, size.Width);
         int ph = Math.Max(1, (int)Math.Round((double)size.Height * pw / size.Width));
-        Cv2.Resize(frame, _small, new Size(pw, ph), 0, 0, InterpolationFlags.Area);
-        Cv2.CvtColor(_small, _gray, ColorConversionCodes.BGR2GRAY);
-        Cv2.GaussianBlur(_gray, _gray, new Size(5, 5), 0);
+        // The calls below are Cv2.Resize, CvtColor, GaussianBlur, MOG2 Apply, Threshold, Absdiff, CopyTo, Dilate and
+        // ConnectedComponentsWithStats with their default arguments, made on the pre-created proxies.
+        NativeMethods.HandleException(NativeMethods.imgproc_resize(InputOf(frame), _smallA.Out, new Size(pw, ph), 0, 0, (int)InterpolationFlags.Area));
+        NativeMethods.HandleException(NativeMethods.imgproc_cvtColor(_smallA.In, _grayA.Out, (int)ColorConversionCodes.BGR2GRAY, 0));
+        NativeMethods.HandleException(NativeMethods.imgproc_GaussianBlur(_grayA.In, _grayA.Out, new Size(5, 5), 0, 0, BorderTypes.Reflect101));
 
         bool ready;
         if (_options.Method == MotionMethod.Mog2)
         {
             // A fixed rate of 1/History (not OpenCV's default 1/frames seen, which is fast at start-up and absorbs a
             // slow object into the background within a few frames); the first frame initialises the model.
-            _mog2!.Apply(_gray, _foreground, FramesSeen == 0 ? 1 : 1.0 / _options.History);
-            Cv2.Threshold(_foreground, _foreground, 200, 255, ThresholdTypes.Binary); // 127 marks shadows: not motion
+            NativeMethods.HandleException(NativeMethods.video_BackgroundSubtractor_apply(_mog2!.RawPtr, _grayA.In, _foregroundA.Out, FramesSeen == 0 ? 1 : 1.0 / _options.History));
+            Threshold(200); // 127 marks shadows: not motion
             ready = FramesSeen > 0;
         }
         else
@@ -89,11 +113,11 @@ public sealed class MotionDetector : IDisposable
             ready = _hasPrevious;
             if (ready)
             {
-                Cv2.Absdiff(_gray, _previous, _foreground);
-                Cv2.Threshold(_foreground, _foreground, _options.Threshold, 255, ThresholdTypes.Binary);
+                NativeMethods.HandleException(NativeMethods.core_absdiff(_grayA.In, _previousA.In, _foregroundA.Out));
+                Threshold(_options.Threshold);
             }
 
-            _gray.CopyTo(_previous);
+            NativeMethods.HandleException(NativeMethods.core_InputArray_copyTo1(_grayA.In, _previousA.Out));
             _hasPrevious = true;
         }
 
@@ -101,7 +125,7 @@ public sealed class MotionDetector : IDisposable
         _boxes.Clear();
         if (ready)
         {
-            Cv2.Dilate(_foreground, _foreground, _kernel, iterations: 2);
+            NativeMethods.HandleException(NativeMethods.imgproc_dilate(_foregroundA.In, _foregroundA.Out, _kernelA.In, DefaultAnchor, 2, (int)BorderTypes.Constant, _dilateBorder));
             FindBoxes(pw, ph);
         }
 
@@ -125,11 +149,18 @@ public sealed class MotionDetector : IDisposable
         {
             _held.Clear();
         }
+
+        GC.KeepAlive(this); // the native calls above use Mats this detector owns
+        GC.KeepAlive(_mog2);
     }
+
+    private void Threshold(double threshold) =>
+        NativeMethods.HandleException(NativeMethods.imgproc_threshold(_foregroundA.In, _foregroundA.Out, threshold, 255, (int)ThresholdTypes.Binary, out _));
 
     private void FindBoxes(int pw, int ph)
     {
-        int count = Cv2.ConnectedComponentsWithStats(_foreground, _labels, _stats, _centroids, PixelConnectivity.Connectivity8, MatType.CV_32S);
+        NativeMethods.HandleException(NativeMethods.imgproc_connectedComponentsWithStats(
+            _foregroundA.In, _labelsA.Out, _statsA.Out, _centroidsA.Out, (int)PixelConnectivity.Connectivity8, MatType.CV_32S, out int count));
         double minArea = _options.MinAreaFraction * pw * ph;
         for (int i = 1; i < count && _boxes.Count < MaxComponents; i++) // label 0 is the background
         {
@@ -198,6 +229,28 @@ public sealed class MotionDetector : IDisposable
         }
     }
 
+    /// <summary>
+    /// The input proxy of <paramref name="frame"/>: reused while the same Mat comes back (a reused or pooled frame
+    /// buffer), otherwise created in place of the oldest of <see cref="CachedInputs"/>.
+    /// </summary>
+    private IntPtr InputOf(Mat frame)
+    {
+        foreach (NativeArrays? cached in _inputs)
+        {
+            if (cached is not null && ReferenceEquals(cached.Mat, frame))
+            {
+                return cached.In;
+            }
+        }
+
+        int slot = _nextInput;
+        _nextInput = (slot + 1) % CachedInputs;
+        _inputs[slot]?.Dispose();
+        var arrays = new NativeArrays(frame, output: false);
+        _inputs[slot] = arrays;
+        return arrays.In;
+    }
+
     private void Reset(PixelSize size)
     {
         _frameSize = size;
@@ -213,6 +266,19 @@ public sealed class MotionDetector : IDisposable
     public void Dispose()
     {
         _mog2?.Dispose();
+        foreach (NativeArrays? input in _inputs)
+        {
+            input?.Dispose();
+        }
+
+        _smallA.Dispose();
+        _grayA.Dispose();
+        _previousA.Dispose();
+        _foregroundA.Dispose();
+        _labelsA.Dispose();
+        _statsA.Dispose();
+        _centroidsA.Dispose();
+        _kernelA.Dispose();
         _small.Dispose();
         _gray.Dispose();
         _previous.Dispose();

@@ -39,15 +39,24 @@ public sealed class ZoneSet
     public int Count => _zones.Length;
 
     /// <summary>The zones in native pixels of a <paramref name="frameSize"/> frame (cached for the last size).</summary>
-    public IReadOnlyList<ResolvedZone> Resolve(PixelSize frameSize)
+    public IReadOnlyList<ResolvedZone> Resolve(PixelSize frameSize) => ResolveCached(frameSize);
+
+    private ResolvedZone[] ResolveCached(PixelSize frameSize)
     {
         if (frameSize != _cachedSize)
         {
-            _cached = _zones.Select(z => Resolve(z, frameSize)).ToArray();
-            _cachedSize = frameSize;
+            Rebuild(frameSize);
         }
 
         return _cached;
+    }
+
+    // A separate method: the lambda's closure over frameSize is allocated on entry to the method that declares it,
+    // so declared in ResolveCached it would cost 24 B on every call, cache hit or not.
+    private void Rebuild(PixelSize frameSize)
+    {
+        _cached = _zones.Select(z => Resolve(z, frameSize)).ToArray();
+        _cachedSize = frameSize;
     }
 
     /// <summary>Adds one <see cref="RegionReason.Zone"/> region per zone, cropped from <paramref name="frame"/> without copying.</summary>
@@ -55,7 +64,7 @@ public sealed class ZoneSet
     {
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(output);
-        foreach (ResolvedZone zone in Resolve(frame.Pixels.Size))
+        foreach (ResolvedZone zone in ResolveCached(frame.Pixels.Size)) // an array: no enumerator is allocated
         {
             output.Add(frame.Crop(zone.Rect, RegionReason.Zone, zone.Name, zone.Mask));
         }

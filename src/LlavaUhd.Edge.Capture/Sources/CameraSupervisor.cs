@@ -194,7 +194,7 @@ public sealed class CameraSupervisor : IDisposable
                         break;
                     }
 
-                    var frame = new Frame(buffer.View(), _time.GetUtcNow(), sequence++, _options.Id, buffer);
+                    Frame frame = buffer.Wrap(_time.GetUtcNow(), sequence++, _options.Id); // the buffer's own frame object, re-armed
                     Interlocked.Increment(ref _grabbed);
                     if (!live)
                     {

@@ -9,7 +9,8 @@ namespace LlavaUhd.Edge.Capture.Sources;
 /// A reusable <see cref="Mat"/> that frames are grabbed into. A <see cref="Frame"/> made from it holds it as its
 /// owner; disposing the frame returns the buffer to its pool (it does not free the Mat). The pool frees the Mats
 /// when it is disposed. The <see cref="NativeMemory{T}"/> over the Mat's pixels is rebuilt only when the Mat's
-/// buffer moves (a new size), so wrapping a grabbed frame allocates only the <see cref="Frame"/> object.
+/// buffer moves (a new size), and <see cref="Wrap"/> re-arms one <see cref="Frame"/> object per buffer, so wrapping
+/// a grabbed frame allocates nothing in steady state.
 /// </summary>
 public sealed class FrameBuffer : IDisposable
 {
@@ -17,6 +18,7 @@ public sealed class FrameBuffer : IDisposable
     private NativeMemory<byte>? _memory;
     private IntPtr _memoryPointer;
     private long _memoryLength;
+    private Frame? _frame;
 
     internal FrameBuffer(FrameBufferPool? pool)
     {
@@ -49,6 +51,27 @@ public sealed class FrameBuffer : IDisposable
         }
 
         return new ImageView(_memory.Memory, Mat.Cols, Mat.Rows, stride, PixelFormat.Bgr24);
+    }
+
+    /// <summary>
+    /// The grabbed pixels as a <see cref="Frame"/> owned by this buffer: disposing the frame returns the buffer to its
+    /// pool (or, for a buffer without a pool, frees the Mat). The buffer's previous frame object is reused, so it must
+    /// have been disposed (a pooled buffer is only handed out again after that).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The previous frame of this buffer is still in use.</exception>
+    public Frame Wrap(DateTimeOffset timestamp, long sequence, string cameraId)
+    {
+        ImageView view = View();
+        if (_frame is null)
+        {
+            _frame = new Frame(view, timestamp, sequence, cameraId, this);
+        }
+        else
+        {
+            _frame.Reuse(view, timestamp, sequence, cameraId, this);
+        }
+
+        return _frame;
     }
 
     /// <summary>Returns the buffer to its pool, or frees it when it has none.</summary>

@@ -8,6 +8,8 @@ namespace LlavaUhd.Edge.Core.Capture;
 /// camera's id. The frame owns its pixel storage through <c>owner</c> (a pooled OpenCV <c>Mat</c>, a rented
 /// buffer): <see cref="Dispose"/> hands the storage back exactly once, after which <see cref="Pixels"/> and every
 /// <see cref="Region"/> cropped from it must no longer be read. Whoever holds a frame disposes it.
+/// The capture layer recycles the frame objects of its pooled buffers (a grab in steady state allocates nothing), so
+/// a reference kept past <see cref="Dispose"/> may later show another, newer frame: drop it when disposing.
 /// </summary>
 public sealed class Frame : IDisposable
 {
@@ -21,26 +23,16 @@ public sealed class Frame : IDisposable
     /// <param name="owner">Releases the pixel storage; null when the caller keeps ownership (e.g. a test array).</param>
     public Frame(ImageView pixels, DateTimeOffset timestamp, long sequence, string cameraId, IDisposable? owner = null)
     {
-        ArgumentNullException.ThrowIfNull(cameraId);
-        if (pixels.IsEmpty)
-        {
-            throw new ImageFormatException("A frame needs pixels.");
-        }
-
-        Pixels = pixels;
-        Timestamp = timestamp;
-        Sequence = sequence;
-        CameraId = cameraId;
-        _owner = owner;
+        Set(pixels, timestamp, sequence, cameraId, owner);
     }
 
-    public ImageView Pixels { get; }
+    public ImageView Pixels { get; private set; }
 
-    public DateTimeOffset Timestamp { get; }
+    public DateTimeOffset Timestamp { get; private set; }
 
-    public long Sequence { get; }
+    public long Sequence { get; private set; }
 
-    public string CameraId { get; }
+    public string CameraId { get; private set; }
 
     /// <summary>
     /// The storage owner passed to the constructor (e.g. the capture layer's pooled OpenCV buffer), so an adapter can
@@ -57,6 +49,37 @@ public sealed class Frame : IDisposable
     /// <summary>A region covering <paramref name="rect"/> of this frame: a view of the same memory, no copy.</summary>
     public Region Crop(Slicing.PixelRect rect, RegionReason reason, string? name = null, RegionMask? mask = null) =>
         new(Pixels.Crop(rect), rect, reason, name, mask);
+
+    /// <summary>
+    /// Re-arms a disposed frame with a new grab (the capture layer's frame pool): same checks as the constructor.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The frame has not been disposed (someone still holds it).</exception>
+    internal void Reuse(ImageView pixels, DateTimeOffset timestamp, long sequence, string cameraId, IDisposable? owner)
+    {
+        if (!IsDisposed)
+        {
+            throw new InvalidOperationException($"Frame {this} is still in use; only a disposed frame can be reused.");
+        }
+
+        Set(pixels, timestamp, sequence, cameraId, owner);
+        Volatile.Write(ref _disposed, 0);
+    }
+
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(CameraId))]
+    private void Set(ImageView pixels, DateTimeOffset timestamp, long sequence, string cameraId, IDisposable? owner)
+    {
+        ArgumentNullException.ThrowIfNull(cameraId);
+        if (pixels.IsEmpty)
+        {
+            throw new ImageFormatException("A frame needs pixels.");
+        }
+
+        Pixels = pixels;
+        Timestamp = timestamp;
+        Sequence = sequence;
+        CameraId = cameraId;
+        Volatile.Write(ref _owner, owner);
+    }
 
     public void Dispose()
     {

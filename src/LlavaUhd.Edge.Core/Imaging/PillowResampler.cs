@@ -194,6 +194,23 @@ public sealed unsafe class PillowResampler : IDisposable
 
         public void Execute(int begin, int end, int worker)
         {
+            if (ResampleKernels.ReadsSourceDirectly(owner.Mode))
+            {
+                byte* tail = owner.Scratch(worker, _src.Width);
+                int y4 = begin;
+                for (; y4 + 4 <= end; y4 += 4)
+                {
+                    ResampleKernels.HorizontalMadd4(_src.Row(_first + y4), _src.Stride, _src.BytesPerPixel, _src.Bgr, _src.Width, _dst.Row(y4), _dst.Stride, _c, tail);
+                }
+
+                for (int y = y4; y < end; y++)
+                {
+                    ResampleKernels.HorizontalMadd(_src.Row(_first + y), _src.BytesPerPixel, _src.Bgr, _src.Width, _dst.Row(y), _c, tail);
+                }
+
+                return;
+            }
+
             byte* scratch = _src.IsRgbx ? null : owner.Scratch(worker, _src.Width);
             for (int y = begin; y < end; y++)
             {

@@ -42,7 +42,51 @@ public sealed class ResampleCoefficients
                 Weights4[at + 3] = w;
             }
         }
+
+        // The int16 multiply-add kernels split each weight exactly: w = hi · 2^11 + lo, lo in [0, 2^11), |hi| ≤ 2^11.
+        // Horizontal: per output, groups of 4 taps, each group a 256-bit hi vector then a lo vector; lane 0 holds
+        // (w0, w1) × 4 channels, lane 1 (w2, w3) × 4 (16 shorts each).
+        MaddGroups = (taps + 3) / 4;
+        WeightsMaddH = new short[outSize * MaddGroups * 32];
+        // Vertical: per output, pairs of taps as int32 (hi_t | hi_t+1 << 16) then (lo_t | lo_t+1 << 16).
+        MaddPairs = (taps + 1) / 2;
+        WeightsMaddV = new int[outSize * MaddPairs * 2];
+        for (int o = 0; o < outSize; o++)
+        {
+            for (int t = 0; t < taps; t++)
+            {
+                int w = weights[(o * taps) + t];
+                short hi = (short)(w >> SplitBits);
+                short lo = (short)(w & ((1 << SplitBits) - 1));
+                int g = t >> 2, lane = (t >> 1) & 1, odd = t & 1;
+                int at = (((o * MaddGroups) + g) * 32) + (lane * 8) + odd;
+                for (int c = 0; c < 4; c++)
+                {
+                    WeightsMaddH[at + (2 * c)] = hi;
+                    WeightsMaddH[at + 16 + (2 * c)] = lo;
+                }
+
+                int pv = ((o * MaddPairs) + (t >> 1)) * 2;
+                WeightsMaddV[pv] |= (ushort)hi << (16 * odd);
+                WeightsMaddV[pv + 1] |= (ushort)lo << (16 * odd);
+            }
+        }
     }
+
+    /// <summary>The bits of a weight's low part in the int16 multiply-add kernels (w = hi · 2^SplitBits + lo).</summary>
+    internal const int SplitBits = 11;
+
+    /// <summary>Taps rounded up to groups of 4 (<see cref="WeightsMaddH"/>).</summary>
+    internal int MaddGroups { get; }
+
+    /// <summary>Taps rounded up to pairs (<see cref="WeightsMaddV"/>).</summary>
+    internal int MaddPairs { get; }
+
+    /// <summary>The horizontal int16 multiply-add layout (see the constructor).</summary>
+    internal short[] WeightsMaddH { get; }
+
+    /// <summary>The vertical int16 multiply-add layout (see the constructor).</summary>
+    internal int[] WeightsMaddV { get; }
 
     public int InSize { get; }
 

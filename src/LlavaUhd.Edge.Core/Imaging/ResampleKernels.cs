@@ -19,6 +19,13 @@ public enum SimdMode
 
     /// <summary>x86-64 AVX2 (falls back to <see cref="Vector128"/> where not supported).</summary>
     Avx2,
+
+    /// <summary>
+    /// x86-64 AVX2 with exact int16 multiply-add (<c>vpmaddwd</c>): every weight is split into hi · 2^11 + lo and
+    /// both halves are accumulated in int32, so the sums are Pillow's to the bit; the horizontal pass reads BGR/RGB
+    /// frames directly (no RGBX copy). Falls back to <see cref="Vector128"/> where AVX2 is not supported.
+    /// </summary>
+    Avx2Madd,
 }
 
 /// <summary>
@@ -65,9 +72,9 @@ internal static unsafe class ResampleKernels
 
     public static SimdMode Resolve(SimdMode mode) => mode switch
     {
-        SimdMode.Auto when Avx2.IsSupported => SimdMode.Avx2,
-        SimdMode.Auto or SimdMode.Avx2 when Vector128.IsHardwareAccelerated => SimdMode.Vector128,
-        SimdMode.Auto or SimdMode.Avx2 => SimdMode.Scalar,
+        SimdMode.Auto when Avx2.IsSupported => SimdMode.Avx2Madd,
+        SimdMode.Auto or SimdMode.Avx2 or SimdMode.Avx2Madd when !Avx2.IsSupported && Vector128.IsHardwareAccelerated => SimdMode.Vector128,
+        SimdMode.Auto or SimdMode.Avx2 or SimdMode.Avx2Madd when !Avx2.IsSupported => SimdMode.Scalar,
         SimdMode.Vector128 when !Vector128.IsHardwareAccelerated => SimdMode.Scalar,
         _ => mode,
     };
@@ -111,7 +118,7 @@ internal static unsafe class ResampleKernels
     public static void Horizontal(byte* row, byte* dst, ResampleCoefficients c, SimdMode mode)
     {
         int[] bounds = c.Bounds;
-        if (mode == SimdMode.Avx2 && Avx2.IsSupported)
+        if (mode is SimdMode.Avx2 or SimdMode.Avx2Madd && Avx2.IsSupported)
         {
             int kp = c.PaddedTaps * 4;
             Vector128<int> half = Vector128.Create(ResampleCoefficients.Half);
@@ -198,6 +205,12 @@ internal static unsafe class ResampleKernels
     /// </summary>
     public static void Vertical(byte* src, int stride, int rowShift, ResampleCoefficients c, int yy, byte* dst, int bytes, SimdMode mode)
     {
+        if (mode == SimdMode.Avx2Madd && Avx2.IsSupported && bytes >= 32)
+        {
+            VerticalMadd(src, stride, rowShift, c, yy, dst, bytes);
+            return;
+        }
+
         int ymin = c.Bounds[2 * yy] - rowShift;
         int n = c.Bounds[(2 * yy) + 1];
         byte* src0 = src + ((long)ymin * stride);
@@ -248,6 +261,218 @@ internal static unsafe class ResampleKernels
                 dst[x] = Clip8(ss);
             }
         }
+    }
+
+    /// <summary>Whether <see cref="HorizontalMadd"/> reads the source directly (3- or 4-byte pixels, no RGBX copy).</summary>
+    public static bool ReadsSourceDirectly(SimdMode mode) => mode == SimdMode.Avx2Madd && Avx2.IsSupported;
+
+    /// <summary>
+    /// One output row of the horizontal pass with exact int16 multiply-adds, reading a 3- or 4-byte pixel row
+    /// (<paramref name="inWidth"/> pixels) directly; it never reads past the row's last byte: the outputs whose
+    /// 16-byte loads would cross it read a zero-padded copy of the row's tail in <paramref name="scratch"/>
+    /// (inWidth × 4 + <see cref="Slack"/> bytes).
+    /// </summary>
+    public static void HorizontalMadd(byte* row, int bpp, bool bgr, int inWidth, byte* dst, ResampleCoefficients c, byte* scratch)
+    {
+        Vector256<byte> shuffle = MaddShuffle(bpp, bgr);
+        int safe = MaddSafeOutputs(c, bpp, inWidth);
+        fixed (short* wAll = c.WeightsMaddH)
+        {
+            MaddOutputs(row, dst, c.Bounds, wAll, c.MaddGroups * 32, bpp, shuffle, 0, safe, 0);
+        }
+
+        MaddTail(row, bpp, shuffle, inWidth, dst, c, scratch, safe);
+    }
+
+    /// <summary>
+    /// <see cref="HorizontalMadd"/> for 4 consecutive rows (<paramref name="stride"/> apart; output rows
+    /// <paramref name="dstStride"/> apart): every weight vector is loaded once for the 4 rows.
+    /// </summary>
+    public static void HorizontalMadd4(byte* row, long stride, int bpp, bool bgr, int inWidth, byte* dst, long dstStride, ResampleCoefficients c, byte* scratch)
+    {
+        Vector256<byte> shuffle = MaddShuffle(bpp, bgr);
+        int safe = MaddSafeOutputs(c, bpp, inWidth);
+        int[] bounds = c.Bounds;
+        int gStride = c.MaddGroups * 32;
+        Vector256<int> half = Vector256.Create(ResampleCoefficients.Half);
+        fixed (short* wAll = c.WeightsMaddH)
+        {
+            for (int xx = 0; xx < safe; xx++)
+            {
+                int n = bounds[(2 * xx) + 1];
+                byte* p = row + ((long)bounds[2 * xx] * bpp);
+                short* k = wAll + (xx * gStride);
+                Vector256<int> h0 = Vector256<int>.Zero, h1 = h0, h2 = h0, h3 = h0, l0 = h0, l1 = h0, l2 = h0, l3 = h0;
+                for (int t = 0; t < n; t += 4, p += 4 * bpp, k += 32)
+                {
+                    Vector256<short> kh = Avx.LoadVector256(k), kl = Avx.LoadVector256(k + 16);
+                    Vector256<short> x0 = Avx2.Shuffle(Avx2.BroadcastVector128ToVector256(p), shuffle).AsInt16();
+                    Vector256<short> x1 = Avx2.Shuffle(Avx2.BroadcastVector128ToVector256(p + stride), shuffle).AsInt16();
+                    Vector256<short> x2 = Avx2.Shuffle(Avx2.BroadcastVector128ToVector256(p + (2 * stride)), shuffle).AsInt16();
+                    Vector256<short> x3 = Avx2.Shuffle(Avx2.BroadcastVector128ToVector256(p + (3 * stride)), shuffle).AsInt16();
+                    h0 = Avx2.Add(h0, Avx2.MultiplyAddAdjacent(x0, kh));
+                    l0 = Avx2.Add(l0, Avx2.MultiplyAddAdjacent(x0, kl));
+                    h1 = Avx2.Add(h1, Avx2.MultiplyAddAdjacent(x1, kh));
+                    l1 = Avx2.Add(l1, Avx2.MultiplyAddAdjacent(x1, kl));
+                    h2 = Avx2.Add(h2, Avx2.MultiplyAddAdjacent(x2, kh));
+                    l2 = Avx2.Add(l2, Avx2.MultiplyAddAdjacent(x2, kl));
+                    h3 = Avx2.Add(h3, Avx2.MultiplyAddAdjacent(x3, kh));
+                    l3 = Avx2.Add(l3, Avx2.MultiplyAddAdjacent(x3, kl));
+                }
+
+                Vector256<int> a0 = Avx2.Add(Avx2.ShiftLeftLogical(h0, ResampleCoefficients.SplitBits), l0);
+                Vector256<int> a1 = Avx2.Add(Avx2.ShiftLeftLogical(h1, ResampleCoefficients.SplitBits), l1);
+                Vector256<int> a2 = Avx2.Add(Avx2.ShiftLeftLogical(h2, ResampleCoefficients.SplitBits), l2);
+                Vector256<int> a3 = Avx2.Add(Avx2.ShiftLeftLogical(h3, ResampleCoefficients.SplitBits), l3);
+
+                // Rows 0|1 and 2|3 side by side, lane halves added: [R G B X] of each row.
+                Vector256<int> s01 = Avx2.Add(Avx2.Permute2x128(a0, a1, 0x20), Avx2.Permute2x128(a0, a1, 0x31));
+                Vector256<int> s23 = Avx2.Add(Avx2.Permute2x128(a2, a3, 0x20), Avx2.Permute2x128(a2, a3, 0x31));
+                s01 = Avx2.ShiftRightArithmetic(Avx2.Add(s01, half), ResampleCoefficients.PrecisionBits);
+                s23 = Avx2.ShiftRightArithmetic(Avx2.Add(s23, half), ResampleCoefficients.PrecisionBits);
+                Vector256<short> w = Avx2.PackSignedSaturate(s01, s23);            // lane 0: row 0, row 2; lane 1: row 1, row 3
+                Vector256<uint> b = Avx2.PackUnsignedSaturate(w, w).AsUInt32();  // elements 0, 1, 4, 5: rows 0, 2, 1, 3
+                byte* d = dst + (xx * 4);
+                *(uint*)d = b.GetElement(0);
+                *(uint*)(d + dstStride) = b.GetElement(4);
+                *(uint*)(d + (2 * dstStride)) = b.GetElement(1);
+                *(uint*)(d + (3 * dstStride)) = b.GetElement(5);
+            }
+        }
+
+        for (int r = 0; r < 4; r++)
+        {
+            MaddTail(row + (r * stride), bpp, shuffle, inWidth, dst + (r * dstStride), c, scratch, safe);
+        }
+    }
+
+    private static Vector256<byte> MaddShuffle(int bpp, bool bgr)
+    {
+        const byte Z = 0x80;
+        return bpp == 4
+            ? Vector256.Create((byte)0, Z, 4, Z, 1, Z, 5, Z, 2, Z, 6, Z, Z, Z, Z, Z, 8, Z, 12, Z, 9, Z, 13, Z, 10, Z, 14, Z, Z, Z, Z, Z)
+            : bgr
+                ? Vector256.Create((byte)2, Z, 5, Z, 1, Z, 4, Z, 0, Z, 3, Z, Z, Z, Z, Z, 8, Z, 11, Z, 7, Z, 10, Z, 6, Z, 9, Z, Z, Z, Z, Z)
+                : Vector256.Create((byte)0, Z, 3, Z, 1, Z, 4, Z, 2, Z, 5, Z, Z, Z, Z, Z, 6, Z, 9, Z, 7, Z, 10, Z, 8, Z, 11, Z, Z, Z, Z, Z);
+    }
+
+    /// <summary>
+    /// The outputs [0, result) whose 16-byte loads stay inside the row. An output's last load starts at most at its
+    /// last tap, xmin + n − 1, which never decreases with the output index.
+    /// </summary>
+    private static int MaddSafeOutputs(ResampleCoefficients c, int bpp, int inWidth)
+    {
+        int[] bounds = c.Bounds;
+        long rowBytes = (long)inWidth * bpp;
+        int safe = c.OutSize;
+        while (safe > 0 && ((long)(bounds[2 * (safe - 1)] + bounds[(2 * (safe - 1)) + 1] - 1) * bpp) + 16 > rowBytes)
+        {
+            safe--;
+        }
+
+        return safe;
+    }
+
+    /// <summary>Outputs [from, to) of one row; <paramref name="row"/> is where input pixel <paramref name="shift"/> is.</summary>
+    private static void MaddOutputs(byte* row, byte* dst, int[] bounds, short* wAll, int gStride, int bpp, Vector256<byte> shuffle, int from, int to, int shift)
+    {
+        Vector128<int> half = Vector128.Create(ResampleCoefficients.Half);
+        for (int xx = from; xx < to; xx++)
+        {
+            int n = bounds[(2 * xx) + 1];
+            byte* p = row + ((long)(bounds[2 * xx] - shift) * bpp);
+            short* k = wAll + (xx * gStride);
+            Vector256<int> accHi = Vector256<int>.Zero, accLo = Vector256<int>.Zero;
+            for (int t = 0; t < n; t += 4, p += 4 * bpp, k += 32)
+            {
+                Vector256<short> px = Avx2.Shuffle(Avx2.BroadcastVector128ToVector256(p), shuffle).AsInt16();
+                accHi = Avx2.Add(accHi, Avx2.MultiplyAddAdjacent(px, Avx.LoadVector256(k)));
+                accLo = Avx2.Add(accLo, Avx2.MultiplyAddAdjacent(px, Avx.LoadVector256(k + 16)));
+            }
+
+            Vector256<int> acc = Avx2.Add(Avx2.ShiftLeftLogical(accHi, ResampleCoefficients.SplitBits), accLo);
+            Vector128<int> sum = Sse2.ShiftRightArithmetic(Sse2.Add(Sse2.Add(acc.GetLower(), acc.GetUpper()), half), ResampleCoefficients.PrecisionBits);
+            Vector128<short> narrow = Sse2.PackSignedSaturate(sum, sum);
+            *(uint*)(dst + (xx * 4)) = Sse2.PackUnsignedSaturate(narrow, narrow).AsUInt32().ToScalar();
+        }
+    }
+
+    /// <summary>Outputs [safe, OutSize) of one row, read from a zero-padded copy of the row's tail in <paramref name="scratch"/>.</summary>
+    private static void MaddTail(byte* row, int bpp, Vector256<byte> shuffle, int inWidth, byte* dst, ResampleCoefficients c, byte* scratch, int safe)
+    {
+        if (safe >= c.OutSize)
+        {
+            return;
+        }
+
+        int tailStart = c.Bounds[2 * safe];
+        long tailBytes = ((long)inWidth - tailStart) * bpp;
+        Buffer.MemoryCopy(row + ((long)tailStart * bpp), scratch, tailBytes, tailBytes);
+        Unsafe.InitBlockUnaligned(scratch + tailBytes, 0, 32 + 16);
+        fixed (short* wAll = c.WeightsMaddH)
+        {
+            MaddOutputs(scratch, dst, c.Bounds, wAll, c.MaddGroups * 32, bpp, shuffle, safe, c.OutSize, tailStart);
+        }
+    }
+
+    /// <summary>
+    /// Output row <paramref name="yy"/> of the vertical pass with exact int16 multiply-adds over pairs of input rows
+    /// (same arguments as <see cref="Vertical"/>, <paramref name="bytes"/> ≥ 32; reads no row outside the output's taps).
+    /// </summary>
+    public static void VerticalMadd(byte* src, int stride, int rowShift, ResampleCoefficients c, int yy, byte* dst, int bytes)
+    {
+        int ymin = c.Bounds[2 * yy] - rowShift;
+        int n = c.Bounds[(2 * yy) + 1];
+        byte* src0 = src + ((long)ymin * stride);
+        int pairs = (n + 1) >> 1;
+        Vector256<int> half = Vector256.Create(ResampleCoefficients.Half);
+        fixed (int* wAll = c.WeightsMaddV)
+        {
+            int* k = wAll + (yy * c.MaddPairs * 2);
+            for (int x = 0; ; x += 32)
+            {
+                if (x > bytes - 32)
+                {
+                    if (x == bytes)
+                    {
+                        break;
+                    }
+
+                    x = bytes - 32; // the last block overlaps the previous one: same bytes again
+                }
+
+                Vector256<int> h0 = Vector256<int>.Zero, h1 = h0, h2 = h0, h3 = h0, l0 = h0, l1 = h0, l2 = h0, l3 = h0;
+                byte* p = src0 + x;
+                for (int j = 0; j < pairs; j++, p += 2 * (long)stride)
+                {
+                    Vector256<byte> a = Avx.LoadVector256(p);
+                    Vector256<byte> b = 2 * j + 1 < n ? Avx.LoadVector256(p + stride) : Vector256<byte>.Zero;
+                    Vector256<byte> ab0 = Avx2.UnpackLow(a, b), ab1 = Avx2.UnpackHigh(a, b);
+                    Vector256<short> w0 = Avx2.UnpackLow(ab0, Vector256<byte>.Zero).AsInt16();
+                    Vector256<short> w1 = Avx2.UnpackHigh(ab0, Vector256<byte>.Zero).AsInt16();
+                    Vector256<short> w2 = Avx2.UnpackLow(ab1, Vector256<byte>.Zero).AsInt16();
+                    Vector256<short> w3 = Avx2.UnpackHigh(ab1, Vector256<byte>.Zero).AsInt16();
+                    Vector256<short> kh = Vector256.Create(k[2 * j]).AsInt16();
+                    Vector256<short> kl = Vector256.Create(k[(2 * j) + 1]).AsInt16();
+                    h0 = Avx2.Add(h0, Avx2.MultiplyAddAdjacent(w0, kh));
+                    h1 = Avx2.Add(h1, Avx2.MultiplyAddAdjacent(w1, kh));
+                    h2 = Avx2.Add(h2, Avx2.MultiplyAddAdjacent(w2, kh));
+                    h3 = Avx2.Add(h3, Avx2.MultiplyAddAdjacent(w3, kh));
+                    l0 = Avx2.Add(l0, Avx2.MultiplyAddAdjacent(w0, kl));
+                    l1 = Avx2.Add(l1, Avx2.MultiplyAddAdjacent(w1, kl));
+                    l2 = Avx2.Add(l2, Avx2.MultiplyAddAdjacent(w2, kl));
+                    l3 = Avx2.Add(l3, Avx2.MultiplyAddAdjacent(w3, kl));
+                }
+
+                Vector256<int> s0 = Combine(h0, l0, half), s1 = Combine(h1, l1, half), s2 = Combine(h2, l2, half), s3 = Combine(h3, l3, half);
+                Vector256<byte> packed = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(s0, s1), Avx2.PackSignedSaturate(s2, s3));
+                Avx.Store(dst + x, packed);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static Vector256<int> Combine(Vector256<int> hi, Vector256<int> lo, Vector256<int> half) =>
+            Avx2.ShiftRightArithmetic(Avx2.Add(Avx2.Add(Avx2.ShiftLeftLogical(hi, ResampleCoefficients.SplitBits), lo), half), ResampleCoefficients.PrecisionBits);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -60,6 +60,18 @@ public sealed class ViewBatch : IDisposable
     /// <summary>All masks: per view <c>[H, W]</c> (PerView) or <c>[N, Hmax, Wmax]</c> (PaddedBatch); 1 = image.</summary>
     public ReadOnlySpan<byte> Mask => _mask.AsSpan(0, _maskCount);
 
+    /// <summary>
+    /// <see cref="Pixels"/> as memory, to hand to ONNX Runtime without a copy (an <c>OrtValue</c> over it). Valid until
+    /// the next frame is executed into this batch.
+    /// </summary>
+    public Memory<float> PixelMemory => _pixels.AsMemory(0, _pixelCount);
+
+    /// <summary><see cref="Mask"/> as memory (one byte per pixel: ONNX Runtime's bool layout).</summary>
+    public Memory<byte> MaskMemory => _mask.AsMemory(0, _maskCount);
+
+    /// <summary>View <paramref name="view"/>'s tensor as memory (see <see cref="PixelMemory"/>).</summary>
+    public Memory<float> ViewPixelMemory(int view) => _pixels.AsMemory(_pixelOffset[view], 3 * (int)TensorSize(view).Area);
+
     /// <summary>The view's real size (its encoder input size).</summary>
     public PixelSize ViewSize(int view) => Plan!.Views[view].Size;
 

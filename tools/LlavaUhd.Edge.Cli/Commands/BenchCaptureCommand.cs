@@ -80,7 +80,7 @@ internal static class BenchCaptureCommand
         using var source = new OpenCvCameraSource(options);
         source.Open();
         using var selector = RoiSelector.FromOptions(options);
-        using var buffer = new FrameBuffer();
+        using var pool = new FrameBufferPool(); // as CameraSupervisor: a pooled buffer and its recycled Frame per grab
         var regions = new List<Region>(16);
         double[] total = new double[frames], grab = new double[frames], motion = new double[frames], crop = new double[frames];
         long regionCount = 0;
@@ -97,14 +97,16 @@ internal static class BenchCaptureCommand
             }
 
             long t0 = Stopwatch.GetTimestamp();
+            FrameBuffer buffer = pool.Rent();
             if (!source.Read(buffer.Mat))
             {
+                buffer.Dispose();
                 throw new CliException($"{video}: could not read frame {i}");
             }
 
             long t1 = Stopwatch.GetTimestamp();
-            using var frame = new Frame(buffer.View(), default, i, options.Id);
-            selector.Select(frame, regions, buffer.Mat); // zones + motion; regions are views (crops) of the frame
+            using Frame frame = buffer.Wrap(default, i, options.Id); // disposing it returns the buffer to the pool
+            selector.Select(frame, regions); // zones + motion on the frame's Mat; regions are views (crops) of the frame
             long t2 = Stopwatch.GetTimestamp();
             long checksum = 0;
             foreach (Region region in regions)

@@ -26,12 +26,14 @@ internal static class BenchCommand
         var size = new Option<string>("--size") { Description = "Frame size WxH, e.g. 3840x2160.", Required = true };
         var threads = new Option<int?>("--threads") { Description = "Threads for the pixel path (default: all cores)." };
         var frames = new Option<int>("--frames") { Description = "Frames to time (after 5 warm-up frames).", DefaultValueFactory = _ => 50 };
+        var simd = new Option<SimdMode>("--simd") { Description = "Kernel path: Auto (default), Scalar, Vector128, Avx2 or Avx2Madd.", DefaultValueFactory = _ => SimdMode.Auto };
         var json = new Option<bool>("--json") { Description = "Print only {\"median_ms\":…,\"p90_ms\":…,\"alloc_bytes_per_frame\":…}." };
         var command = new Command("pixels", "Time plan execution (resampling + normalisation) on a generated BGR frame: median and p90 ms per frame, bytes allocated per frame.");
         slicing.AddTo(command);
         command.Options.Add(size);
         command.Options.Add(threads);
         command.Options.Add(frames);
+        command.Options.Add(simd);
         command.Options.Add(json);
         command.SetAction(result =>
         {
@@ -45,7 +47,7 @@ internal static class BenchCommand
                     throw new CliException("--frames must be at least 1");
                 }
 
-                PixelsResult r = RunPixels(frame, options, result.GetValue(threads) ?? Environment.ProcessorCount, n);
+                PixelsResult r = RunPixels(frame, options, result.GetValue(threads) ?? Environment.ProcessorCount, n, result.GetValue(simd));
                 if (result.GetValue(json))
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"median_ms\":{r.MedianMs:0.###},\"p90_ms\":{r.P90Ms:0.###},\"alloc_bytes_per_frame\":{r.AllocBytesPerFrame}}}"));
@@ -77,7 +79,7 @@ internal static class BenchCommand
         return new PixelSize(w, h);
     }
 
-    public static PixelsResult RunPixels(PixelSize size, SlicingOptions options, int threads, int frames)
+    public static PixelsResult RunPixels(PixelSize size, SlicingOptions options, int threads, int frames, SimdMode simd = SimdMode.Auto)
     {
         byte[] pixels = new byte[size.Area * 3];
         for (int y = 0; y < size.Height; y++)
@@ -93,7 +95,7 @@ internal static class BenchCommand
 
         ImageView frame = ImageView.Packed(pixels, size.Width, size.Height, PixelFormat.Bgr24);
         SlicePlan plan = SlicePlanner.Plan(size, options);
-        using var executor = new PlanExecutor(new PixelPipelineOptions { DegreeOfParallelism = threads });
+        using var executor = new PlanExecutor(new PixelPipelineOptions { DegreeOfParallelism = threads, Simd = simd });
         using var batch = new ViewBatch(options.Scheme == SliceScheme.Idefics3 ? TensorLayout.PaddedBatch : TensorLayout.PerView);
         for (int i = 0; i < 5; i++)
         {

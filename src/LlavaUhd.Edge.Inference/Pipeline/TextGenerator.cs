@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using LlavaUhd.Edge.Core.Decoding;
+using LlavaUhd.Edge.Inference.Models;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace LlavaUhd.Edge.Inference.Pipeline;
+
+/// <summary>Why generation ended.</summary>
+public enum StopReason
+{
+    StopToken,
+    MaxTokens,
+    Cancelled,
+}
+
+/// <summary>The outcome of one generation.</summary>
+public sealed record GenerationResult(IReadOnlyList<int> Tokens, StopReason Reason, double PrefillMs, double DecodeMs, int PromptTokens);
+
+/// <summary>
+/// Runs <c>embed_tokens</c> and <c>decoder_model_merged</c>: one prefill over the prompt embeddings (with the visual
+/// features already written in), then one token per step with the KV cache kept between steps (<see cref="KvCache"/>:
+/// ONNX Runtime writes each step's <c>present.*</c> into the buffers the next step reads as <c>past_key_values.*</c>).
+/// Full-length attention mask and 0-based positions (SMOLVLM.md §7). Cancellation stops within one step: the token
+/// sets <see cref="RunOptions.Terminate"/> on the step in flight. Not thread-safe: one generator per worker.
+/// </summary>
+public sealed class TextGenerator : IDisposable
+{
+    private readonly InferenceSession _embed;
+    private readonly InferenceSession _decoder;
+    private readonly int _hidden;
+    private readonly int _layers;
+    private readonly int _vocab;
+    private readonly KvCache _cache;
+    private readonly bool _hasLogitsToKeep;
+    private readonly bool _hasCacheBranch;
+    private readonly TensorElementType _embedsType;
+    private readonly TensorElementType _logitsType;
+    private readonly string[] _pastNames;
+    private readonly string[] _presentNames;
+    private readonly float[] _logits;
+    private readonly float[] _stepEmbeds;
+    private readonly long[] _oneId = new long[1];
+    private readonly long[] _logitsToKeep = [1];
+    private readonly bool[] _cacheBranch = new bool[1];
+    private long[] _ones = [];
+    private long[] _positions = [];
+
+    public TextGenerator(ModelSessions sessions)
+    {
+        ArgumentNullException.ThrowIfNull(sessions);
+        _embed = sessions[SessionNames.EmbedTokens];
+        _decoder = sessions[SessionNames.Decoder];
+        ManifestDimensions d = sessions.Package.Manifest.Dimensions;
+        _hidden = d.TextHidden;
+        _vocab = d.VocabSize;
+        _pastNames = [.. _decoder.InputNames.Where(n => n.StartsWith("past_key_values.", StringComparison.Ordinal))];
+        _layers = _pastNames.Length / 2;
+        _pastNames = [.. Enumerable.Range(0, _layers).SelectMany(l => new[] { $"past_key_values.{l}.key", $"past_key_values.{l}.value" })];
+        _presentNames = [.. Enumerable.Range(0, _layers).SelectMany(l => new[] { $"present.{l}.key", $"present.{l}.value" })];
+        NodeMetadata past = _decoder.InputMetadata[_pastNames[0]];
+        int heads = past.Dimensions[1] > 0 ? past.Dimensions[1] : d.NumKeyValueHeads;
+        int headDim = past.Dimensions[3] > 0 ? past.Dimensions[3] : d.HeadDim;
+        _cache = new KvCache(_layers, heads, headDim, past.ElementDataType);
+        _hasLogitsToKeep = _decoder.InputMetadata.ContainsKey("num_logits_to_keep");
+        _hasCacheBranch = _decoder.InputMetadata.ContainsKey("use_cache_branch");
+        _embedsType = _decoder.InputMetadata["inputs_embeds"].ElementDataType;
+        _logitsType = _decoder.OutputMetadata["logits"].ElementDataType;
+        if (_embedsType != TensorElementType.Float || _logitsType is not (TensorElementType.Float or TensorElementType.Float16))
+        {
+            throw new NotSupportedException($"decoder_model_merged takes {_embedsType} inputs_embeds and gives {_logitsType} logits; this runtime feeds float32 embeddings (the public fp16 exports wrap theirs in a Cast) and reads float32/float16 logits.");
+        }
+
+        _logits = new float[_vocab];
+        _stepEmbeds = new float[_hidden];
+    }
+
+    public int Hidden => _hidden;
+
+    public int VocabularySize => _vocab;
+
+    /// <summary>Embeds <paramref name="ids"/> into <paramref name="destination"/> (ids.Length × hidden floats).</summary>
+    public void Embed(Memory<long> ids, Memory<float> destination)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids, [1, ids.Length]);
+        using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, destination[..(ids.Length * _hidden)], [1, ids.Length, _hidden]);
+        using var run = new RunOptions();
+        _embed.Run(run, ["input_ids"], [input], ["inputs_embeds"], [output]);
+    }
+
+    /// <summary>
+    /// Generates from <paramref name="promptEmbeds"/> (<paramref name="promptLength"/> × hidden). Each chosen token is
+    /// passed to <paramref name="onToken"/>; <paramref name="onLogits"/> (tests) sees every step's last-position logits.
+    /// </summary>
+    public GenerationResult Generate(
+        ReadOnlyMemory<float> promptEmbeds,
+        int promptLength,
+        TokenSampler sampler,
+        SamplingOptions options,
+        Action<int>? onToken = null,
+        Action<ReadOnlySpan<float>>? onLogits = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sampler);
+        ArgumentNullException.ThrowIfNull(options);
+        int maxNew = options.MaxNewTokens;
+        int total = promptLength + maxNew;
+        _cache.Reset(total);
+        EnsureScratch(total);
+        var tokens = new List<int>(maxNew);
+        var clock = Stopwatch.StartNew();
+        double prefillMs = 0;
+        using var run = new RunOptions();
+        using CancellationTokenRegistration registration = cancellationToken.Register(static r => ((RunOptions)r!).Terminate = true, run);
+        StopReason reason = StopReason.MaxTokens;
+        try
+        {
+            // Prefill: the whole prompt at once.
+            Step(run, MemoryMarshal.AsMemory(promptEmbeds), promptLength);
+            prefillMs = clock.Elapsed.TotalMilliseconds;
+            for (int i = 0; i < maxNew; i++)
+            {
+                onLogits?.Invoke(_logits);
+                int next = sampler.Next(_logits, CollectionsMarshal.AsSpan(tokens));
+                if (options.StopTokenIds.Contains(next))
+                {
+                    reason = StopReason.StopToken;
+                    break;
+                }
+
+                tokens.Add(next);
+                onToken?.Invoke(next);
+                if (i == maxNew - 1)
+                {
+                    break;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                _oneId[0] = next;
+                Embed(_oneId, _stepEmbeds);
+                Step(run, _stepEmbeds, 1);
+            }
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or OnnxRuntimeException)
+        {
+            reason = StopReason.Cancelled;
+        }
+
+        double decodeMs = clock.Elapsed.TotalMilliseconds - prefillMs;
+        return new GenerationResult(tokens, reason, prefillMs, decodeMs, promptLength);
+    }
+
+    /// <summary>
+    /// Runs the decoder on <paramref name="embeds"/> (<paramref name="seq"/> new positions) over the cache and leaves the
+    /// last position's logits in <see cref="_logits"/>.
+    /// </summary>
+    private void Step(RunOptions run, Memory<float> embeds, int seq)
+    {
+        int past = _cache.Length;
+        var values = new List<OrtValue>(_pastNames.Length + _presentNames.Length + 6);
+        try
+        {
+            using OrtIoBinding binding = _decoder.CreateIoBinding();
+            binding.BindInput("inputs_embeds", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, embeds[..(seq * _hidden)], [1, seq, _hidden])));
+            binding.BindInput("attention_mask", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _ones.AsMemory(0, past + seq), [1, past + seq])));
+            binding.BindInput("position_ids", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(past, seq), [1, seq])));
+            if (_hasLogitsToKeep)
+            {
+                binding.BindInput("num_logits_to_keep", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _logitsToKeep.AsMemory(), [])));
+            }
+
+            if (_hasCacheBranch)
+            {
+                _cacheBranch[0] = past > 0;
+                binding.BindInput("use_cache_branch", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _cacheBranch.AsMemory(), [1])));
+            }
+
+            for (int l = 0; l < _layers; l++)
+            {
+                for (int kv = 0; kv < 2; kv++)
+                {
+                    binding.BindInput(_pastNames[(l * 2) + kv], Track(values, _cache.Past(l, kv)));
+                    binding.BindOutput(_presentNames[(l * 2) + kv], Track(values, _cache.Present(l, kv, seq)));
+                }
+            }
+
+            bool oneRow = seq == 1 || _hasLogitsToKeep;
+            if (oneRow && _logitsType == TensorElementType.Float)
+            {
+                binding.BindOutput("logits", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _logits.AsMemory(), [1, 1, _vocab])));
+                _decoder.RunWithBinding(run, binding);
+            }
+            else
+            {
+                binding.BindOutputToDevice("logits", OrtMemoryInfo.DefaultInstance);
+                _decoder.RunWithBinding(run, binding);
+                using IDisposableReadOnlyCollection<OrtValue> outputs = binding.GetOutputValues();
+                OrtValue logits = outputs[outputs.Count - 1];
+                long rows = logits.GetTensorTypeAndShape().Shape[1];
+                long offset = (rows - 1) * _vocab;
+                if (_logitsType == TensorElementType.Float)
+                {
+                    logits.GetTensorDataAsSpan<float>().Slice((int)offset, _vocab).CopyTo(_logits);
+                }
+                else
+                {
+                    ReadOnlySpan<Float16> half = logits.GetTensorDataAsSpan<Float16>().Slice((int)offset, _vocab);
+                    for (int i = 0; i < _vocab; i++)
+                    {
+                        _logits[i] = (float)half[i];
+                    }
+                }
+            }
+
+            _cache.Advance(seq);
+        }
+        finally
+        {
+            foreach (OrtValue v in values)
+            {
+                v.Dispose();
+            }
+        }
+    }
+
+    private void EnsureScratch(int total)
+    {
+        if (_ones.Length >= total)
+        {
+            return;
+        }
+
+        _ones = new long[total];
+        Array.Fill(_ones, 1L);
+        _positions = new long[total];
+        for (int i = 0; i < total; i++)
+        {
+            _positions[i] = i;
+        }
+    }
+
+    private static OrtValue Track(List<OrtValue> values, OrtValue value)
+    {
+        values.Add(value);
+        return value;
+    }
+
+    public void Dispose()
+    {
+    }
+}
