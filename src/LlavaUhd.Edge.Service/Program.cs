@@ -3,6 +3,9 @@ using System.Reflection;
 using LlavaUhd.Edge.Capture.Sources;
 using LlavaUhd.Edge.Capture.Triggers;
 using LlavaUhd.Edge.Core.Pipeline;
+using LlavaUhd.Edge.Inference.Pipeline;
+using LlavaUhd.Edge.Inference.Providers;
+using LlavaUhd.Edge.Inference.Sessions;
 using LlavaUhd.Edge.Messaging;
 using LlavaUhd.Edge.Messaging.Broker;
 using LlavaUhd.Edge.Messaging.Outbox;
@@ -99,7 +102,7 @@ internal static class Program
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
         EdgeConfiguration config = EdgeConfiguration.Load(builder.Configuration);
-        Compose(builder.Services, config, openModel ?? OpenPipeline);
+        Compose(builder.Services, config, openModel ?? ((c, l) => OpenPipeline(c, l)));
         return builder.Build();
     }
 
@@ -211,10 +214,26 @@ internal static class Program
         services.AddHostedService(sp => sp.GetRequiredService<StatusService>());
     }
 
-    private static IVisionLanguageModel OpenPipeline(EdgeConfiguration config, ILoggerFactory loggers) =>
-        throw new NotSupportedException("VlmPipeline has not landed yet.");
+    private static VlmPipeline OpenPipeline(EdgeConfiguration config, ILoggerFactory loggers) =>
+        VlmPipeline.Open(config.Inference, loggers.CreateLogger<VlmPipeline>());
 
-    private static Func<string> EngineState(IServiceProvider sp) => () => "none";
+    /// <summary>The TensorRT engine state from the session factory: building, ready, or none (no TensorRT session).</summary>
+    private static Func<string> EngineState(IServiceProvider sp)
+    {
+        IVisionLanguageModel model = sp.GetRequiredService<IVisionLanguageModel>();
+        return () =>
+        {
+            if (model is not VlmPipeline pipeline)
+            {
+                return "none";
+            }
+
+            IReadOnlyCollection<SessionStatus> sessions = pipeline.SessionFactory.Status;
+            return sessions.Any(s => s.State == SessionStatus.Building) ? SessionStatus.Building
+                : sessions.Any(s => s.Provider == ProviderNames.TensorRt) ? SessionStatus.Ready
+                : "none";
+        };
+    }
 
     private static Dictionary<string, string> Versions()
     {

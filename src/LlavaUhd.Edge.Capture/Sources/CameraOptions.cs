@@ -67,7 +67,7 @@ public sealed class CameraOptions
     /// <summary>Requested frame height in pixels (0: the source's default).</summary>
     public int Height { get; set; }
 
-    /// <summary>Requested frames per second (0: the source's default). Test patterns and folders are paced to it.</summary>
+    /// <summary>Requested frames per second (0: the source's default). Test patterns, folders and video files are paced to it.</summary>
     public double Fps { get; set; }
 
     /// <summary>Pixel format for V4L2 devices as a FOURCC, e.g. "MJPG" or "YUYV" (empty: the driver's default).</summary>

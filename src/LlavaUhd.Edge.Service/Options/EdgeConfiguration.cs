@@ -29,6 +29,14 @@ internal sealed class EdgeConfiguration
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var result = new EdgeConfiguration();
+
+        // The binder appends configured array items to a list that already has defaults: a configured provider
+        // order replaces the default one instead.
+        if (configuration.GetSection("Inference:Providers:Order").GetChildren().Any())
+        {
+            result.Inference.Providers.Order = [];
+        }
+
         BindSection(configuration, CaptureOptions.SectionName, result.Capture, problems);
         BindSection(configuration, TriggerOptions.SectionName, result.Triggers, problems);
         BindSection(configuration, InferenceOptions.SectionName, result.Inference, problems);

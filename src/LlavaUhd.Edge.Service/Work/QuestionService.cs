@@ -96,8 +96,8 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
         }
 
         _logger.LogInformation(
-            "Answer {Camera} [mqtt {Id}] frame #{Frame}: {Question} → {Answer} (model {ModelMs:0.0} ms, queue {QueueMs:0.0} ms)",
-            question.Camera, question.Id, result.FrameSequence, question.Text, result.Answer.Text, result.Answer.Timings.TotalMs, result.QueueMs);
+            "Answer {Camera} [mqtt {Id}] frame #{Frame}: {Question} → \"{Answer}\" ({Tokens} tokens, {Stop}; model {ModelMs:0.0} ms, queue {QueueMs:0.0} ms)",
+            question.Camera, question.Id, result.FrameSequence, question.Text, result.Answer.Text, result.Answer.Tokens.Generated, result.Answer.StopReason, result.Answer.Timings.TotalMs, result.QueueMs);
         return ToQuestionAnswer(result, item.Roi);
     }
 
