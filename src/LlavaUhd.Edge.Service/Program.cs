@@ -76,8 +76,8 @@ internal static class Program
     }
 
     /// <summary>
-    /// Builds the host: configuration (the embedded <c>appsettings.json</c>, then <c>--config FILE</c>, then
-    /// <c>LLAVA_EDGE_</c> environment variables, then the command line), validated at once — an invalid configuration
+    /// Builds the host: configuration (<c>--config FILE</c> or else the embedded demo defaults <c>appsettings.json</c>,
+    /// then <c>LLAVA_EDGE_</c> environment variables, then the command line), validated at once — an invalid configuration
     /// throws <see cref="OptionsValidationException"/> listing every problem — and the composition.
     /// </summary>
     /// <param name="openModel">Opens the model; null: <c>VlmPipeline.Open</c> (tests pass a model of their own).</param>
@@ -110,11 +110,10 @@ internal static class Program
     public static void AddConfiguration(IConfigurationBuilder configuration, string[] args)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false, reloadOnChange: false);
-        if (ConfigFile(args) is { } file)
-        {
-            configuration.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false);
-        }
+        // A device config is complete: it replaces the embedded demo defaults rather than being layered on them
+        // (JSON arrays such as cameras and questions would otherwise merge item by item).
+        string file = ConfigFile(args) is { } f ? Path.GetFullPath(f) : Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
 
         configuration.AddEnvironmentVariables(EnvironmentPrefix);
         configuration.AddCommandLine(args, s_switches);

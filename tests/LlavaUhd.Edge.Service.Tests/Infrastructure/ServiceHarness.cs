@@ -133,15 +133,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The service's build output of the same configuration (Debug/Release) as the tests.</summary>
-    public static string ServiceDll
-    {
-        get
-        {
-            string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
-            return System.IO.Path.Combine(RepoRoot, "src", "LlavaUhd.Edge.Service", "bin", configuration, "net10.0", "LlavaUhd.Edge.Service.dll");
-        }
-    }
+    /// <summary>The service as copied next to the tests by the project reference (with its runtimeconfig and deps).</summary>
+    public static string ServiceDll => System.IO.Path.Combine(AppContext.BaseDirectory, "LlavaUhd.Edge.Service.dll");
 
     public string Output
     {
