@@ -97,7 +97,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
 
         _logger.LogInformation(
             "Answer {Camera} [mqtt {Id}] frame #{Frame}: {Question} → \"{Answer}\" ({Tokens} tokens, {Stop}; model {ModelMs:0.0} ms, queue {QueueMs:0.0} ms)",
-            question.Camera, question.Id, result.FrameSequence, question.Text, result.Answer.Text, result.Answer.Tokens.Generated, result.Answer.StopReason, result.Answer.Timings.TotalMs, result.QueueMs);
+            question.Camera, question.Id, result.FrameSequence, question.Text, result.Answer.Text, result.Answer.Tokens.Generated, result.Answer.StopReason, result.ModelMs, result.QueueMs);
         return ToQuestionAnswer(result, item.Roi);
     }
 
@@ -156,7 +156,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
             EncodeMs = Math.Round(t.EncodeMs + t.CompressMs, 3),
             PrefillMs = Math.Round(t.PrefillMs, 3),
             DecodeMs = Math.Round(t.DecodeMs, 3),
-            TotalMs = Math.Round(t.TotalMs, 3),
+            TotalMs = Math.Round(result.ModelMs, 3),   // wall time inside the model, encode + answer
         };
     }
 }

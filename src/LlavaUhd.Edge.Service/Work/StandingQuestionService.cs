@@ -190,7 +190,7 @@ internal sealed class StandingQuestionService : BackgroundService
             Interlocked.Increment(ref _published);
             _logger.LogInformation(
                 "Answer {Camera} [{Name}] frame #{Frame}: {Question} → \"{Answer}\" ({Tokens} tokens, {Stop}; model {ModelMs:0.0} ms, queue {QueueMs:0.0} ms)",
-                camera.Id, q.Name, result.FrameSequence, text, result.Answer.Text, result.Answer.Tokens.Generated, result.Answer.StopReason, result.Answer.Timings.TotalMs, result.QueueMs);
+                camera.Id, q.Name, result.FrameSequence, text, result.Answer.Text, result.Answer.Tokens.Generated, result.Answer.StopReason, result.ModelMs, result.QueueMs);
             foreach (GpioOutput output in _outputs)
             {
                 output.Apply(result.Answer.Text);

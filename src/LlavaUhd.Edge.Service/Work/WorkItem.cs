@@ -53,4 +53,5 @@ internal sealed class WorkItem : IDisposable
 }
 
 /// <summary>The model's answer and the service's own timings.</summary>
-internal sealed record WorkResult(VlmAnswer Answer, double QueueMs, long FrameSequence, DateTimeOffset FrameTime);
+/// <param name="ModelMs">Wall time inside the model (encode + answer), measured around the calls.</param>
+internal sealed record WorkResult(VlmAnswer Answer, double QueueMs, double ModelMs, long FrameSequence, DateTimeOffset FrameTime);
