@@ -20,9 +20,11 @@ internal sealed class VisionEncoder
     private readonly ModelSessions _sessions;
     private readonly ModelManifest _manifest;
     private readonly Dictionary<(int Rows, int Cols), long[]> _positions = [];
+    private readonly OrtClock _clock;
 
-    public VisionEncoder(ModelSessions sessions)
+    public VisionEncoder(ModelSessions sessions, OrtClock clock)
     {
+        _clock = clock;
         _sessions = sessions;
         _manifest = sessions.Package.Manifest;
         IsSmolVlm = _manifest.Family == ModelFamilies.SmolVlm;
@@ -61,7 +63,9 @@ internal sealed class VisionEncoder
         using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, batch.PixelMemory, batch.BatchShape());
         using var mask = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Bool, [1, n, s, s], (IntPtr)maskPin.Pointer, (long)n * s * s);
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features[..(n * tokens * h)], [n, tokens, h]);
+        long t = OrtClock.Start();
         _sessions[SessionNames.VisionEncoder].Run(run, ["pixel_values", "pixel_attention_mask"], [pixels, mask], ["image_features"], [output]);
+        _clock.Stop(t);
         return (clock.Elapsed.TotalMilliseconds, 0);
     }
 
@@ -95,11 +99,15 @@ internal sealed class VisionEncoder
             clock.Restart();
             using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixelMemory, [count, 3, size.Height, size.Width]);
             using var ids = OrtValue.CreateTensorValueFromMemory(positions, [count, rows * cols]);
+            long t = OrtClock.Start();
             using IDisposableReadOnlyCollection<OrtValue> vision = _sessions[SessionNames.VisionEncoder].Run(run, ["pixel_values", "patch_position_ids"], [pixels, ids], ["vision_features"]);
+            _clock.Stop(t);
             encodeMs += clock.Elapsed.TotalMilliseconds;
             clock.Restart();
             using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features.Slice(first * tokens * h, count * tokens * h), [count, tokens, h]);
+            t = OrtClock.Start();
             _sessions[SessionNames.Resampler].Run(run, ["vision_features"], [vision[0]], ["image_features"], [output]);
+            _clock.Stop(t);
             compressMs += clock.Elapsed.TotalMilliseconds;
             first += count;
         }

@@ -39,6 +39,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
     private readonly PromptTemplate _template;
     private readonly SchemaLayout _layout;
     private readonly int[] _reserved;
+    private readonly int[] _undecodable;
     private readonly Lock _encodeLock = new();
     private readonly Lock _answerLock = new();
     private float[] _scratch = [];
@@ -54,8 +55,8 @@ public sealed class VlmPipeline : IVisionLanguageModel
         _logger = logger;
         ModelManifest m = package.Manifest;
         _tokenizer = new TokenizerAdapter(package.LoadTokenizer());
-        _vision = new VisionEncoder(sessions);
-        _generator = new TextGenerator(sessions);
+        _vision = new VisionEncoder(sessions, OrtTime);
+        _generator = new TextGenerator(sessions, OrtTime);
         _detail = m.Slicing.ToSlicingOptions();
         var norm = new Normalization(m.Dimensions.ImageMean[0], m.Dimensions.ImageMean[1], m.Dimensions.ImageMean[2], m.Dimensions.ImageStd[0], m.Dimensions.ImageStd[1], m.Dimensions.ImageStd[2]);
         _executor = new PlanExecutor(new PixelPipelineOptions
@@ -68,10 +69,15 @@ public sealed class VlmPipeline : IVisionLanguageModel
         _template = smol ? PromptTemplate.SmolVlm : PromptTemplate.MiniCpmV26;
         _layout = smol ? SchemaLayout.Idefics3 : SchemaLayout.MiniCpmV26;
         _reserved = [.. m.Tokens.Special.Values.Distinct()];
+        // Logit rows the tokenizer has no text for (unused padding rows of the embedding) are never generated.
+        _undecodable = [.. Enumerable.Range(0, m.Dimensions.VocabSize).Where(id => !_tokenizer.KnownIds.Contains(id))];
         Encoder = IdentityOf(package);
     }
 
     public ModelPackage Package { get; }
+
+    /// <summary>Cumulative time inside ONNX Runtime runs (the rest of the wall time is this runtime's own overhead).</summary>
+    public OrtClock OrtTime { get; } = new();
 
     /// <summary>The factory that made the sessions: providers used and TensorRT build state, for status reports.</summary>
     public OnnxSessionFactory SessionFactory { get; }
@@ -291,7 +297,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
         }
 
         // Image-structure and other special tokens are never generated (they would corrupt the answer); stop tokens stay.
-        ImmutableArray<int> banned = [.. _reserved.Where(id => !stops.Contains(id)).Union(baseline.BannedTokenIds)];
+        ImmutableArray<int> banned = [.. _reserved.Where(id => !stops.Contains(id)).Union(_undecodable).Union(baseline.BannedTokenIds)];
         SamplingOptions sampling = baseline with
         {
             MaxNewTokens = maxNew,
