@@ -99,13 +99,9 @@ public sealed class PipelineTests
         var stepLogits = new List<float[]>();
         var generated = new List<int>();
         var sampling = Greedy(6);
-        var sampler = new TokenSampler(pipeline.Package.Manifest.Dimensions.VocabSize, sampling);
 
         VlmAnswer answer = pipeline.Answer(tokens, new GenerationRequest(question) { Sampling = sampling }, null, l => stepLogits.Add(l.ToArray()));
-        foreach (float[] l in stepLogits)
-        {
-            generated.Add(VectorMath.IndexOfMax(l));
-        }
+        generated.AddRange(answer.TokenIds);
 
         // Recompute without a cache: embeddings of prompt + generated tokens, one decoder run from an empty past.
         AssembledPrompt prompt = pipeline.BuildPrompt(tokens, question);
@@ -174,8 +170,7 @@ public sealed class PipelineTests
         Assert.Equal(5, free.Tokens.Generated);
         Assert.Equal("max_tokens", free.StopReason);
 
-        var ids = new List<int>();
-        pipeline.Answer(tokens, new GenerationRequest("q") { Sampling = Greedy(5) }, null, l => ids.Add(VectorMath.IndexOfMax(l)));
+        List<int> ids = [.. free.TokenIds];
         VlmAnswer stopped = pipeline.Answer(tokens, new GenerationRequest("q") { Sampling = Greedy(5, ids[2]) });
 
         Assert.Equal("stop_token", stopped.StopReason);

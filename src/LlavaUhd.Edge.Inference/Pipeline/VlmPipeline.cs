@@ -209,6 +209,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
             var counts = new TokenCounts(image?.Total ?? 0, image?.Kept ?? 0, length, result.Tokens.Count);
             return new VlmAnswer(answer, counts, timings, Provider, ModelId)
             {
+                TokenIds = result.Tokens,
                 StopReason = result.Reason switch
                 {
                     StopReason.StopToken => "stop_token",
