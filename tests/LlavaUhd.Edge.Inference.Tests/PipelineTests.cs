@@ -321,3 +321,41 @@ public sealed class PipelineTests
         Assert.Equal(pipeline.Answer(tokens, request).Text, pipeline.Answer(received, request).Text);
     }
 }
+
+/// <summary>Regions that arrive together are encoded in one batch and give the same tokens as one by one.</summary>
+[Collection(GeneratedPackagesCollection.Name)]
+public sealed class BatchingTests
+{
+    private readonly GeneratedPackages _packages;
+
+    public BatchingTests(GeneratedPackages packages) => _packages = packages;
+
+    [Theory]
+    [InlineData(ModelPreset.TinySmolVlm)]
+    [InlineData(ModelPreset.TinyMiniCpmV)]
+    public void EncodeBatch_EqualsEncodingOneByOne(string preset)
+    {
+        var options = new InferenceOptions { Model = _packages.Get(preset), PixelThreads = 2 };
+        options.Providers.Order = [ProviderNames.Cpu];
+        using VlmPipeline pipeline = VlmPipeline.Open(options);
+        EncodeRequest[] requests =
+        [
+            new(PipelineTests.Frame(640, 480, seed: 1)) { Camera = "a" },
+            new(PipelineTests.Frame(300, 500, seed: 2)) { Camera = "b", Profile = CompressionProfile.Balanced },
+            new(PipelineTests.Frame(640, 480, seed: 3)) { Camera = "c" },
+        ];
+
+        IReadOnlyList<VisualTokens> batched = pipeline.EncodeBatch(requests);
+        VisualTokens[] single = [.. requests.Select(r => pipeline.Encode(r))];
+
+        Assert.Equal(3, batched.Count);
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Assert.Equal(requests[i].Camera, batched[i].Source.Camera);
+            Assert.Equal(single[i].Plan.Views.Length, batched[i].Plan.Views.Length);
+            Assert.Equal(single[i].Features.Length, batched[i].Features.Length);
+            float maxDiff = single[i].Features.Zip(batched[i].Features, (x, y) => MathF.Abs(x - y)).Max();
+            Assert.True(maxDiff < 1e-4f, $"request {i}: max |Δ| = {maxDiff}");
+        }
+    }
+}
