@@ -90,3 +90,51 @@ public sealed class AskCommandTests : IClassFixture<TinyPackageFixture>
         Assert.True(doc.RootElement.GetProperty("decode_tokens_per_s").GetDouble() > 0);
     }
 }
+
+public sealed class TokensCommandTests : IClassFixture<TinyPackageFixture>
+{
+    private readonly TinyPackageFixture _tiny;
+
+    public TokensCommandTests(TinyPackageFixture tiny) => _tiny = tiny;
+
+    [Fact]
+    public void EncodeInspectAsk_FromAPacketFile()
+    {
+        string packet = Path.Combine(_tiny.Root, "frame.lutk");
+        (int c1, string o1, string e1) = CliProcess.Run(string.Empty, "tokens", "encode", _tiny.Image, "--model", _tiny.Package, "--dtype", "fp32", "--roi", "0,0,512,512", "--profile", "native", "--out", packet);
+        Assert.True(c1 == 0, e1);
+        Assert.Contains("64 tokens", o1, StringComparison.Ordinal);
+
+        (int c2, string o2, string e2) = CliProcess.Run(string.Empty, "tokens", "inspect", packet, "--json");
+        Assert.True(c2 == 0, e2);
+        using (JsonDocument doc = JsonDocument.Parse(o2))
+        {
+            Assert.Equal("tiny-smolvlm", doc.RootElement.GetProperty("model").GetString());
+            Assert.Equal(64, doc.RootElement.GetProperty("tokens").GetInt32());
+            Assert.Equal("fp32", doc.RootElement.GetProperty("dtype").GetString());
+            Assert.Equal(new FileInfo(packet).Length, doc.RootElement.GetProperty("bytes").GetInt64());
+        }
+
+        (int c3, string fromTokens, string e3) = CliProcess.Run(string.Empty, "ask", "--tokens", packet, "What is it?", "--model", _tiny.Package, "--max-new-tokens", "5", "--json");
+        (int c4, string fromPixels, string e4) = CliProcess.Run(string.Empty, "ask", _tiny.Image, "What is it?", "--model", _tiny.Package, "--max-new-tokens", "5", "--json", "--roi", "0,0,512,512", "--profile", "native");
+        Assert.True(c3 == 0, e3);
+        Assert.True(c4 == 0, e4);
+        using JsonDocument a = JsonDocument.Parse(fromTokens);
+        using JsonDocument b = JsonDocument.Parse(fromPixels);
+        Assert.Equal(b.RootElement.GetProperty("answer").GetString(), a.RootElement.GetProperty("answer").GetString());
+        Assert.Equal(b.RootElement.GetProperty("tokens").GetProperty("prompt").GetInt32(), a.RootElement.GetProperty("tokens").GetProperty("prompt").GetInt32());
+    }
+
+    [Fact]
+    public void Inspect_BadPacket_GivesASpecificErrorAndExitCode1()
+    {
+        string bad = Path.Combine(_tiny.Root, "bad.lutk");
+        File.WriteAllBytes(bad, "LUTK\u0001\0\0\0garbage"u8.ToArray());
+
+        (int code, string stdout, _) = CliProcess.Run(string.Empty, "tokens", "inspect", bad, "--json");
+
+        Assert.Equal(1, code);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        Assert.Equal("Truncated", doc.RootElement.GetProperty("error").GetString());
+    }
+}

@@ -9,6 +9,7 @@ using LlavaUhd.Edge.Inference.Models;
 using LlavaUhd.Edge.Inference.Pipeline;
 using LlavaUhd.Edge.Inference.Providers;
 using LlavaUhd.Edge.ModelBuilder.Generation;
+using Xunit.Abstractions;
 
 namespace LlavaUhd.Edge.Inference.Tests;
 
@@ -356,6 +357,47 @@ public sealed class BatchingTests
             Assert.Equal(single[i].Features.Length, batched[i].Features.Length);
             float maxDiff = single[i].Features.Zip(batched[i].Features, (x, y) => MathF.Abs(x - y)).Max();
             Assert.True(maxDiff < 1e-4f, $"request {i}: max |Δ| = {maxDiff}");
+        }
+    }
+}
+
+/// <summary>Split inference: quantised packets keep the features, and their answers are reported side by side.</summary>
+[Collection(GeneratedPackagesCollection.Name)]
+public sealed class PacketFidelityTests
+{
+    private readonly GeneratedPackages _packages;
+    private readonly ITestOutputHelper _output;
+
+    public PacketFidelityTests(GeneratedPackages packages, ITestOutputHelper output)
+    {
+        _packages = packages;
+        _output = output;
+    }
+
+    [Theory]
+    [InlineData(ModelPreset.TinySmolVlm)]
+    [InlineData(ModelPreset.TinyMiniCpmV)]
+    public void Fp16AndInt8Packets_KeepCosineAbove099(string preset)
+    {
+        var options = new InferenceOptions { Model = _packages.Get(preset), PixelThreads = 2 };
+        options.Providers.Order = [ProviderNames.Cpu];
+        using VlmPipeline pipeline = VlmPipeline.Open(options);
+        VisualTokens tokens = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(800, 600)));
+        var request = new GenerationRequest("What is on the belt?") { Sampling = new SamplingOptions { MaxNewTokens = 8, StopTokenIds = [-1] } };
+        string reference = pipeline.Answer(tokens, request).Text;
+
+        foreach (TokenDType dtype in new[] { TokenDType.Float32, TokenDType.Float16, TokenDType.Int8 })
+        {
+            byte[] wire = TokenPacketCodec.Encode(tokens.ToPacket(), dtype, brotli: dtype == TokenDType.Int8);
+            VisualTokens received = VisualTokens.FromPacket(TokenPacketCodec.Decode(wire), pipeline.Encoder);
+            double cosine = VectorMath.Cosine(tokens.Features, received.Features);
+            VlmAnswer answer = pipeline.Answer(received, request);
+            _output.WriteLine($"{preset} {dtype.Name()}: {wire.Length} bytes, cosine {cosine:F6}, answer {(answer.Text == reference ? "identical" : "differs")}: '{answer.Text}'");
+            Assert.True(cosine >= 0.99, $"{dtype}: cosine {cosine}");
+            if (dtype == TokenDType.Float32)
+            {
+                Assert.Equal(reference, answer.Text);
+            }
         }
     }
 }
