@@ -176,15 +176,22 @@ public sealed class PixelsAllocationTests
             executor.Execute(plan, img, batch);
         }
 
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < 5; i++)
+        // Every thread counts (the pool's workers do the work), so take the best of three windows: a path that
+        // allocates does so in every window, while the runtime's own one-off work (tiered JIT recompiling a hot method
+        // on a background thread, the test host's timers) lands in one at most.
+        long perFrame = long.MaxValue;
+        for (int window = 0; window < 3; window++)
         {
-            executor.Execute(plan, img, batch);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < 5; i++)
+            {
+                executor.Execute(plan, img, batch);
+            }
+
+            perFrame = Math.Min(perFrame, (GC.GetTotalAllocatedBytes(precise: true) - before) / 5);
         }
 
-        // Zero from the pixel path; the runtime itself (tiered JIT, the test host's timers) may add a few bytes.
-        long perFrame = (GC.GetTotalAllocatedBytes(precise: true) - before) / 5;
-        Assert.True(perFrame < 256, $"{perFrame} bytes allocated per frame");
+        Assert.True(perFrame < 256, $"{perFrame} bytes allocated per frame (the CLI's bench pixels, without a test host around it, measures 0)");
     }
 
     [Fact]

@@ -146,3 +146,28 @@ public sealed class SlicePlanCacheTests
         Assert.InRange(cache.Count, 1, 8);
     }
 }
+
+public sealed class Idefics3IdentityTests
+{
+    [Fact]
+    public void RegionAlreadyAtTheResizedSize_IsTiledFromTheRegionItself()
+    {
+        SlicePlan plan = SlicePlanner.Plan(2048, 1536, SlicingOptions.For(SliceScheme.Idefics3));
+
+        Assert.Equal(13, plan.Views.Length);
+        Assert.All(plan.Slices, v => Assert.Equal(PlanStage.RegionInput, plan.StageOf(v).Input));
+        Assert.Equal(new PixelRect(1536, 1024, 512, 512), plan.StageOf(plan.Views[11]).Source);
+        Assert.Equal(new PixelRect(1536, 1024, 512, 512), plan.Views[11].Footprint);
+    }
+
+    [Fact]
+    public void TileSizedRegion_WithLongestEdgeOfOneTile_IsOneIdentityView()
+    {
+        SlicePlan plan = SlicePlanner.Plan(512, 512, SlicingOptions.For(SliceScheme.Idefics3) with { LongestEdge = 512 });
+
+        SliceView only = Assert.Single(plan.Views);
+        Assert.Equal(ViewKind.Global, only.Kind);
+        Assert.False(plan.StageOf(only).Resamples);
+        Assert.Equal(new PixelSize(512, 512), only.Size);
+    }
+}

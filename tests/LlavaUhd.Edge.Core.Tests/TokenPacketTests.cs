@@ -206,3 +206,22 @@ public sealed class TokenPacketTests
         }
     }
 }
+
+public sealed class TokenPacketLengthTests
+{
+    [Fact]
+    public void TruncatedPacket_SaysTruncated_AndTrailingBytesAreRefused()
+    {
+        var encoder = new EncoderIdentity("m", [.. new byte[32]]);
+        SlicePlan plan = SlicePlanner.Plan(100, 100, SlicingOptions.For(SliceScheme.MiniCpmV) with { TokensPerView = 2 });
+        var packet = new TokenPacket(encoder, plan.Options, new PixelSize(100, 100), TokenPacket.ViewsOf(plan), new PacketSource("c", new PixelRect(0, 0, 100, 100), DateTimeOffset.UnixEpoch, 1), 4, new float[plan.TotalTokens * 4]);
+        byte[] bytes = TokenPacketCodec.Encode(packet, TokenDType.Float32, false);
+
+        var truncated = Assert.Throws<TokenPacketException>(() => TokenPacketCodec.Decode(bytes.AsSpan(0, bytes.Length - 7)));
+        Assert.Equal(TokenPacketError.Truncated, truncated.Error);
+        Assert.Contains($"says it is {bytes.Length} bytes long", truncated.Message, StringComparison.Ordinal);
+
+        byte[] longer = [.. bytes, 0, 0];
+        Assert.Equal(TokenPacketError.PayloadSizeMismatch, Assert.Throws<TokenPacketException>(() => TokenPacketCodec.Decode(longer)).Error);
+    }
+}

@@ -9,6 +9,7 @@ using LlavaUhd.Edge.Inference.Models;
 using LlavaUhd.Edge.Inference.Pipeline;
 using LlavaUhd.Edge.Inference.Providers;
 using LlavaUhd.Edge.ModelBuilder.Generation;
+using Xunit.Abstractions;
 
 namespace LlavaUhd.Edge.Inference.Tests;
 
@@ -99,13 +100,9 @@ public sealed class PipelineTests
         var stepLogits = new List<float[]>();
         var generated = new List<int>();
         var sampling = Greedy(6);
-        var sampler = new TokenSampler(pipeline.Package.Manifest.Dimensions.VocabSize, sampling);
 
         VlmAnswer answer = pipeline.Answer(tokens, new GenerationRequest(question) { Sampling = sampling }, null, l => stepLogits.Add(l.ToArray()));
-        foreach (float[] l in stepLogits)
-        {
-            generated.Add(VectorMath.IndexOfMax(l));
-        }
+        generated.AddRange(answer.TokenIds);
 
         // Recompute without a cache: embeddings of prompt + generated tokens, one decoder run from an empty past.
         AssembledPrompt prompt = pipeline.BuildPrompt(tokens, question);
@@ -174,8 +171,7 @@ public sealed class PipelineTests
         Assert.Equal(5, free.Tokens.Generated);
         Assert.Equal("max_tokens", free.StopReason);
 
-        var ids = new List<int>();
-        pipeline.Answer(tokens, new GenerationRequest("q") { Sampling = Greedy(5) }, null, l => ids.Add(VectorMath.IndexOfMax(l)));
+        List<int> ids = [.. free.TokenIds];
         VlmAnswer stopped = pipeline.Answer(tokens, new GenerationRequest("q") { Sampling = Greedy(5, ids[2]) });
 
         Assert.Equal("stop_token", stopped.StopReason);
@@ -324,5 +320,84 @@ public sealed class PipelineTests
         VisualTokens received = VisualTokens.FromPacket(TokenPacketCodec.Decode(wire), pipeline.Encoder);
 
         Assert.Equal(pipeline.Answer(tokens, request).Text, pipeline.Answer(received, request).Text);
+    }
+}
+
+/// <summary>Regions that arrive together are encoded in one batch and give the same tokens as one by one.</summary>
+[Collection(GeneratedPackagesCollection.Name)]
+public sealed class BatchingTests
+{
+    private readonly GeneratedPackages _packages;
+
+    public BatchingTests(GeneratedPackages packages) => _packages = packages;
+
+    [Theory]
+    [InlineData(ModelPreset.TinySmolVlm)]
+    [InlineData(ModelPreset.TinyMiniCpmV)]
+    public void EncodeBatch_EqualsEncodingOneByOne(string preset)
+    {
+        var options = new InferenceOptions { Model = _packages.Get(preset), PixelThreads = 2 };
+        options.Providers.Order = [ProviderNames.Cpu];
+        using VlmPipeline pipeline = VlmPipeline.Open(options);
+        EncodeRequest[] requests =
+        [
+            new(PipelineTests.Frame(640, 480, seed: 1)) { Camera = "a" },
+            new(PipelineTests.Frame(300, 500, seed: 2)) { Camera = "b", Profile = CompressionProfile.Balanced },
+            new(PipelineTests.Frame(640, 480, seed: 3)) { Camera = "c" },
+        ];
+
+        IReadOnlyList<VisualTokens> batched = pipeline.EncodeBatch(requests);
+        VisualTokens[] single = [.. requests.Select(r => pipeline.Encode(r))];
+
+        Assert.Equal(3, batched.Count);
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Assert.Equal(requests[i].Camera, batched[i].Source.Camera);
+            Assert.Equal(single[i].Plan.Views.Length, batched[i].Plan.Views.Length);
+            Assert.Equal(single[i].Features.Length, batched[i].Features.Length);
+            float maxDiff = single[i].Features.Zip(batched[i].Features, (x, y) => MathF.Abs(x - y)).Max();
+            Assert.True(maxDiff < 1e-4f, $"request {i}: max |Δ| = {maxDiff}");
+        }
+    }
+}
+
+/// <summary>Split inference: quantised packets keep the features, and their answers are reported side by side.</summary>
+[Collection(GeneratedPackagesCollection.Name)]
+public sealed class PacketFidelityTests
+{
+    private readonly GeneratedPackages _packages;
+    private readonly ITestOutputHelper _output;
+
+    public PacketFidelityTests(GeneratedPackages packages, ITestOutputHelper output)
+    {
+        _packages = packages;
+        _output = output;
+    }
+
+    [Theory]
+    [InlineData(ModelPreset.TinySmolVlm)]
+    [InlineData(ModelPreset.TinyMiniCpmV)]
+    public void Fp16AndInt8Packets_KeepCosineAbove099(string preset)
+    {
+        var options = new InferenceOptions { Model = _packages.Get(preset), PixelThreads = 2 };
+        options.Providers.Order = [ProviderNames.Cpu];
+        using VlmPipeline pipeline = VlmPipeline.Open(options);
+        VisualTokens tokens = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(800, 600)));
+        var request = new GenerationRequest("What is on the belt?") { Sampling = new SamplingOptions { MaxNewTokens = 8, StopTokenIds = [-1] } };
+        string reference = pipeline.Answer(tokens, request).Text;
+
+        foreach (TokenDType dtype in new[] { TokenDType.Float32, TokenDType.Float16, TokenDType.Int8 })
+        {
+            byte[] wire = TokenPacketCodec.Encode(tokens.ToPacket(), dtype, brotli: dtype == TokenDType.Int8);
+            VisualTokens received = VisualTokens.FromPacket(TokenPacketCodec.Decode(wire), pipeline.Encoder);
+            double cosine = VectorMath.Cosine(tokens.Features, received.Features);
+            VlmAnswer answer = pipeline.Answer(received, request);
+            _output.WriteLine($"{preset} {dtype.Name()}: {wire.Length} bytes, cosine {cosine:F6}, answer {(answer.Text == reference ? "identical" : "differs")}: '{answer.Text}'");
+            Assert.True(cosine >= 0.99, $"{dtype}: cosine {cosine}");
+            if (dtype == TokenDType.Float32)
+            {
+                Assert.Equal(reference, answer.Text);
+            }
+        }
     }
 }

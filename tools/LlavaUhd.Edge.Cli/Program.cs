@@ -8,5 +8,7 @@ root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(PreprocessCommand.Create());
 root.Subcommands.Add(RoiCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(AskCommand.Create());
+root.Subcommands.Add(TokensCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -176,6 +176,9 @@ public sealed record VlmAnswer(string Text, TokenCounts Tokens, StageTimings Tim
 {
     /// <summary>Why generation stopped: <c>stop_token</c>, <c>max_tokens</c> or <c>cancelled</c>.</summary>
     public string StopReason { get; init; } = "stop_token";
+
+    /// <summary>The generated token ids (without the stop token).</summary>
+    public IReadOnlyList<int> TokenIds { get; init; } = [];
 }
 
 /// <summary>A vision-language model that answers questions about regions: encode once, answer one or more questions.</summary>

@@ -148,7 +148,7 @@ public static class SlicePlanner
         PixelSize slice = FindBestResize(cellW, cellH, s, p, allowUpscale: true);
         var refined = new PixelSize(slice.Width * g.Columns, slice.Height * g.Rows);
         int refinedStage = b.Resize("refined", baseStage, planned, refined, o.PreserveAspect);
-        AddGridSlices(b, views, refinedStage, g, slice, OverlapPixels(o.Overlap, slice, p), resampleTo: null, o.TokensPerView);
+        AddGridSlices(b, views, refinedStage, refined, g, slice, OverlapPixels(o.Overlap, slice, p), resampleTo: null, o.TokensPerView);
         return b.Build(o, original, planned, over, refined, g, slice, views, notes);
     }
 
@@ -242,15 +242,17 @@ public static class SlicePlanner
                 (int)Math.Ceiling((double)resized.Width / g.Columns),
                 (int)Math.Ceiling((double)resized.Height / g.Rows));
             int overlap = OverlapPixels(o.Overlap, cell, o.PatchSize);
-            AddGridSlices(b, views, s2, g, cell, overlap, resampleTo: overlap > 0 ? tileSize : null, o.TokensPerView);
+            AddGridSlices(b, views, s2, resized, g, cell, overlap, resampleTo: overlap > 0 ? tileSize : null, o.TokensPerView);
             int global = b.Resize("global", s2, resized, tileSize, preserveAspect: false);
             views.Add(b.View(views.Count, ViewKind.Global, -1, -1, global, o.TokensPerView));
             return b.Build(o, original, planned, tileSize, resized, g, cell, views, notes);
         }
 
-        // Not split (only when longest_edge <= tile): the single tile-sized image is the global image.
-        views.Add(b.View(views.Count, ViewKind.Global, -1, -1, s2, o.TokensPerView));
-        return b.Build(o, original, planned, b.SizeOf(s2, planned), resized, null, null, views, notes);
+        // Not split (only when longest_edge <= tile): the single tile-sized image is the global image. A region that is
+        // already that size is used as it is (an identity stage: a view of the region, no resampling).
+        int single = s2 == PlanStage.RegionInput ? b.Resize("global", s2, planned, planned, preserveAspect: false) : s2;
+        views.Add(b.View(views.Count, ViewKind.Global, -1, -1, single, o.TokensPerView));
+        return b.Build(o, original, planned, b.SizeOf(single, planned), resized, null, null, views, notes);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -340,10 +342,9 @@ public static class SlicePlanner
     }
 
     private static void AddGridSlices(
-        StageBuilder b, ImmutableArray<SliceView>.Builder views, int input, GridSize g, PixelSize cell, int overlap,
+        StageBuilder b, ImmutableArray<SliceView>.Builder views, int input, PixelSize inputSize, GridSize g, PixelSize cell, int overlap,
         PixelSize? resampleTo, int tokens)
     {
-        PixelSize inputSize = b.SizeOf(input, default);
         var bounds = PixelRect.FromSize(inputSize);
         for (int r = 0; r < g.Rows; r++)
         {

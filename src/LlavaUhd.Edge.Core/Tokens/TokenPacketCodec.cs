@@ -11,7 +11,7 @@ namespace LlavaUhd.Edge.Core.Tokens;
 /// <summary>
 /// The binary token packet, version 1 (little-endian):
 /// <code>
-/// "LUTK" | u16 version | u16 flags (bit 0: Brotli payload)
+/// "LUTK" | u16 version | u16 flags (bit 0: Brotli payload) | u32 packet length (all bytes, checksum included)
 /// str model_id | 32-byte weights sha256
 /// slicing: u8 scheme, u16 max_slices, u16 scale_resolution, u16 patch, u16 longest_edge, u16 tile, u32 tokens_per_view,
 ///          f64 overlap, u8 preserve_aspect, f64 max_aspect (NaN = none), u8 v1_whole_image_adapt
@@ -69,6 +69,8 @@ public static class TokenPacketCodec
             w.Write(Magic);
             U16(w, Version);
             U16(w, brotli ? FlagBrotli : (ushort)0);
+            int lengthAt = w.WrittenCount;
+            U32(w, 0);
             Str(w, packet.Encoder.ModelId);
             if (packet.Encoder.WeightsHash.Length != EncoderIdentity.HashLength)
             {
@@ -102,13 +104,17 @@ public static class TokenPacketCodec
             U32(w, (uint)raw);
             U32(w, (uint)stored.Length);
             w.Write(stored);
-            U32(w, Crc32C.Compute(w.WrittenSpan));
-            if (w.WrittenCount > maxBytes)
+            int total = w.WrittenCount + 4;
+            byte[] bytes = new byte[total];
+            w.WrittenSpan.CopyTo(bytes);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(lengthAt), (uint)total);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(total - 4), Crc32C.Compute(bytes.AsSpan(0, total - 4)));
+            if (total > maxBytes)
             {
-                throw new TokenPacketException(TokenPacketError.TooLarge, string.Create(CultureInfo.InvariantCulture, $"The packet is {w.WrittenCount} bytes, above the {maxBytes}-byte cap."));
+                throw new TokenPacketException(TokenPacketError.TooLarge, string.Create(CultureInfo.InvariantCulture, $"The packet is {total} bytes, above the {maxBytes}-byte cap."));
             }
 
-            return w.WrittenSpan.ToArray();
+            return bytes;
         }
         finally
         {
@@ -146,9 +152,20 @@ public static class TokenPacketCodec
             throw new TokenPacketException(TokenPacketError.UnsupportedVersion, $"Packet version {version}; this build reads version {Version}.");
         }
 
-        if (data.Length < 12)
+        if (data.Length < 16)
         {
-            throw new TokenPacketException(TokenPacketError.Truncated, "The packet ends before its checksum.");
+            throw new TokenPacketException(TokenPacketError.Truncated, "The packet ends inside its header.");
+        }
+
+        uint declared = BinaryPrimitives.ReadUInt32LittleEndian(data[8..]);
+        if (declared > data.Length)
+        {
+            throw new TokenPacketException(TokenPacketError.Truncated, $"The packet says it is {declared} bytes long; {data.Length} arrived.");
+        }
+
+        if (declared < data.Length)
+        {
+            throw new TokenPacketException(TokenPacketError.PayloadSizeMismatch, $"{data.Length - declared} unexpected bytes after the {declared}-byte packet.");
         }
 
         uint expectedCrc = BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]);
@@ -163,6 +180,8 @@ public static class TokenPacketCodec
         {
             throw Invalid($"unknown flags 0x{flags:x4}");
         }
+
+        r.Skip(4); // length, checked above
 
         string modelId = r.Str("model id");
         ImmutableArray<byte> hash = [.. r.Bytes(EncoderIdentity.HashLength)];

@@ -18,6 +18,7 @@ internal sealed class KvCache
     private byte[][] _a = [];
     private byte[][] _b = [];
     private bool _aIsPast = true;
+    private readonly long[] _shape = [1, 0, 0, 0];
 
     public KvCache(int layers, int kvHeads, int headDim, TensorElementType elementType)
     {
@@ -84,7 +85,10 @@ internal sealed class KvCache
         fixed (byte* p = buffer)
         {
             // The array is pinned (allocated on the pinned heap), so the pointer stays valid after this block.
-            return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ElementType, [1, _heads, tokens, _headDim], (IntPtr)p, bytes);
+            _shape[1] = _heads;
+            _shape[2] = tokens;
+            _shape[3] = _headDim;
+            return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ElementType, _shape, (IntPtr)p, bytes);
         }
     }
 }

@@ -44,12 +44,21 @@ public sealed class TextGenerator : IDisposable
     private readonly long[] _oneId = new long[1];
     private readonly long[] _logitsToKeep = [1];
     private readonly bool[] _cacheBranch = new bool[1];
+    private readonly List<OrtValue> _stepValues = [];
+    private readonly long[] _embedsShape = [1, 0, 0];
+    private readonly long[] _maskShape = [1, 0];
+    private readonly long[] _positionShape = [1, 0];
+    private readonly long[] _logitsShape = [1, 1, 0];
+    private readonly long[] _scalarShape = [];
+    private readonly long[] _branchShape = [1];
+    private OrtIoBinding? _binding;
     private long[] _ones = [];
     private long[] _positions = [];
 
-    public TextGenerator(ModelSessions sessions)
+    public TextGenerator(ModelSessions sessions, OrtClock? clock = null)
     {
         ArgumentNullException.ThrowIfNull(sessions);
+        Clock = clock ?? new OrtClock();
         _embed = sessions[SessionNames.EmbedTokens];
         _decoder = sessions[SessionNames.Decoder];
         ManifestDimensions d = sessions.Package.Manifest.Dimensions;
@@ -76,6 +85,9 @@ public sealed class TextGenerator : IDisposable
         _stepEmbeds = new float[_hidden];
     }
 
+    /// <summary>Time spent inside ONNX Runtime runs.</summary>
+    public OrtClock Clock { get; }
+
     public int Hidden => _hidden;
 
     public int VocabularySize => _vocab;
@@ -86,7 +98,9 @@ public sealed class TextGenerator : IDisposable
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids, [1, ids.Length]);
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, destination[..(ids.Length * _hidden)], [1, ids.Length, _hidden]);
         using var run = new RunOptions();
+        long t = OrtClock.Start();
         _embed.Run(run, ["input_ids"], [input], ["inputs_embeds"], [output]);
+        Clock.Stop(t);
     }
 
     /// <summary>
@@ -158,22 +172,29 @@ public sealed class TextGenerator : IDisposable
     private void Step(RunOptions run, Memory<float> embeds, int seq)
     {
         int past = _cache.Length;
-        var values = new List<OrtValue>(_pastNames.Length + _presentNames.Length + 6);
+        List<OrtValue> values = _stepValues;
+
+        // One binding, one value list and fixed shape arrays for the generator's lifetime (ONNX Runtime copies the
+        // dimensions when a value is created): a step allocates only the OrtValue wrappers whose shapes change.
+        OrtIoBinding binding = _binding ??= _decoder.CreateIoBinding();
         try
         {
-            using OrtIoBinding binding = _decoder.CreateIoBinding();
-            binding.BindInput("inputs_embeds", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, embeds[..(seq * _hidden)], [1, seq, _hidden])));
-            binding.BindInput("attention_mask", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _ones.AsMemory(0, past + seq), [1, past + seq])));
-            binding.BindInput("position_ids", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(past, seq), [1, seq])));
+            _embedsShape[1] = seq;
+            _embedsShape[2] = _hidden;
+            _maskShape[1] = past + seq;
+            _positionShape[1] = seq;
+            binding.BindInput("inputs_embeds", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, embeds[..(seq * _hidden)], _embedsShape)));
+            binding.BindInput("attention_mask", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _ones.AsMemory(0, past + seq), _maskShape)));
+            binding.BindInput("position_ids", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _positions.AsMemory(past, seq), _positionShape)));
             if (_hasLogitsToKeep)
             {
-                binding.BindInput("num_logits_to_keep", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _logitsToKeep.AsMemory(), [])));
+                binding.BindInput("num_logits_to_keep", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _logitsToKeep.AsMemory(), _scalarShape)));
             }
 
             if (_hasCacheBranch)
             {
                 _cacheBranch[0] = past > 0;
-                binding.BindInput("use_cache_branch", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _cacheBranch.AsMemory(), [1])));
+                binding.BindInput("use_cache_branch", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _cacheBranch.AsMemory(), _branchShape)));
             }
 
             for (int l = 0; l < _layers; l++)
@@ -188,13 +209,18 @@ public sealed class TextGenerator : IDisposable
             bool oneRow = seq == 1 || _hasLogitsToKeep;
             if (oneRow && _logitsType == TensorElementType.Float)
             {
-                binding.BindOutput("logits", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _logits.AsMemory(), [1, 1, _vocab])));
+                _logitsShape[2] = _vocab;
+                binding.BindOutput("logits", Track(values, OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _logits.AsMemory(), _logitsShape)));
+                long t = OrtClock.Start();
                 _decoder.RunWithBinding(run, binding);
+                Clock.Stop(t);
             }
             else
             {
                 binding.BindOutputToDevice("logits", OrtMemoryInfo.DefaultInstance);
+                long t = OrtClock.Start();
                 _decoder.RunWithBinding(run, binding);
+                Clock.Stop(t);
                 using IDisposableReadOnlyCollection<OrtValue> outputs = binding.GetOutputValues();
                 OrtValue logits = outputs[outputs.Count - 1];
                 long rows = logits.GetTensorTypeAndShape().Shape[1];
@@ -217,10 +243,14 @@ public sealed class TextGenerator : IDisposable
         }
         finally
         {
+            binding.ClearBoundInputs();
+            binding.ClearBoundOutputs();
             foreach (OrtValue v in values)
             {
                 v.Dispose();
             }
+
+            values.Clear();
         }
     }
 
@@ -248,5 +278,7 @@ public sealed class TextGenerator : IDisposable
 
     public void Dispose()
     {
+        _binding?.Dispose();
+        _binding = null;
     }
 }

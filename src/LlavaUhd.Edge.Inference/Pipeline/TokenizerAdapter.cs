@@ -12,7 +12,17 @@ public sealed class TokenizerAdapter : ITextTokenizer
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         _tokenizer = tokenizer;
+        var known = new HashSet<int>(tokenizer.AddedTokens.Values);
+        if (tokenizer.Tokenizer is Microsoft.ML.Tokenizers.BpeTokenizer bpe)
+        {
+            known.UnionWith(bpe.Vocabulary.Values);
+        }
+
+        KnownIds = known;
     }
+
+    /// <summary>Every id the tokenizer can turn back into text (the model's vocabulary may have unused rows beyond it).</summary>
+    public IReadOnlySet<int> KnownIds { get; }
 
     public void Encode(string text, List<int> ids)
     {

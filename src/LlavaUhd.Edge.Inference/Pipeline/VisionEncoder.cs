@@ -20,9 +20,14 @@ internal sealed class VisionEncoder
     private readonly ModelSessions _sessions;
     private readonly ModelManifest _manifest;
     private readonly Dictionary<(int Rows, int Cols), long[]> _positions = [];
+    private readonly OrtClock _clock;
+    private float[] _pixels = [];
+    private byte[] _mask = [];
+    private float[] _features = [];
 
-    public VisionEncoder(ModelSessions sessions)
+    public VisionEncoder(ModelSessions sessions, OrtClock clock)
     {
+        _clock = clock;
         _sessions = sessions;
         _manifest = sessions.Package.Manifest;
         IsSmolVlm = _manifest.Family == ModelFamilies.SmolVlm;
@@ -33,91 +38,181 @@ internal sealed class VisionEncoder
     public TensorLayout Layout => IsSmolVlm ? TensorLayout.PaddedBatch : TensorLayout.PerView;
 
     /// <summary>Encodes every view of <paramref name="batch"/> into <paramref name="features"/>; returns (encode ms, compress ms).</summary>
-    public (double EncodeMs, double CompressMs) Encode(ViewBatch batch, Memory<float> features, RunOptions run)
+    public (double EncodeMs, double CompressMs) Encode(ViewBatch batch, Memory<float> features, RunOptions run) =>
+        EncodeMany([batch], [features], run);
+
+    /// <summary>
+    /// Encodes the views of several batches (frames that arrived together) with as few encoder calls as possible:
+    /// SmolVLM in one call over all tiles; MiniCPM-V one call per distinct view size.
+    /// </summary>
+    public (double EncodeMs, double CompressMs) EncodeMany(IReadOnlyList<ViewBatch> batches, IReadOnlyList<Memory<float>> features, RunOptions run)
     {
-        SlicePlan plan = batch.Plan ?? throw new InvalidOperationException("The view batch holds no frame.");
         int tokens = _manifest.Dimensions.TokensPerView;
-        if (plan.Views.Any(v => v.Tokens != tokens))
+        foreach (ViewBatch batch in batches)
         {
-            throw new InvalidOperationException($"The plan gives {plan.Views[0].Tokens} tokens per view; model '{_manifest.Name}' makes {tokens}.");
+            SlicePlan plan = batch.Plan ?? throw new InvalidOperationException("A view batch holds no frame.");
+            if (plan.Views.Any(v => v.Tokens != tokens))
+            {
+                throw new InvalidOperationException($"The plan gives {plan.Views[0].Tokens} tokens per view; model '{_manifest.Name}' makes {tokens}.");
+            }
         }
 
-        return IsSmolVlm ? EncodeSmolVlm(batch, features, run) : EncodeMiniCpmV(batch, features, run);
+        return IsSmolVlm ? EncodeSmolVlm(batches, features, run) : EncodeMiniCpmV(batches, features, run);
     }
 
-    private unsafe (double, double) EncodeSmolVlm(ViewBatch batch, Memory<float> features, RunOptions run)
+    private unsafe (double, double) EncodeSmolVlm(IReadOnlyList<ViewBatch> batches, IReadOnlyList<Memory<float>> features, RunOptions run)
     {
         int s = _manifest.Dimensions.ImageSize;
-        if (batch.MaxSize != new PixelSize(s, s))
-        {
-            throw new InvalidOperationException($"SmolVLM views must be {s}x{s}; the plan made {batch.MaxSize} (tile size and model image size differ).");
-        }
-
-        int n = batch.Count;
         int h = _manifest.Dimensions.TextHidden;
         int tokens = _manifest.Dimensions.TokensPerView;
+        int n = 0;
+        foreach (ViewBatch batch in batches)
+        {
+            if (batch.MaxSize != new PixelSize(s, s))
+            {
+                throw new InvalidOperationException($"SmolVLM views must be {s}x{s}; the plan made {batch.MaxSize} (tile size and model image size differ).");
+            }
+
+            n += batch.Count;
+        }
+
+        // One batch: its tensors are used in place. Several: copied into one [1, N, 3, S, S] tensor (a copy is
+        // milliseconds; an encoder call per frame would cost far more on a GPU).
+        Memory<float> pixelMemory;
+        Memory<byte> maskMemory;
+        Memory<float> output;
+        if (batches.Count == 1)
+        {
+            pixelMemory = batches[0].PixelMemory;
+            maskMemory = batches[0].MaskMemory;
+            output = features[0][..(n * tokens * h)];
+        }
+        else
+        {
+            Grow(ref _pixels, n * 3 * s * s);
+            Grow(ref _mask, n * s * s);
+            Grow(ref _features, n * tokens * h);
+            int p = 0, m = 0;
+            foreach (ViewBatch batch in batches)
+            {
+                batch.Pixels.CopyTo(_pixels.AsSpan(p));
+                batch.Mask.CopyTo(_mask.AsSpan(m));
+                p += batch.Pixels.Length;
+                m += batch.Mask.Length;
+            }
+
+            pixelMemory = _pixels.AsMemory(0, p);
+            maskMemory = _mask.AsMemory(0, m);
+            output = _features.AsMemory(0, n * tokens * h);
+        }
+
         var clock = Stopwatch.StartNew();
-        using MemoryHandle maskPin = batch.MaskMemory.Pin();
-        using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, batch.PixelMemory, batch.BatchShape());
+        using MemoryHandle maskPin = maskMemory.Pin();
+        using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixelMemory, [1, n, 3, s, s]);
         using var mask = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Bool, [1, n, s, s], (IntPtr)maskPin.Pointer, (long)n * s * s);
-        using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features[..(n * tokens * h)], [n, tokens, h]);
-        _sessions[SessionNames.VisionEncoder].Run(run, ["pixel_values", "pixel_attention_mask"], [pixels, mask], ["image_features"], [output]);
+        using var result = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output, [n, tokens, h]);
+        long t = OrtClock.Start();
+        _sessions[SessionNames.VisionEncoder].Run(run, ["pixel_values", "pixel_attention_mask"], [pixels, mask], ["image_features"], [result]);
+        _clock.Stop(t);
+        if (batches.Count > 1)
+        {
+            int offset = 0;
+            for (int b = 0; b < batches.Count; b++)
+            {
+                int length = batches[b].Count * tokens * h;
+                _features.AsSpan(offset, length).CopyTo(features[b].Span);
+                offset += length;
+            }
+        }
+
         return (clock.Elapsed.TotalMilliseconds, 0);
     }
 
-    private (double, double) EncodeMiniCpmV(ViewBatch batch, Memory<float> features, RunOptions run)
+    private (double, double) EncodeMiniCpmV(IReadOnlyList<ViewBatch> batches, IReadOnlyList<Memory<float>> features, RunOptions run)
     {
-        SlicePlan plan = batch.Plan!;
         int p = _manifest.Dimensions.PatchSize;
         int h = _manifest.Dimensions.TextHidden;
         int tokens = _manifest.Dimensions.TokensPerView;
         int grid = _manifest.Dimensions.PositionGrid;
         double encodeMs = 0, compressMs = 0;
         var clock = new Stopwatch();
-        for (int first = 0; first < plan.Views.Length;)
-        {
-            // Equally sized views that lie back to back in the batch go in one call.
-            PixelSize size = batch.ViewSize(first);
-            int count = 1;
-            while (first + count < plan.Views.Length && batch.ViewSize(first + count) == size && Adjacent(batch, first + count - 1, first + count))
-            {
-                count++;
-            }
 
+        // Views of every batch grouped by size, in order of first appearance: one encoder + resampler call per size.
+        var groups = new List<(PixelSize Size, List<(int Batch, int View)> Members)>();
+        for (int b = 0; b < batches.Count; b++)
+        {
+            for (int v = 0; v < batches[b].Count; v++)
+            {
+                PixelSize size = batches[b].ViewSize(v);
+                int g = groups.FindIndex(x => x.Size == size);
+                if (g < 0)
+                {
+                    groups.Add((size, []));
+                    g = groups.Count - 1;
+                }
+
+                groups[g].Members.Add((b, v));
+            }
+        }
+
+        foreach ((PixelSize size, List<(int Batch, int View)> members) in groups)
+        {
             if (size.Width % p != 0 || size.Height % p != 0)
             {
-                throw new InvalidOperationException($"View {first} is {size}, not a multiple of the patch size {p}.");
+                throw new InvalidOperationException($"A view is {size}, not a multiple of the patch size {p}.");
+            }
+
+            int count = members.Count;
+            int viewLength = 3 * (int)size.Area;
+            Memory<float> pixelMemory;
+            if (count == 1)
+            {
+                pixelMemory = batches[members[0].Batch].ViewPixelMemory(members[0].View);
+            }
+            else
+            {
+                Grow(ref _pixels, count * viewLength);
+                for (int i = 0; i < count; i++)
+                {
+                    batches[members[i].Batch].ViewPixelMemory(members[i].View).Span.CopyTo(_pixels.AsSpan(i * viewLength));
+                }
+
+                pixelMemory = _pixels.AsMemory(0, count * viewLength);
             }
 
             int rows = size.Height / p, cols = size.Width / p;
             long[] positions = PositionsFor(rows, cols, grid, count);
-            Memory<float> pixelMemory = Span(batch, first, count);
+            Grow(ref _features, count * tokens * h);
             clock.Restart();
             using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixelMemory, [count, 3, size.Height, size.Width]);
             using var ids = OrtValue.CreateTensorValueFromMemory(positions, [count, rows * cols]);
+            long t = OrtClock.Start();
             using IDisposableReadOnlyCollection<OrtValue> vision = _sessions[SessionNames.VisionEncoder].Run(run, ["pixel_values", "patch_position_ids"], [pixels, ids], ["vision_features"]);
+            _clock.Stop(t);
             encodeMs += clock.Elapsed.TotalMilliseconds;
             clock.Restart();
-            using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features.Slice(first * tokens * h, count * tokens * h), [count, tokens, h]);
+            using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _features.AsMemory(0, count * tokens * h), [count, tokens, h]);
+            t = OrtClock.Start();
             _sessions[SessionNames.Resampler].Run(run, ["vision_features"], [vision[0]], ["image_features"], [output]);
+            _clock.Stop(t);
+            for (int i = 0; i < count; i++)
+            {
+                (int b, int v) = members[i];
+                _features.AsSpan(i * tokens * h, tokens * h).CopyTo(features[b].Span[(v * tokens * h)..]);
+            }
+
             compressMs += clock.Elapsed.TotalMilliseconds;
-            first += count;
         }
 
         return (encodeMs, compressMs);
     }
 
-    private static bool Adjacent(ViewBatch batch, int a, int b)
+    private static void Grow<T>(ref T[] buffer, int length)
     {
-        MemoryMarshal.TryGetArray<float>(batch.ViewPixelMemory(a), out ArraySegment<float> sa);
-        MemoryMarshal.TryGetArray<float>(batch.ViewPixelMemory(b), out ArraySegment<float> sb);
-        return sa.Array == sb.Array && sa.Offset + sa.Count == sb.Offset;
-    }
-
-    private static Memory<float> Span(ViewBatch batch, int first, int count)
-    {
-        MemoryMarshal.TryGetArray<float>(batch.ViewPixelMemory(first), out ArraySegment<float> start);
-        return start.Array.AsMemory(start.Offset, start.Count * count);
+        if (buffer.Length < length)
+        {
+            buffer = new T[length];
+        }
     }
 
     private long[] PositionsFor(int rows, int cols, int grid, int count)

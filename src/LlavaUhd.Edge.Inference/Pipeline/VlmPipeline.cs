@@ -33,12 +33,13 @@ public sealed class VlmPipeline : IVisionLanguageModel
     private readonly VisionEncoder _vision;
     private readonly TextGenerator _generator;
     private readonly PlanExecutor _executor;
-    private readonly ViewBatch _batch;
+    private readonly List<ViewBatch> _batches = [];
     private readonly SlicePlanCache _plans = new();
     private readonly SlicingOptions _detail;
     private readonly PromptTemplate _template;
     private readonly SchemaLayout _layout;
     private readonly int[] _reserved;
+    private readonly int[] _undecodable;
     private readonly Lock _encodeLock = new();
     private readonly Lock _answerLock = new();
     private float[] _scratch = [];
@@ -54,8 +55,8 @@ public sealed class VlmPipeline : IVisionLanguageModel
         _logger = logger;
         ModelManifest m = package.Manifest;
         _tokenizer = new TokenizerAdapter(package.LoadTokenizer());
-        _vision = new VisionEncoder(sessions);
-        _generator = new TextGenerator(sessions);
+        _vision = new VisionEncoder(sessions, OrtTime);
+        _generator = new TextGenerator(sessions, OrtTime);
         _detail = m.Slicing.ToSlicingOptions();
         var norm = new Normalization(m.Dimensions.ImageMean[0], m.Dimensions.ImageMean[1], m.Dimensions.ImageMean[2], m.Dimensions.ImageStd[0], m.Dimensions.ImageStd[1], m.Dimensions.ImageStd[2]);
         _executor = new PlanExecutor(new PixelPipelineOptions
@@ -63,15 +64,19 @@ public sealed class VlmPipeline : IVisionLanguageModel
             DegreeOfParallelism = options.PixelThreads > 0 ? options.PixelThreads : Environment.ProcessorCount,
             Normalization = norm,
         });
-        _batch = new ViewBatch(_vision.Layout);
         bool smol = m.Family == ModelFamilies.SmolVlm;
         _template = smol ? PromptTemplate.SmolVlm : PromptTemplate.MiniCpmV26;
         _layout = smol ? SchemaLayout.Idefics3 : SchemaLayout.MiniCpmV26;
         _reserved = [.. m.Tokens.Special.Values.Distinct()];
+        // Logit rows the tokenizer has no text for (unused padding rows of the embedding) are never generated.
+        _undecodable = [.. Enumerable.Range(0, m.Dimensions.VocabSize).Where(id => !_tokenizer.KnownIds.Contains(id))];
         Encoder = IdentityOf(package);
     }
 
     public ModelPackage Package { get; }
+
+    /// <summary>Cumulative time inside ONNX Runtime runs (the rest of the wall time is this runtime's own overhead).</summary>
+    public OrtClock OrtTime { get; } = new();
 
     /// <summary>The factory that made the sessions: providers used and TensorRT build state, for status reports.</summary>
     public OnnxSessionFactory SessionFactory { get; }
@@ -123,37 +128,85 @@ public sealed class VlmPipeline : IVisionLanguageModel
     public VisualTokens Encode(EncodeRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return EncodeBatch([request], cancellationToken)[0];
+    }
+
+    /// <summary>
+    /// Encodes regions that arrived together (frames of several cameras, or several regions of one frame) with as few
+    /// encoder calls as possible: all SmolVLM tiles in one call, MiniCPM-V views grouped by size. Results are in request
+    /// order; each carries its own plan, features and timings (encode time is shared and split by view count).
+    /// </summary>
+    public IReadOnlyList<VisualTokens> EncodeBatch(IReadOnlyList<EncodeRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+
         lock (_encodeLock)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var clock = Stopwatch.StartNew();
-            SlicePlan plan = PlanFor(request.Region.Size, request.Profile);
-            _executor.Execute(plan, request.Region, _batch);
-            double preprocessMs = clock.Elapsed.TotalMilliseconds;
+            while (_batches.Count < requests.Count)
+            {
+                _batches.Add(new ViewBatch(_vision.Layout));
+            }
 
-            int tokens = plan.TotalTokens;
             int width = _generator.Hidden;
-            EnsureCapacity(ref _scratch, tokens * width);
+            var plans = new SlicePlan[requests.Count];
+            var preprocess = new double[requests.Count];
+            var offsets = new int[requests.Count + 1];
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < requests.Count; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                plans[i] = PlanFor(requests[i].Region.Size, requests[i].Profile);
+                _executor.Execute(plans[i], requests[i].Region, _batches[i]);
+                preprocess[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                offsets[i + 1] = offsets[i] + (plans[i].TotalTokens * width);
+            }
+
+            EnsureCapacity(ref _scratch, offsets[^1]);
+            var outputs = new Memory<float>[requests.Count];
+            for (int i = 0; i < requests.Count; i++)
+            {
+                outputs[i] = _scratch.AsMemory(offsets[i], offsets[i + 1] - offsets[i]);
+            }
+
             using var run = new RunOptions();
             using CancellationTokenRegistration reg = cancellationToken.Register(static r => ((RunOptions)r!).Terminate = true, run);
             double encodeMs, compressMs;
             try
             {
-                (encodeMs, compressMs) = _vision.Encode(_batch, _scratch, run);
+                (encodeMs, compressMs) = _vision.EncodeMany(_batches.GetRange(0, requests.Count), outputs, run);
             }
             catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException(cancellationToken);
             }
 
-            var pruneClock = Stopwatch.StartNew();
-            (ImmutableArray<int> kept, float[] features) = Prune(plan, width, request.Pruning);
-            compressMs += pruneClock.Elapsed.TotalMilliseconds;
-            var source = new PacketSource(request.Camera, request.RoiInFrame.IsEmpty ? PixelRect.FromSize(request.Region.Size) : request.RoiInFrame, request.FrameTime, request.FrameSequence);
-            return new VisualTokens(plan, kept, width, features, Encoder, source)
+            int totalViews = plans.Sum(p => p.Views.Length);
+            var results = new VisualTokens[requests.Count];
+            for (int i = 0; i < requests.Count; i++)
             {
-                Timings = new StageTimings { PreprocessMs = preprocessMs, EncodeMs = encodeMs, CompressMs = compressMs, TotalMs = clock.Elapsed.TotalMilliseconds },
-            };
+                EncodeRequest request = requests[i];
+                var pruneClock = Stopwatch.StartNew();
+                (ImmutableArray<int> kept, float[] features) = Prune(plans[i], width, request.Pruning, outputs[i]);
+                double share = (double)plans[i].Views.Length / totalViews;
+                var source = new PacketSource(request.Camera, request.RoiInFrame.IsEmpty ? PixelRect.FromSize(request.Region.Size) : request.RoiInFrame, request.FrameTime, request.FrameSequence);
+                results[i] = new VisualTokens(plans[i], kept, width, features, Encoder, source)
+                {
+                    Timings = new StageTimings
+                    {
+                        PreprocessMs = preprocess[i],
+                        EncodeMs = encodeMs * share,
+                        CompressMs = (compressMs * share) + pruneClock.Elapsed.TotalMilliseconds,
+                        TotalMs = preprocess[i] + ((encodeMs + compressMs) * share) + pruneClock.Elapsed.TotalMilliseconds,
+                    },
+                };
+            }
+
+            return results;
         }
     }
 
@@ -203,6 +256,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
             var counts = new TokenCounts(image?.Total ?? 0, image?.Kept ?? 0, length, result.Tokens.Count);
             return new VlmAnswer(answer, counts, timings, Provider, ModelId)
             {
+                TokenIds = result.Tokens,
                 StopReason = result.Reason switch
                 {
                     StopReason.StopToken => "stop_token",
@@ -267,7 +321,11 @@ public sealed class VlmPipeline : IVisionLanguageModel
 
     public void Dispose()
     {
-        _batch.Dispose();
+        foreach (ViewBatch batch in _batches)
+        {
+            batch.Dispose();
+        }
+
         _executor.Dispose();
         _generator.Dispose();
         _sessions.Dispose();
@@ -291,7 +349,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
         }
 
         // Image-structure and other special tokens are never generated (they would corrupt the answer); stop tokens stay.
-        ImmutableArray<int> banned = [.. _reserved.Where(id => !stops.Contains(id)).Union(baseline.BannedTokenIds)];
+        ImmutableArray<int> banned = [.. _reserved.Where(id => !stops.Contains(id)).Union(_undecodable).Union(baseline.BannedTokenIds)];
         SamplingOptions sampling = baseline with
         {
             MaxNewTokens = maxNew,
@@ -302,13 +360,14 @@ public sealed class VlmPipeline : IVisionLanguageModel
         return sampling;
     }
 
-    private (ImmutableArray<int> Kept, float[] Features) Prune(SlicePlan plan, int width, TokenPruningOptions pruning)
+    private static (ImmutableArray<int> Kept, float[] Features) Prune(SlicePlan plan, int width, TokenPruningOptions pruning, Memory<float> encoded)
     {
+        Span<float> scratch = encoded.Span;
         int views = plan.Views.Length;
         int perView = plan.Views[0].Tokens;
         if (!pruning.Enabled)
         {
-            return ([.. plan.Views.Select(v => v.Tokens)], _scratch.AsSpan(0, plan.TotalTokens * width).ToArray());
+            return ([.. plan.Views.Select(v => v.Tokens)], scratch[..(plan.TotalTokens * width)].ToArray());
         }
 
         bool[] keep = ArrayPool<bool>.Shared.Rent(perView);
@@ -319,15 +378,15 @@ public sealed class VlmPipeline : IVisionLanguageModel
             int write = 0;
             for (int v = 0; v < views; v++)
             {
-                Span<float> view = _scratch.AsSpan(v * perView * width, perView * width);
+                Span<float> view = scratch.Slice(v * perView * width, perView * width);
                 int k = TokenPruner.Select(view, perView, width, pruning, keep, scores);
                 TokenPruner.Compact(view, perView, width, keep);
-                view[..(k * width)].CopyTo(_scratch.AsSpan(write * width, k * width));
+                view[..(k * width)].CopyTo(scratch.Slice(write * width, k * width));
                 write += k;
                 kept.Add(k);
             }
 
-            return (kept.MoveToImmutable(), _scratch.AsSpan(0, write * width).ToArray());
+            return (kept.MoveToImmutable(), scratch[..(write * width)].ToArray());
         }
         finally
         {

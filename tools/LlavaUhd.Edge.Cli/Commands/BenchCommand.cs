@@ -15,6 +15,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreatePixels());
         bench.Subcommands.Add(BenchCaptureCommand.CreateCapture());
         bench.Subcommands.Add(BenchEncodeCommand.CreateEncode());
+        bench.Subcommands.Add(BenchDecodeCommand.CreateDecode());
         return bench;
     }
 

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using LlavaUhd.Edge.ModelBuilder.Generation;
+using OpenCvSharp;
+
+namespace LlavaUhd.Edge.Cli.Tests;
+
+/// <summary>A generated tiny package and a sample image, shared by the inference verbs' tests.</summary>
+public sealed class TinyPackageFixture : IDisposable
+{
+    public TinyPackageFixture()
+    {
+        Root = Directory.CreateTempSubdirectory("llava-cli-").FullName;
+        Package = Path.Combine(Root, "tiny-smolvlm");
+        PackageGenerator.Generate(ModelPreset.Get(ModelPreset.TinySmolVlm), Package, seed: 7);
+        Image = Path.Combine(Root, "sample.png");
+        using Mat sample = Commands.SampleCommand.Render(800, 600, seed: 2);
+        Cv2.ImWrite(Image, sample);
+    }
+
+    public string Root { get; }
+
+    public string Package { get; }
+
+    public string Image { get; }
+
+    public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+public sealed class AskCommandTests : IClassFixture<TinyPackageFixture>
+{
+    private readonly TinyPackageFixture _tiny;
+
+    public AskCommandTests(TinyPackageFixture tiny) => _tiny = tiny;
+
+    [Fact]
+    public void AskJson_HasTheDocumentedFields()
+    {
+        (int code, string stdout, string stderr) = CliProcess.Run(string.Empty, "ask", _tiny.Image, "What is on the belt?", "--model", _tiny.Package, "--max-new-tokens", "6", "--json", "--roi", "100,50,400,300", "--profile", "native");
+
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement r = doc.RootElement;
+        Assert.Equal(JsonValueKind.String, r.GetProperty("answer").ValueKind);
+        Assert.Equal(64, r.GetProperty("tokens").GetProperty("visual").GetInt32()); // a 400×300 region is one view in 'native'
+        Assert.Equal(64, r.GetProperty("tokens").GetProperty("visual_kept").GetInt32());
+        Assert.True(r.GetProperty("tokens").GetProperty("prompt").GetInt32() > 64);
+        Assert.Equal(6, r.GetProperty("tokens").GetProperty("generated").GetInt32());
+        foreach (string stage in new[] { "preprocess", "encode", "prefill", "decode", "total" })
+        {
+            Assert.True(r.GetProperty("timings_ms").GetProperty(stage).GetDouble() >= 0, stage);
+        }
+
+        Assert.True(r.GetProperty("decode_tokens_per_s").GetDouble() > 0);
+        Assert.Equal("cpu", r.GetProperty("provider").GetString());
+    }
+
+    [Fact]
+    public void Ask_StreamsTextThenTheTimings()
+    {
+        (int code, string stdout, string stderr) = CliProcess.Run(string.Empty, "ask", _tiny.Image, "Describe.", "--model", _tiny.Package, "--max-new-tokens", "4", "--profile", "fast");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("tiny-smolvlm on cpu, fast: 1 views, 64/64 visual tokens", stdout, StringComparison.Ordinal);
+        Assert.Contains("tok/s", stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--profile", "sharp", "--profile 'sharp'")]
+    [InlineData("--roi", "700,500,200,200", "outside the 800x600 frame")]
+    [InlineData("--model", "/nonexistent", "does not exist")]
+    public void BadArguments_AreClearErrors(string option, string value, string message)
+    {
+        var args = new List<string> { "ask", _tiny.Image, "q" };
+        args.AddRange(option == "--model" ? [option, value] : ["--model", _tiny.Package, option, value]);
+        (int code, _, string stderr) = CliProcess.Run(string.Empty, [.. args]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BenchDecodeJson_HasTheDocumentedFields()
+    {
+        (int code, string stdout, string stderr) = CliProcess.Run(string.Empty, "bench", "decode", "--model", _tiny.Package, "--size", "640x480", "--new-tokens", "8", "--runs", "1", "--profile", "fast", "--json");
+
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        string[] fields = [.. doc.RootElement.EnumerateObject().Select(p => p.Name)];
+        Assert.Equal(["encode_ms", "ttft_ms", "decode_tokens_per_s", "outside_ort_pct", "peak_rss_mb", "alloc_bytes_per_token"], fields);
+        Assert.True(doc.RootElement.GetProperty("decode_tokens_per_s").GetDouble() > 0);
+    }
+}
+
+public sealed class TokensCommandTests : IClassFixture<TinyPackageFixture>
+{
+    private readonly TinyPackageFixture _tiny;
+
+    public TokensCommandTests(TinyPackageFixture tiny) => _tiny = tiny;
+
+    [Fact]
+    public void EncodeInspectAsk_FromAPacketFile()
+    {
+        string packet = Path.Combine(_tiny.Root, "frame.lutk");
+        (int c1, string o1, string e1) = CliProcess.Run(string.Empty, "tokens", "encode", _tiny.Image, "--model", _tiny.Package, "--dtype", "fp32", "--roi", "0,0,512,512", "--profile", "native", "--out", packet);
+        Assert.True(c1 == 0, e1);
+        Assert.Contains("64 tokens", o1, StringComparison.Ordinal);
+
+        (int c2, string o2, string e2) = CliProcess.Run(string.Empty, "tokens", "inspect", packet, "--json");
+        Assert.True(c2 == 0, e2);
+        using (JsonDocument doc = JsonDocument.Parse(o2))
+        {
+            Assert.Equal("tiny-smolvlm", doc.RootElement.GetProperty("model").GetString());
+            Assert.Equal(64, doc.RootElement.GetProperty("tokens").GetInt32());
+            Assert.Equal("fp32", doc.RootElement.GetProperty("dtype").GetString());
+            Assert.Equal(new FileInfo(packet).Length, doc.RootElement.GetProperty("bytes").GetInt64());
+        }
+
+        (int c3, string fromTokens, string e3) = CliProcess.Run(string.Empty, "ask", "--tokens", packet, "What is it?", "--model", _tiny.Package, "--max-new-tokens", "5", "--json");
+        (int c4, string fromPixels, string e4) = CliProcess.Run(string.Empty, "ask", _tiny.Image, "What is it?", "--model", _tiny.Package, "--max-new-tokens", "5", "--json", "--roi", "0,0,512,512", "--profile", "native");
+        Assert.True(c3 == 0, e3);
+        Assert.True(c4 == 0, e4);
+        using JsonDocument a = JsonDocument.Parse(fromTokens);
+        using JsonDocument b = JsonDocument.Parse(fromPixels);
+        Assert.Equal(b.RootElement.GetProperty("answer").GetString(), a.RootElement.GetProperty("answer").GetString());
+        Assert.Equal(b.RootElement.GetProperty("tokens").GetProperty("prompt").GetInt32(), a.RootElement.GetProperty("tokens").GetProperty("prompt").GetInt32());
+    }
+
+    [Fact]
+    public void Inspect_BadPacket_GivesASpecificErrorAndExitCode1()
+    {
+        string bad = Path.Combine(_tiny.Root, "bad.lutk");
+        File.WriteAllBytes(bad, "LUTK\u0001\0\0\0garbage"u8.ToArray());
+
+        (int code, string stdout, _) = CliProcess.Run(string.Empty, "tokens", "inspect", bad, "--json");
+
+        Assert.Equal(1, code);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        Assert.Equal("Truncated", doc.RootElement.GetProperty("error").GetString());
+    }
+}
