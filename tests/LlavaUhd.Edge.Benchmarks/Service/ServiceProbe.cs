@@ -21,13 +21,14 @@ namespace LlavaUhd.Edge.Benchmarks.Service;
 /// test-pattern camera) on loopback: MQTT 5 request, frame lookup, model queue, model, answer JSON, outbox, reply.
 /// The overhead outside the model is each round trip minus the model's own wall time (the answer's
 /// <c>timings.total_ms</c>, measured around encode + answer); the model time is reported separately.
-/// <c>dotnet run -c Release --project tests/LlavaUhd.Edge.Benchmarks -- service [requests]</c>.
+/// <c>dotnet run -c Release --project tests/LlavaUhd.Edge.Benchmarks -- service [requests [--Key=value …]]</c>.
 /// </summary>
 internal static class ServiceProbe
 {
     public static async Task<int> RunAsync(string[] args)
     {
         int requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 500;
+        string[] overrides = args.Length > 1 ? args[1..] : [];   // e.g. --Inference:PixelThreads=1
         string dir = Directory.CreateTempSubdirectory("llava-service-probe-").FullName;
         try
         {
@@ -41,7 +42,7 @@ internal static class ServiceProbe
                 using Process mosquitto = MessagingProbe.StartMosquitto(dir, port);
                 try
                 {
-                    await MeasureAsync("mosquitto", port, embedded: false, model, dir, requests);
+                    await MeasureAsync("mosquitto", port, embedded: false, model, dir, requests, overrides);
                 }
                 finally
                 {
@@ -50,7 +51,7 @@ internal static class ServiceProbe
                 }
             }
 
-            await MeasureAsync("embedded", FreePort(), embedded: true, model, dir, requests);
+            await MeasureAsync("embedded", FreePort(), embedded: true, model, dir, requests, overrides);
             return 0;
         }
         finally
@@ -59,7 +60,7 @@ internal static class ServiceProbe
         }
     }
 
-    private static async Task MeasureAsync(string broker, int port, bool embedded, string model, string dir, int requests)
+    private static async Task MeasureAsync(string broker, int port, bool embedded, string model, string dir, int requests, string[] overrides)
     {
         string[] args =
         [
@@ -70,7 +71,7 @@ internal static class ServiceProbe
             $"--Inference:Model={model}", "--Inference:MaxNewTokens=1", "--Inference:Profile=fast",
             "--Service:Questions:0:Enabled=false", "--Logging:LogLevel:Default=Warning",
         ];
-        using IHost host = LlavaUhd.Edge.Service.Program.Build(args, logging: l => l.SetMinimumLevel(LogLevel.Warning));
+        using IHost host = LlavaUhd.Edge.Service.Program.Build([.. args, .. overrides], logging: l => l.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();
         try
         {
