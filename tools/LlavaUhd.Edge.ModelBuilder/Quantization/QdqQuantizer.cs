@@ -93,32 +93,29 @@ public static class QdqQuantizer
             node.Input[input] = dq;
         }
 
-        var activationDq = new Dictionary<string, string>(StringComparer.Ordinal);
+        // A QuantizeLinear/DequantizeLinear pair per consumer: ONNX Runtime fuses Q → DQ → MatMul into an integer kernel
+        // (MatMulIntegerToFloat, after converting s8 to u8) only when the pair feeds that one node, so q/k/v (or
+        // gate/up) reading the same activation each get their own pair. Shared pairs left 5 of 7 decoder MatMuls per
+        // layer dequantizing their weights and running in float on every step.
         foreach ((NodeProto original, int input) in activations)
         {
             NodeProto node = nodes[nodeIndex[original]];
             string name = node.Input[input];
-            if (!activationDq.TryGetValue(name, out string? dq))
-            {
-                float threshold = thresholds[name];
-                float s = threshold > 0 ? threshold / 127f : 1f;
-                string id = $"act{counter++}";
-                string scaleName = id + "_scale", zpName = id + "_zero_point";
-                g.Initializer.Add(GraphBuilder.FloatTensor(scaleName, [s]));
-                g.Initializer.Add(new TensorProto { Name = zpName, DataType = (int)DataType.Int8, RawData = ByteString.CopyFrom(0) });
-                var qn = new NodeProto { OpType = "QuantizeLinear", Name = id + "_QuantizeLinear" };
-                qn.Input.AddRange([name, scaleName, zpName]);
-                qn.Output.Add(id + "_q");
-                var dn = new NodeProto { OpType = "DequantizeLinear", Name = id + "_DequantizeLinear" };
-                dn.Input.AddRange([id + "_q", scaleName, zpName]);
-                dq = id + "_dq";
-                dn.Output.Add(dq);
-                newNodes.Add(qn);
-                newNodes.Add(dn);
-                activationDq[name] = dq;
-            }
-
-            node.Input[input] = dq;
+            float threshold = thresholds[name];
+            float s = threshold > 0 ? threshold / 127f : 1f;
+            string id = $"act{counter++}";
+            string scaleName = id + "_scale", zpName = id + "_zero_point";
+            g.Initializer.Add(GraphBuilder.FloatTensor(scaleName, [s]));
+            g.Initializer.Add(new TensorProto { Name = zpName, DataType = (int)DataType.Int8, RawData = ByteString.CopyFrom(0) });
+            var qn = new NodeProto { OpType = "QuantizeLinear", Name = id + "_QuantizeLinear" };
+            qn.Input.AddRange([name, scaleName, zpName]);
+            qn.Output.Add(id + "_q");
+            var dn = new NodeProto { OpType = "DequantizeLinear", Name = id + "_DequantizeLinear" };
+            dn.Input.AddRange([id + "_q", scaleName, zpName]);
+            dn.Output.Add(id + "_dq");
+            newNodes.Add(qn);
+            newNodes.Add(dn);
+            node.Input[input] = id + "_dq";
         }
 
         // Keep the node list topologically sorted: weight DQs first, activation Q/DQ right before their first consumer.
