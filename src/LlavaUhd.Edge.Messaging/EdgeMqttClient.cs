@@ -630,6 +630,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
                         Device = _options.DeviceId,
                         Camera = question.Camera,
                         FrameTimestamp = a.FrameTimestamp,
+                        FrameSequence = a.FrameSequence,
                         AnswerTimestamp = _time.GetUtcNow(),
                         Roi = a.Roi ?? question.Roi,
                         Question = question.Text,
@@ -646,6 +647,16 @@ public sealed class EdgeMqttClient : IAsyncDisposable
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
                     throw;
+                }
+                catch (RequestRejectedException ex)
+                {
+                    if (ex.Code == ErrorCodes.Busy)
+                    {
+                        Interlocked.Increment(ref _busy);
+                    }
+
+                    _logger.LogInformation("MQTT: question {Id} on {Camera} refused ({Code}): {Message}", question.Id, question.Camera, ex.Code, ex.Message);
+                    Reject(question.Camera, Topics.Ask(question.Camera), question.Id, question.Reply, new RequestError(ex.Code, ex.Message));
                 }
                 catch (OutboxFullException ex)
                 {

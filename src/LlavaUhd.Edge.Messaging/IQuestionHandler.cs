@@ -21,6 +21,9 @@ public sealed record QuestionAnswer
     /// <summary>Capture time of the frame that was answered.</summary>
     public DateTimeOffset FrameTimestamp { get; init; }
 
+    /// <summary>Sequence number of the frame that was answered (per camera).</summary>
+    public long? FrameSequence { get; init; }
+
     /// <summary>The region actually used (the question's, the camera's configured one, or the whole frame).</summary>
     public RoiRect? Roi { get; init; }
 

@@ -36,6 +36,9 @@ public sealed record Question
 
     public int? MaxTokens { get; init; }
 
+    /// <summary>The sequence number of an earlier answered frame (<c>frame_sequence</c> of an answer); null: the latest frame.</summary>
+    public long? Frame { get; init; }
+
     public ReplyRoute Reply { get; init; } = ReplyRoute.None;
 
     /// <summary>True when it came through the fleet's shared subscription.</summary>

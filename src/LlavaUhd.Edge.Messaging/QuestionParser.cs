@@ -18,7 +18,7 @@ public readonly record struct ParseResult<T>(T? Value, RequestError? Error, Repl
 /// </summary>
 /// <remarks>
 /// Ask payload: <c>{"question": string (required), "id": string, "roi": {"x","y","width","height"},
-/// "max_tokens": int, "reply_to": topic, "correlation_id": string|number}</c>; unknown fields are ignored.
+/// "max_tokens": int, "frame": int, "reply_to": topic, "correlation_id": string|number}</c>; unknown fields are ignored.
 /// </remarks>
 public sealed class QuestionParser
 {
@@ -124,8 +124,20 @@ public sealed class QuestionParser
                 maxTokens = m;
             }
 
+            long? frame = null;
+            if (root.TryGetProperty("frame", out JsonElement fr) && fr.ValueKind != JsonValueKind.Null)
+            {
+                if (fr.ValueKind != JsonValueKind.Number || !fr.TryGetInt64(out long f) || f < 0)
+                {
+                    return new(null, Field("frame", "must be a frame sequence number (an answer's frame_sequence), an integer >= 0"), route);
+                }
+
+                frame = f;
+            }
+
             var question = new Question
             {
+                Frame = frame,
                 Id = id ?? Guid.NewGuid().ToString("N"),
                 Camera = camera,
                 Text = text,

@@ -7,5 +7,11 @@ if (args is ["messaging", ..])
     return await MessagingProbe.RunAsync(args[1..]);
 }
 
+if (args is ["service", ..])
+{
+    // The whole service in-process: question → answer overhead outside the model.
+    return await LlavaUhd.Edge.Benchmarks.Service.ServiceProbe.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -10,6 +10,26 @@ namespace LlavaUhd.Edge.Capture.Tests;
 public sealed class SourceTests
 {
     [Fact]
+    public void Options_CheckPathsOff_ValidatesShapeOnly()
+    {
+        var options = new CaptureOptions
+        {
+            Cameras =
+            {
+                new CameraOptions { Id = "a", Source = "/dev/video97" },
+                new CameraOptions { Id = "b", Source = "/nonexistent/clip.mp4" },
+                new CameraOptions { Id = "c", Source = "/dev/../video0x" },
+                new CameraOptions { Id = "d", Source = "rtsp://" },
+            },
+        };
+
+        Assert.Equal(3, options.Validate().Count(p => p.Contains("does not exist", StringComparison.Ordinal)));
+        IReadOnlyList<string> shapeOnly = options.Validate(checkPaths: false);
+        Assert.DoesNotContain(shapeOnly, p => p.Contains("does not exist", StringComparison.Ordinal));
+        Assert.Contains(shapeOnly, p => p.Contains("(d)", StringComparison.Ordinal));   // a malformed URL is still a problem
+    }
+
+    [Fact]
     public void Options_BadInput_AllProblemsListedAtOnce()
     {
         var options = new CaptureOptions

@@ -24,6 +24,15 @@ public sealed class QuestionParserTests
     }
 
     [Fact]
+    public void Frame_ReferencesAnAnsweredFrame()
+    {
+        Assert.Equal(41L, Ask("""{"question":"x","frame":41}""").Value!.Frame);
+        Assert.Null(Ask("""{"question":"x"}""").Value!.Frame);
+        Assert.Equal(ErrorCodes.InvalidField, Ask("""{"question":"x","frame":-1}""").Error!.Code);
+        Assert.Equal(ErrorCodes.InvalidField, Ask("""{"question":"x","frame":"41"}""").Error!.Code);
+    }
+
+    [Fact]
     public void V5ResponseTopic_WinsOverReplyTo()
     {
         var route = new ReplyRoute { ResponseTopic = "v5/resp", CorrelationData = [1] };

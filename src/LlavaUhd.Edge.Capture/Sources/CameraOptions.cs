@@ -67,7 +67,7 @@ public sealed class CameraOptions
     /// <summary>Requested frame height in pixels (0: the source's default).</summary>
     public int Height { get; set; }
 
-    /// <summary>Requested frames per second (0: the source's default). Test patterns and folders are paced to it.</summary>
+    /// <summary>Requested frames per second (0: the source's default). Test patterns, folders and video files are paced to it.</summary>
     public double Fps { get; set; }
 
     /// <summary>Pixel format for V4L2 devices as a FOURCC, e.g. "MJPG" or "YUYV" (empty: the driver's default).</summary>
@@ -146,7 +146,7 @@ public sealed class CameraOptions
         }
     }
 
-    internal void Validate(string path, List<string> problems)
+    internal void Validate(string path, List<string> problems, bool checkPaths = true)
     {
         if (!string.IsNullOrWhiteSpace(Id))
         {
@@ -167,7 +167,7 @@ public sealed class CameraOptions
         }
         else
         {
-            ValidateSource(path, problems);
+            ValidateSource(path, problems, checkPaths);
         }
 
         if (Width < 0 || Height < 0 || Width > 16384 || Height > 16384)
@@ -220,7 +220,7 @@ public sealed class CameraOptions
         Motion?.Validate($"{path}: Motion", problems);
     }
 
-    private void ValidateSource(string path, List<string> problems)
+    private void ValidateSource(string path, List<string> problems, bool checkPaths)
     {
         string s = Source.Trim();
         switch (ResolveKind())
@@ -237,7 +237,7 @@ public sealed class CameraOptions
                 {
                     problems.Add($"{path}: device '{s}' must be an index (0) or a path under /dev (/dev/video0).");
                 }
-                else if (!File.Exists(s))
+                else if (checkPaths && !File.Exists(s))
                 {
                     problems.Add($"{path}: device '{s}' does not exist (is the camera plugged in, and is the path right? V4L2 devices are /dev/videoN).");
                 }
@@ -258,13 +258,18 @@ public sealed class CameraOptions
 
                 break;
             case CameraSourceKind.File:
-                if (!File.Exists(s))
+                if (checkPaths && !File.Exists(s))
                 {
                     problems.Add($"{path}: video file '{s}' does not exist.");
                 }
 
                 break;
             case CameraSourceKind.ImageFolder:
+                if (!checkPaths)
+                {
+                    break;
+                }
+
                 if (!Directory.Exists(s))
                 {
                     problems.Add($"{path}: image folder '{s}' does not exist.");
@@ -317,8 +322,11 @@ public sealed class CaptureOptions
 
     public IList<CameraOptions> Cameras { get; init; } = [];
 
-    /// <summary>Every problem in every camera, plus duplicate ids; empty when valid.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>
+    /// Every problem in every camera, plus duplicate ids; empty when valid. <paramref name="checkPaths"/> false checks
+    /// devices, files and folders for their shape only, not their existence (validating a config for another machine).
+    /// </summary>
+    public IReadOnlyList<string> Validate(bool checkPaths = true)
     {
         var problems = new List<string>();
         if (Cameras.Count == 0)
@@ -337,7 +345,7 @@ public sealed class CaptureOptions
                 continue;
             }
 
-            camera.Validate(path, problems);
+            camera.Validate(path, problems, checkPaths);
             if (!string.IsNullOrWhiteSpace(camera.Id) && !ids.Add(camera.Id))
             {
                 problems.Add($"{path}: camera id '{camera.Id}' is used twice.");

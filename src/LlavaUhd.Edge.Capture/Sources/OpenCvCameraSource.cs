@@ -13,6 +13,7 @@ public sealed class OpenCvCameraSource : ICameraSource
 {
     private readonly CameraOptions _options;
     private readonly CameraSourceKind _kind;
+    private long _lastTicks;
     private VideoCapture? _capture;
 
     public OpenCvCameraSource(CameraOptions options)
@@ -89,6 +90,11 @@ public sealed class OpenCvCameraSource : ICameraSource
         if (_capture is null)
         {
             throw new InvalidOperationException($"{Description}: Read before Open.");
+        }
+
+        if (_kind == CameraSourceKind.File)
+        {
+            Pace.Wait(_options.Fps, ref _lastTicks);   // a video file replays at Fps when set (else as fast as it decodes)
         }
 
         if (_capture.Read(destination) && !destination.Empty())

@@ -40,6 +40,9 @@ public sealed record AnswerMessage
     /// <summary>Capture time of the frame that was answered.</summary>
     public DateTimeOffset FrameTimestamp { get; init; }
 
+    /// <summary>The answered frame's sequence number; a follow-up question may reference it with <c>"frame"</c>.</summary>
+    public long? FrameSequence { get; init; }
+
     /// <summary>Time the answer was complete.</summary>
     public DateTimeOffset AnswerTimestamp { get; init; }
 

@@ -23,8 +23,8 @@ namespace LlavaUhd.Edge.Benchmarks.Messaging;
 /// </summary>
 public static class MessagingProbe
 {
-    private const string User = "edge";
-    private const string Password = "bench";
+    internal const string User = "edge";
+    internal const string Password = "bench";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -209,7 +209,7 @@ public static class MessagingProbe
         return c;
     }
 
-    private static Process StartMosquitto(string dir, int port)
+    internal static Process StartMosquitto(string dir, int port)
     {
         string passwd = Path.Combine(dir, "passwd");
         using (Process p = Process.Start("mosquitto_passwd", $"-b -c {passwd} {User} {Password}"))

@@ -12,10 +12,16 @@ internal static class SampleCommand
         var size = new Option<string>("--size") { Description = "Image size WxH (default 1920x1080).", DefaultValueFactory = _ => "1920x1080" };
         var output = new Option<string>("--out") { Description = "Image file to write (PNG).", Required = true };
         var seed = new Option<int>("--seed") { Description = "Random seed (default 7).", DefaultValueFactory = _ => 7 };
-        var command = new Command("sample", "Write a generated sample image for trying the other verbs.");
+        var video = new Option<bool>("--video") { Description = "Write an MJPG AVI instead (a parcel moving along the belt); --out should end in .avi." };
+        var frames = new Option<int>("--frames") { Description = "Frames of the video (default 60).", DefaultValueFactory = _ => 60 };
+        var fps = new Option<int>("--fps") { Description = "Frame rate of the video (default 10).", DefaultValueFactory = _ => 10 };
+        var command = new Command("sample", "Write a generated sample image (or video) for trying the other verbs and the service.");
         command.Options.Add(size);
         command.Options.Add(output);
         command.Options.Add(seed);
+        command.Options.Add(video);
+        command.Options.Add(frames);
+        command.Options.Add(fps);
         command.SetAction(result =>
         {
             if (!PlanCommand.TryParseSize(result.GetValue(size)!, out int? w, out int? h, out string? error) || w <= 0 || h <= 0 || w > 16384 || h > 16384)
@@ -24,12 +30,63 @@ internal static class SampleCommand
                 return ExitCodes.Usage;
             }
 
+            if (result.GetValue(video))
+            {
+                int n = result.GetValue(frames), rate = result.GetValue(fps);
+                if (n is < 1 or > 100_000 || rate is < 1 or > 240)
+                {
+                    Console.Error.WriteLine("sample: --frames must be 1..100000 and --fps 1..240");
+                    return ExitCodes.Usage;
+                }
+
+                string path = result.GetValue(output)!;
+                if (!WriteVideo(path, w!.Value, h!.Value, result.GetValue(seed), n, rate))
+                {
+                    Console.Error.WriteLine($"sample: OpenCV could not open an MJPG writer for {path}");
+                    return ExitCodes.Failed;
+                }
+
+                Console.WriteLine($"wrote {path} ({w}x{h}, {n} frames MJPG at {rate} fps)");
+                return ExitCodes.Ok;
+            }
+
             using Mat image = Render(w!.Value, h!.Value, result.GetValue(seed));
             ImageFiles.WritePng(result.GetValue(output)!, image);
             Console.WriteLine($"wrote {result.GetValue(output)} ({w}x{h})");
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The scene with a parcel moving along the belt, as an MJPG AVI (OpenCV's built-in writer, no FFmpeg needed).</summary>
+    public static bool WriteVideo(string path, int width, int height, int seed, int frames, int fps)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null)
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        using Mat scene = Render(width, height, seed);
+        using var writer = new VideoWriter(path, FourCC.MJPG, fps, new Size(width, height));
+        if (!writer.IsOpened())
+        {
+            return false;
+        }
+
+        using var frame = new Mat();
+        int side = Math.Max(8, height / 8);
+        int beltY = height * 3 / 5;
+        for (int i = 0; i < frames; i++)
+        {
+            scene.CopyTo(frame);
+            int x = (int)((long)i * (width + side) / frames) - side;
+            Cv2.Rectangle(frame, new Rect(x, beltY - side, side, side), new Scalar(30, 120, 230), -1);
+            Cv2.PutText(frame, string.Create(CultureInfo.InvariantCulture, $"#{i}"), new Point(8, Math.Max(16, height / 20)), HersheyFonts.HersheySimplex, Math.Max(0.4, height / 1000.0), Scalar.White, 1, LineTypes.AntiAlias);
+            writer.Write(frame);
+        }
+
+        return true;
     }
 
     /// <summary>A deterministic scene: graded background, a conveyor, boxes with labels, a gauge and small print.</summary>

@@ -1,0 +1,130 @@
+using LlavaUhd.Edge.Capture.Sources;
+using LlavaUhd.Edge.Capture.Triggers;
+using LlavaUhd.Edge.Inference.Pipeline;
+using LlavaUhd.Edge.Messaging.Options;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace LlavaUhd.Edge.Service.Options;
+
+/// <summary>
+/// The whole device configuration, bound from the configuration root: the sections <c>Capture</c>,
+/// <c>Triggers</c>, <c>Inference</c>, <c>Mqtt</c> and <c>Service</c>, validated together so that every problem is
+/// listed at once.
+/// </summary>
+internal sealed class EdgeConfiguration
+{
+    public CaptureOptions Capture { get; init; } = new();
+
+    public TriggerOptions Triggers { get; init; } = new();
+
+    public InferenceOptions Inference { get; init; } = new();
+
+    public MqttOptions Mqtt { get; init; } = new();
+
+    public ServiceOptions Service { get; init; } = new();
+
+    /// <summary>Binds every section; binding errors (a word where a number belongs) become problems too.</summary>
+    public static EdgeConfiguration Bind(IConfiguration configuration, List<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var result = new EdgeConfiguration();
+
+        // The binder appends configured array items to a list that already has defaults: a configured provider
+        // order replaces the default one instead.
+        if (configuration.GetSection("Inference:Providers:Order").GetChildren().Any())
+        {
+            result.Inference.Providers.Order = [];
+        }
+
+        BindSection(configuration, CaptureOptions.SectionName, result.Capture, problems);
+        BindSection(configuration, TriggerOptions.SectionName, result.Triggers, problems);
+        BindSection(configuration, InferenceOptions.SectionName, result.Inference, problems);
+        BindSection(configuration, MqttOptions.SectionName, result.Mqtt, problems);
+        BindSection(configuration, ServiceOptions.SectionName, result.Service, problems);
+        return result;
+    }
+
+    /// <summary>Every problem in every section, each naming its key; empty when the configuration is valid.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        bool checkPaths = Service.CheckPaths;
+        problems.AddRange(Capture.Validate(checkPaths));
+        problems.AddRange(Triggers.Validate());
+        problems.AddRange(Inference.Problems());
+        if (checkPaths && !string.IsNullOrWhiteSpace(Inference.Model) && !Directory.Exists(Inference.Model))
+        {
+            problems.Add($"Inference:Model '{Inference.Model}' does not exist; generate a test model (llava-edge models generate --preset tiny-smolvlm --out DIR) or import one (llava-edge models import).");
+        }
+
+        problems.AddRange(MqttOptionsValidator.Check(Mqtt));
+        problems.AddRange(Service.Problems(ZonesByCamera(), TriggerNames()));
+        foreach (StandingQuestionOptions q in Service.Questions)
+        {
+            if (q is not null && Triggers.Motion.Any(m => m?.Name == q.Trigger))
+            {
+                problems.Add($"Service:Questions ({q.Name}): motion triggers are not wired into the service yet; use 'interval', a Gpio or a Pir trigger.");
+            }
+        }
+
+        return problems;
+    }
+
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> ZonesByCamera()
+    {
+        var map = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
+        foreach (CameraOptions c in Capture.Cameras)
+        {
+            if (c is not null && !string.IsNullOrWhiteSpace(c.Id))
+            {
+                map[c.Id] = c.Zones.Where(z => z is not null).Select(z => z.Name).ToHashSet(StringComparer.Ordinal);
+            }
+        }
+
+        return map;
+    }
+
+    public IReadOnlySet<string> TriggerNames() =>
+        Triggers.Interval.Select(t => t?.Name)
+            .Concat(Triggers.Gpio.Select(t => t?.Name))
+            .Concat(Triggers.Pir.Select(t => t?.Name))
+            .Concat(Triggers.Motion.Select(t => t?.Name))
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Binds and validates; throws <see cref="OptionsValidationException"/> listing every problem.</summary>
+    public static EdgeConfiguration Load(IConfiguration configuration)
+    {
+        var problems = new List<string>();
+        EdgeConfiguration config = Bind(configuration, problems);
+        problems.AddRange(config.Problems());   // also after a binding error: the rest is still checked
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(nameof(EdgeConfiguration), typeof(EdgeConfiguration), problems);
+        }
+
+        for (int i = 0; i < config.Service.Questions.Count; i++)
+        {
+            StandingQuestionOptions q = config.Service.Questions[i];
+            if (string.IsNullOrWhiteSpace(q.Name))
+            {
+                q.Name = ServiceOptions.Invariant($"{q.Camera}-{i}");
+            }
+        }
+
+        return config;
+    }
+
+    private static void BindSection(IConfiguration configuration, string name, object target, List<string> problems)
+    {
+        try
+        {
+            configuration.GetSection(name).Bind(target, o => o.ErrorOnUnknownConfiguration = false);
+        }
+        catch (InvalidOperationException ex)
+        {
+            problems.Add($"{name}: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using System.Globalization;
+using LlavaUhd.Edge.Core.Pipeline;
+
+namespace LlavaUhd.Edge.Service.Options;
+
+/// <summary>The <c>Service</c> configuration section: the work queue, standing questions and run limits.</summary>
+internal sealed class ServiceOptions
+{
+    public const string SectionName = "Service";
+
+    /// <summary>The built-in trigger name: ask every <see cref="StandingQuestionOptions.IntervalSeconds"/>.</summary>
+    public const string IntervalTrigger = "interval";
+
+    /// <summary>Work items (standing and MQTT questions) waiting for the model; a full queue answers "busy".</summary>
+    public int QueueDepth { get; set; } = 4;
+
+    /// <summary>Answered frames kept per camera so follow-up questions can reference them (<c>"frame"</c>).</summary>
+    public int FrameHistory { get; set; } = 4;
+
+    /// <summary>How long a question waits for a camera's first frame before it is refused.</summary>
+    public int FrameWaitMs { get; set; } = 5_000;
+
+    /// <summary>Stop after this many answers (0: run until stopped). Command line: <c>--max-answers N</c>.</summary>
+    public int MaxAnswers { get; set; }
+
+    /// <summary>False: validate camera sources and the model path for their shape only, not their existence.</summary>
+    public bool CheckPaths { get; set; } = true;
+
+    /// <summary>Questions asked on their trigger, per camera.</summary>
+    public IList<StandingQuestionOptions> Questions { get; init; } = [];
+
+    public IReadOnlyList<string> Problems(IReadOnlyDictionary<string, IReadOnlySet<string>> zonesByCamera, IReadOnlySet<string> triggerNames)
+    {
+        var problems = new List<string>();
+        if (QueueDepth is < 1 or > 1024)
+        {
+            problems.Add(Invariant($"Service:QueueDepth = {QueueDepth} must be 1–1024."));
+        }
+
+        if (FrameHistory is < 0 or > 64)
+        {
+            problems.Add(Invariant($"Service:FrameHistory = {FrameHistory} must be 0–64."));
+        }
+
+        if (FrameWaitMs is < 0 or > 600_000)
+        {
+            problems.Add(Invariant($"Service:FrameWaitMs = {FrameWaitMs} must be 0–600000."));
+        }
+
+        if (MaxAnswers < 0)
+        {
+            problems.Add(Invariant($"Service:MaxAnswers = {MaxAnswers} must be 0 (run forever) or more."));
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < Questions.Count; i++)
+        {
+            string path = Invariant($"Service:Questions[{i}]");
+            StandingQuestionOptions? q = Questions[i];
+            if (q is null)
+            {
+                problems.Add($"{path}: is empty.");
+                continue;
+            }
+
+            q.Validate(path, zonesByCamera, triggerNames, problems);
+            if (!string.IsNullOrWhiteSpace(q.Name) && !names.Add(q.Name))
+            {
+                problems.Add($"{path}: question name '{q.Name}' is used twice.");
+            }
+        }
+
+        return problems;
+    }
+
+    internal static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A standing question: asked about a camera's latest frame whenever its trigger fires.</summary>
+internal sealed class StandingQuestionOptions
+{
+    public const int MaxQuestionChars = 4096;
+
+    /// <summary>Unique name (logs, answers' <c>question_id</c>); default <c>&lt;camera&gt;-&lt;index&gt;</c>.</summary>
+    public string Name { get; set; } = "";
+
+    public string Camera { get; set; } = "";
+
+    public string Question { get; set; } = "";
+
+    /// <summary><c>interval</c> (built in) or the name of a trigger in the <c>Triggers</c> section (Gpio, Pir, Interval).</summary>
+    public string Trigger { get; set; } = ServiceOptions.IntervalTrigger;
+
+    /// <summary>Seconds between questions for the <c>interval</c> trigger (runtime: <c>…/&lt;camera&gt;/interval/set</c>).</summary>
+    public double IntervalSeconds { get; set; } = 10;
+
+    /// <summary>Region in native pixels; null: <see cref="Zone"/> or the whole frame.</summary>
+    public RoiOptions? Roi { get; set; }
+
+    /// <summary>A zone of the camera (Capture:Cameras[i]:Zones) whose bounding box is the region.</summary>
+    public string? Zone { get; set; }
+
+    /// <summary>fast, balanced, detail, ocr, native; null: <c>Inference:Profile</c>.</summary>
+    public string? Profile { get; set; }
+
+    /// <summary>0: <c>Inference:MaxNewTokens</c> (or the package default).</summary>
+    public int MaxNewTokens { get; set; }
+
+    public bool Enabled { get; set; } = true;
+
+    internal void Validate(string path, IReadOnlyDictionary<string, IReadOnlySet<string>> zonesByCamera, IReadOnlySet<string> triggerNames, List<string> problems)
+    {
+        if (string.IsNullOrWhiteSpace(Camera))
+        {
+            problems.Add($"{path}: Camera is required.");
+        }
+        else if (!zonesByCamera.ContainsKey(Camera))
+        {
+            problems.Add($"{path}: Camera '{Camera}' is not in Capture:Cameras ({string.Join(", ", zonesByCamera.Keys)}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(Question) || Question.Length > MaxQuestionChars)
+        {
+            problems.Add(ServiceOptions.Invariant($"{path}: Question must be 1–{MaxQuestionChars} characters."));
+        }
+
+        if (Trigger == ServiceOptions.IntervalTrigger)
+        {
+            if (!(IntervalSeconds >= 0.01 && IntervalSeconds <= 86_400))
+            {
+                problems.Add(ServiceOptions.Invariant($"{path}: IntervalSeconds = {IntervalSeconds} must be 0.01–86400."));
+            }
+        }
+        else if (!triggerNames.Contains(Trigger))
+        {
+            problems.Add($"{path}: Trigger '{Trigger}' is neither 'interval' nor a trigger named in the Triggers section ({string.Join(", ", triggerNames)}).");
+        }
+
+        if (Roi is not null && Zone is not null)
+        {
+            problems.Add($"{path}: set Roi or Zone, not both.");
+        }
+
+        if (Roi is { } r && (r.X < 0 || r.Y < 0 || r.Width <= 0 || r.Height <= 0))
+        {
+            problems.Add(ServiceOptions.Invariant($"{path}: Roi needs X, Y >= 0 and Width, Height > 0; got {r.X},{r.Y},{r.Width},{r.Height}."));
+        }
+
+        if (Zone is not null && zonesByCamera.TryGetValue(Camera, out IReadOnlySet<string>? zones) && !zones.Contains(Zone))
+        {
+            problems.Add($"{path}: Zone '{Zone}' is not a zone of camera '{Camera}'.");
+        }
+
+        if (Profile is not null && !CompressionProfiles.TryParse(Profile, out _))
+        {
+            problems.Add($"{path}: Profile '{Profile}' is not one of {string.Join(", ", CompressionProfiles.Names)}.");
+        }
+
+        if (MaxNewTokens is < 0 or > 8192)
+        {
+            problems.Add(ServiceOptions.Invariant($"{path}: MaxNewTokens = {MaxNewTokens} must be 0 (default) to 8192."));
+        }
+    }
+}
+
+/// <summary>A rectangle in native pixels of the frame.</summary>
+internal sealed class RoiOptions
+{
+    public int X { get; set; }
+
+    public int Y { get; set; }
+
+    public int Width { get; set; }
+
+    public int Height { get; set; }
+}

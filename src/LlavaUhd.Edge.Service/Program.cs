@@ -1,0 +1,251 @@
+using System.Device.Gpio;
+using System.Reflection;
+using LlavaUhd.Edge.Capture.Sources;
+using LlavaUhd.Edge.Capture.Triggers;
+using LlavaUhd.Edge.Core.Pipeline;
+using LlavaUhd.Edge.Inference.Pipeline;
+using LlavaUhd.Edge.Inference.Providers;
+using LlavaUhd.Edge.Inference.Sessions;
+using LlavaUhd.Edge.Messaging;
+using LlavaUhd.Edge.Messaging.Broker;
+using LlavaUhd.Edge.Messaging.Outbox;
+using LlavaUhd.Edge.Service.Frames;
+using LlavaUhd.Edge.Service.Hosting;
+using LlavaUhd.Edge.Service.Options;
+using LlavaUhd.Edge.Service.Work;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LlavaUhd.Edge.Service;
+
+/// <summary>
+/// The composition root: the only place adapters (cameras, GPIO, model, outbox, broker, MQTT client) are created.
+/// <c>LlavaUhd.Edge.Service [--config FILE] [--max-answers N] [--Section:Key=value …]</c>.
+/// </summary>
+internal static class Program
+{
+    /// <summary>Environment variables with this prefix override configuration keys (<c>LLAVA_EDGE_Mqtt__Host=…</c>).</summary>
+    public const string EnvironmentPrefix = "LLAVA_EDGE_";
+
+    public const int ExitOk = 0;
+    public const int ExitInvalidConfiguration = 2;
+    public const int ExitStartFailed = 3;
+
+    private static readonly Dictionary<string, string> s_switches = new(StringComparer.Ordinal)
+    {
+        ["--max-answers"] = "Service:MaxAnswers",
+        ["--config"] = "Service:ConfigFile",
+    };
+
+    public static async Task<int> Main(string[] args)
+    {
+        IHost host;
+        try
+        {
+            host = Build(args);
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync($"Invalid configuration ({ex.Failures.Count()} problems):").ConfigureAwait(false);
+            foreach (string failure in ex.Failures)
+            {
+                await Console.Error.WriteLineAsync("  - " + failure).ConfigureAwait(false);
+            }
+
+            return ExitInvalidConfiguration;
+        }
+        catch (Exception ex) when (ex is FormatException or FileNotFoundException or InvalidDataException)
+        {
+            await Console.Error.WriteLineAsync("Invalid configuration: " + ex.Message).ConfigureAwait(false);
+            return ExitInvalidConfiguration;
+        }
+
+        try
+        {
+            await host.RunAsync().ConfigureAwait(false);
+            return ExitOk;
+        }
+        catch (Exception ex)
+        {
+            await Console.Error.WriteLineAsync($"The service failed to start or run: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+            return ExitStartFailed;
+        }
+    }
+
+    /// <summary>
+    /// Builds the host: configuration (<c>--config FILE</c> or else the embedded demo defaults <c>appsettings.json</c>,
+    /// then <c>LLAVA_EDGE_</c> environment variables, then the command line), validated at once — an invalid configuration
+    /// throws <see cref="OptionsValidationException"/> listing every problem — and the composition.
+    /// </summary>
+    /// <param name="openModel">Opens the model; null: <c>VlmPipeline.Open</c> (tests pass a model of their own).</param>
+    public static IHost Build(string[] args, Func<EdgeConfiguration, ILoggerFactory, IVisionLanguageModel>? openModel = null, Action<ILoggingBuilder>? logging = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ApplicationName = "LlavaUhd.Edge.Service",
+            ContentRootPath = Directory.GetCurrentDirectory(),
+        });
+        AddConfiguration(builder.Configuration, args);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        logging?.Invoke(builder.Logging);
+        builder.Services.AddSystemd();   // Type=notify (READY=1/STOPPING=1) and journal log format under systemd; no-op otherwise
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+
+        EdgeConfiguration config = EdgeConfiguration.Load(builder.Configuration);
+        Compose(builder.Services, config, openModel ?? ((c, l) => OpenPipeline(c, l)));
+        return builder.Build();
+    }
+
+    /// <summary>The configuration layers in order; later ones override earlier ones.</summary>
+    public static void AddConfiguration(IConfigurationBuilder configuration, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        // A device config is complete: it replaces the embedded demo defaults rather than being layered on them
+        // (JSON arrays such as cameras and questions would otherwise merge item by item).
+        string file = ConfigFile(args) is { } f ? Path.GetFullPath(f) : Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
+
+        configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        configuration.AddCommandLine(args, s_switches);
+    }
+
+    /// <summary>The value of <c>--config FILE</c> or <c>--config=FILE</c>, if given.</summary>
+    public static string? ConfigFile(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--config" && i + 1 < args.Length)
+            {
+                return args[i + 1];
+            }
+
+            if (args[i].StartsWith("--config=", StringComparison.Ordinal))
+            {
+                return args[i]["--config=".Length..];
+            }
+        }
+
+        return null;
+    }
+
+    private static void Compose(IServiceCollection services, EdgeConfiguration config, Func<EdgeConfiguration, ILoggerFactory, IVisionLanguageModel> openModel)
+    {
+        string[] cameraIds = [.. config.Capture.Cameras.Select(c => c.Id)];
+        var runtimes = config.Capture.Cameras.ToDictionary(c => c.Id, c => new CameraRuntime(c), StringComparer.Ordinal);
+        foreach (StandingQuestionOptions q in config.Service.Questions)
+        {
+            runtimes[q.Camera].Add(new StandingQuestion(q, config.Inference.ParsedProfile, config.Inference.MaxNewTokens));
+        }
+
+        services.AddSingleton(config);
+        services.AddSingleton<IReadOnlyDictionary<string, CameraRuntime>>(runtimes);
+        services.AddSingleton(new LatencyStats());
+        services.AddSingleton(_ => new FrameStore(cameraIds, config.Service.FrameHistory));
+        services.AddSingleton(_ => new CameraManager(config.Capture));
+        services.AddSingleton(sp => openModel(config, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new ModelWorker(
+            sp.GetRequiredService<IVisionLanguageModel>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<LatencyStats>(),
+            config.Service.QueueDepth, sp.GetRequiredService<ILogger<ModelWorker>>()));
+        services.AddSingleton(sp => new AnswerCounter(config.Service.MaxAnswers, sp.GetRequiredService<IHostApplicationLifetime>().StopApplication));
+        services.AddSingleton(sp => new QuestionService(
+            runtimes, sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<AnswerCounter>(),
+            config, sp.GetRequiredService<ILogger<QuestionService>>()));
+        services.AddSingleton(sp => AnswerOutbox.Open(config.Mqtt.Outbox, sp.GetRequiredService<ILogger<AnswerOutbox>>()));
+        services.AddSingleton(sp =>
+        {
+            QuestionService questions = sp.GetRequiredService<QuestionService>();
+            return new EdgeMqttClient(config.Mqtt, cameraIds, sp.GetRequiredService<AnswerOutbox>(), questions, questions, sp.GetRequiredService<ILogger<EdgeMqttClient>>());
+        });
+        services.AddSingleton(sp => new MqttService(
+            config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
+            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>()));
+        services.AddSingleton(sp => new CaptureService(sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>()));
+
+        // GPIO only when a GPIO or PIR trigger or an output is configured (opening the controller fails on machines without one).
+        TriggerOptions t = config.Triggers;
+        bool gpio = t.Gpio.Count + t.Pir.Count + t.Outputs.Count > 0;
+        if (gpio)
+        {
+            services.AddSingleton(_ => new GpioController());
+        }
+
+        services.AddSingleton<IReadOnlyList<Trigger>>(sp =>
+        {
+            var triggers = new List<Trigger>();
+            triggers.AddRange(t.Interval.Select(o => new IntervalTrigger(o)));
+            if (gpio)
+            {
+                GpioController controller = sp.GetRequiredService<GpioController>();
+                triggers.AddRange(t.Gpio.Select(o => new GpioTrigger(controller, o)));
+                triggers.AddRange(t.Pir.Select(o => new PirTrigger(controller, o)));
+            }
+
+            return triggers;
+        });
+        services.AddSingleton<IReadOnlyList<GpioOutput>>(sp =>
+            gpio ? [.. t.Outputs.Select(o => new GpioOutput(sp.GetRequiredService<GpioController>(), o))] : []);
+        services.AddSingleton(sp => new StandingQuestionService(
+            runtimes, sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<EdgeMqttClient>(),
+            sp.GetRequiredService<AnswerCounter>(), sp.GetRequiredService<IReadOnlyList<Trigger>>(), sp.GetRequiredService<IReadOnlyList<GpioOutput>>(),
+            config.Mqtt.DeviceId, sp.GetRequiredService<ILogger<StandingQuestionService>>()));
+        services.AddSingleton(sp => new StatusService(
+            new ServiceInfo(config.Mqtt.DeviceId, Versions(), EngineState(sp)),
+            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ModelWorker>(),
+            sp.GetRequiredService<CaptureService>(), sp.GetRequiredService<QuestionService>(), runtimes, sp.GetRequiredService<LatencyStats>(),
+            config.Mqtt.StatsIntervalSeconds, sp.GetRequiredService<ILogger<StatusService>>()));
+
+        // Started in this order, stopped in reverse: MQTT last to stop, so the last answers still go out.
+        services.AddHostedService(sp => sp.GetRequiredService<MqttService>());
+        services.AddHostedService(sp => sp.GetRequiredService<CaptureService>());
+        services.AddHostedService(sp => sp.GetRequiredService<ModelWorker>());
+        services.AddHostedService(sp => sp.GetRequiredService<StandingQuestionService>());
+        services.AddHostedService(sp => sp.GetRequiredService<StatusService>());
+    }
+
+    private static VlmPipeline OpenPipeline(EdgeConfiguration config, ILoggerFactory loggers) =>
+        VlmPipeline.Open(config.Inference, loggers.CreateLogger<VlmPipeline>());
+
+    /// <summary>The TensorRT engine state from the session factory: building, ready, or none (no TensorRT session).</summary>
+    private static Func<string> EngineState(IServiceProvider sp)
+    {
+        IVisionLanguageModel model = sp.GetRequiredService<IVisionLanguageModel>();
+        return () =>
+        {
+            if (model is not VlmPipeline pipeline)
+            {
+                return "none";
+            }
+
+            IReadOnlyCollection<SessionStatus> sessions = pipeline.SessionFactory.Status;
+            return sessions.Any(s => s.State == SessionStatus.Building) ? SessionStatus.Building
+                : sessions.Any(s => s.Provider == ProviderNames.TensorRt) ? SessionStatus.Ready
+                : "none";
+        };
+    }
+
+    private static Dictionary<string, string> Versions()
+    {
+        static string Of(Assembly a) =>
+            a.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? a.GetName().Version?.ToString() ?? "?";
+
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["service"] = Of(typeof(Program).Assembly),
+            ["dotnet"] = Environment.Version.ToString(),
+            ["onnxruntime"] = Of(typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly),
+            ["mqttnet"] = Of(typeof(MQTTnet.MqttClientFactory).Assembly),
+            ["opencv"] = OpenCvSharp.Cv2.GetVersionString() ?? "?",
+        };
+    }
+}

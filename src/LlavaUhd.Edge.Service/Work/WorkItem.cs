@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using LlavaUhd.Edge.Core.Pipeline;
+using LlavaUhd.Edge.Core.Slicing;
+using LlavaUhd.Edge.Service.Frames;
+
+namespace LlavaUhd.Edge.Service.Work;
+
+/// <summary>One question about one region of one frame, waiting for the model. Owns its frame lease.</summary>
+internal sealed class WorkItem : IDisposable
+{
+    private readonly TaskCompletionSource<WorkResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public WorkItem(FrameLease frame, PixelRect roi, string question, CompressionProfile profile, int? maxNewTokens, string origin)
+    {
+        Frame = frame;
+        Roi = roi;
+        Question = question;
+        Profile = profile;
+        MaxNewTokens = maxNewTokens;
+        Origin = origin;
+    }
+
+    public FrameLease Frame { get; }
+
+    public string Camera => Frame.Frame.CameraId;
+
+    public PixelRect Roi { get; }
+
+    public string Question { get; }
+
+    public CompressionProfile Profile { get; }
+
+    public int? MaxNewTokens { get; }
+
+    /// <summary>Who asked (a standing question's name, or <c>mqtt</c>).</summary>
+    public string Origin { get; }
+
+    public long EnqueuedAt { get; set; }
+
+    public Task<WorkResult> Completion => _done.Task;
+
+    public CancellationToken Cancellation { get; init; }
+
+    internal void Complete(WorkResult result) => _done.TrySetResult(result);
+
+    internal void Fail(Exception ex) => _done.TrySetException(ex);
+
+    internal void Cancel() => _done.TrySetCanceled();
+
+    public void Dispose() => Frame.Dispose();
+
+    internal static long Now() => Stopwatch.GetTimestamp();
+}
+
+/// <summary>The model's answer and the service's own timings.</summary>
+/// <param name="ModelMs">Wall time inside the model (encode + answer), measured around the calls.</param>
+internal sealed record WorkResult(VlmAnswer Answer, double QueueMs, double ModelMs, long FrameSequence, DateTimeOffset FrameTime);

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using LlavaUhd.Edge.Benchmarks.Messaging;
+using LlavaUhd.Edge.Messaging;
+using LlavaUhd.Edge.ModelBuilder.Generation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace LlavaUhd.Edge.Benchmarks.Service;
+
+/// <summary>
+/// Question → answer through the WHOLE service (Program.Build in-process, the generated tiny-smolvlm model, a 640×480
+/// test-pattern camera) on loopback: MQTT 5 request, frame lookup, model queue, model, answer JSON, outbox, reply.
+/// The overhead outside the model is each round trip minus the model's own wall time (the answer's
+/// <c>timings.total_ms</c>, measured around encode + answer); the model time is reported separately.
+/// <c>dotnet run -c Release --project tests/LlavaUhd.Edge.Benchmarks -- service [requests [--Key=value …]]</c>.
+/// </summary>
+internal static class ServiceProbe
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 500;
+        string[] overrides = args.Length > 1 ? args[1..] : [];   // e.g. --Inference:PixelThreads=1
+        string dir = Directory.CreateTempSubdirectory("llava-service-probe-").FullName;
+        try
+        {
+            string model = Path.Combine(dir, "tiny-smolvlm");
+            PackageGenerator.Generate(ModelPreset.Get(ModelPreset.TinySmolVlm), model, seed: 7);
+            Console.WriteLine($"{requests} sequential MQTT 5 requests (QoS 1) after 50 warm-up; tiny-smolvlm, 1 new token, fast profile, 640x480 test pattern");
+            Console.WriteLine("broker     | round trip p50 / p99 ms | model p50 / p99 ms | overhead outside the model p50 / p99 ms");
+            if (File.Exists("/usr/sbin/mosquitto"))
+            {
+                int port = FreePort();
+                using Process mosquitto = MessagingProbe.StartMosquitto(dir, port);
+                try
+                {
+                    await MeasureAsync("mosquitto", port, embedded: false, model, dir, requests, overrides);
+                }
+                finally
+                {
+                    mosquitto.Kill();
+                    await mosquitto.WaitForExitAsync();
+                }
+            }
+
+            await MeasureAsync("embedded", FreePort(), embedded: true, model, dir, requests, overrides);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task MeasureAsync(string broker, int port, bool embedded, string model, string dir, int requests, string[] overrides)
+    {
+        string[] args =
+        [
+            $"--Mqtt:EmbeddedBroker={(embedded ? "true" : "false")}", string.Create(CultureInfo.InvariantCulture, $"--Mqtt:Port={port}"),
+            $"--Mqtt:Username={MessagingProbe.User}", $"--Mqtt:Password={MessagingProbe.Password}", "--Mqtt:DeviceId=probe",
+            $"--Mqtt:Outbox:Directory={Path.Combine(dir, "outbox-" + broker)}",
+            "--Capture:Cameras:0:Id=cam0", "--Capture:Cameras:0:Source=testpattern:640x480", "--Capture:Cameras:0:Fps=15",
+            $"--Inference:Model={model}", "--Inference:MaxNewTokens=1", "--Inference:Profile=fast",
+            "--Service:Questions:0:Enabled=false", "--Logging:LogLevel:Default=Warning",
+        ];
+        using IHost host = LlavaUhd.Edge.Service.Program.Build([.. args, .. overrides], logging: l => l.SetMinimumLevel(LogLevel.Warning));
+        await host.StartAsync();
+        try
+        {
+            await host.Services.GetRequiredService<EdgeMqttClient>().WaitConnectedAsync();
+            using IMqttClient client = new MqttClientFactory().CreateMqttClient();
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("probe-asker")
+                .WithProtocolVersion(MqttProtocolVersion.V500).WithCredentials(MessagingProbe.User, MessagingProbe.Password).Build());
+            TaskCompletionSource<MqttApplicationMessage>? pending = null;
+            client.ApplicationMessageReceivedAsync += e =>
+            {
+                pending?.TrySetResult(e.ApplicationMessage);
+                return Task.CompletedTask;
+            };
+            await client.SubscribeAsync("probe/replies", MqttQualityOfServiceLevel.AtLeastOnce);
+            byte[] payload = Encoding.UTF8.GetBytes("""{"question":"What is there?"}""");
+            var rtt = new List<double>();
+            var modelMs = new List<double>();
+            var overhead = new List<double>();
+            for (int i = 0; i < requests + 50; i++)
+            {
+                pending = new TaskCompletionSource<MqttApplicationMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+                long start = Stopwatch.GetTimestamp();
+                await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("llavauhd/probe/cam0/ask").WithPayload(payload)
+                    .WithResponseTopic("probe/replies").WithCorrelationData(BitConverter.GetBytes(i))
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+                MqttApplicationMessage reply = await pending.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                using JsonDocument doc = JsonDocument.Parse(reply.ConvertPayloadToString());
+                double inModel = doc.RootElement.GetProperty("timings").GetProperty("total_ms").GetDouble();
+                if (i >= 50)
+                {
+                    rtt.Add(ms);
+                    modelMs.Add(inModel);
+                    overhead.Add(ms - inModel);
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{broker,-10} | {P(rtt, 0.5),7:0.00} / {P(rtt, 0.99),7:0.00}       | {P(modelMs, 0.5),6:0.00} / {P(modelMs, 0.99),6:0.00}    | {P(overhead, 0.5),6:0.00} / {P(overhead, 0.99),6:0.00}"));
+            await client.DisconnectAsync();
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private static double P(List<double> values, double q)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,137 @@
+using LlavaUhd.Edge.Service.Options;
+using LlavaUhd.Edge.Service.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace LlavaUhd.Edge.Service.Tests;
+
+public sealed class ConfigurationTests
+{
+    public static TheoryData<string> DeviceConfigs()
+    {
+        var data = new TheoryData<string>();
+        foreach (string f in Directory.EnumerateFiles(Path.Combine(ServiceProcess.RepoRoot, "device-configs"), "*.json").Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(f));
+        }
+
+        return data;
+    }
+
+    private static EdgeConfiguration Load(params string[] args)
+    {
+        var builder = new ConfigurationBuilder();
+        Program.AddConfiguration(builder, args);
+        return EdgeConfiguration.Load(builder.Build());
+    }
+
+    [Fact]
+    public void DeviceConfigs_AreAllThere()
+    {
+        string[] expected = ["jetson-agx-orin-64gb.json", "jetson-orin-nano-8gb.json", "jetson-orin-nx-16gb.json", "raspberry-pi-5.json", "x86-64-dev.json"];
+        Assert.Equal(expected, Directory.EnumerateFiles(Path.Combine(ServiceProcess.RepoRoot, "device-configs"), "*.json").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Binding plus every section's validation; camera devices and model folders are checked for shape only (they live on the device).</summary>
+    [Theory]
+    [MemberData(nameof(DeviceConfigs))]
+    public void DeviceConfig_BindsAndValidates(string file)
+    {
+        EdgeConfiguration c = Load("--config", Path.Combine(ServiceProcess.RepoRoot, "device-configs", file), "--Service:CheckPaths=false");
+        Assert.NotEmpty(c.Capture.Cameras);
+        Assert.NotEmpty(c.Service.Questions);
+        Assert.False(string.IsNullOrWhiteSpace(c.Inference.Model));
+        if (file.StartsWith("jetson", StringComparison.Ordinal))
+        {
+            Assert.Equal("tensorrt", c.Inference.Providers.Require);
+            Assert.Equal(["tensorrt", "cuda", "cpu"], c.Inference.Providers.Order);
+            Assert.True(c.Inference.Providers.TensorRt.Int8);
+            Assert.Equal("/var/cache/llava-edge/trt", c.Inference.Providers.TensorRt.EngineCacheDir);   // the Dockerfile's volume
+            Assert.Equal(file.Contains("nano", StringComparison.Ordinal) ? null : 0, c.Inference.Providers.TensorRt.DlaCore);   // Orin Nano has no DLA
+            Assert.All(c.Capture.Cameras, cam => Assert.Equal(Capture.Sources.CameraSourceKind.GStreamer, cam.ResolveKind()));
+            Assert.False(c.Mqtt.EmbeddedBroker);
+        }
+        else
+        {
+            Assert.Equal(["cpu"], c.Inference.Providers.Order);
+        }
+
+        if (file.StartsWith("raspberry", StringComparison.Ordinal))
+        {
+            Assert.Equal("qdq-int8", c.Inference.Variant);
+        }
+    }
+
+    [Fact]
+    public void EmbeddedDefaults_Validate_AndCommandLineOverrides()
+    {
+        EdgeConfiguration c = Load("--Service:CheckPaths=false", "--max-answers", "3", "--Mqtt:Host=broker.local", "--Mqtt:Port=8883", "--Mqtt:EmbeddedBroker=false", "--Mqtt:TopicPrefix=plant/line3", "--Mqtt:DeviceId=cell-7");
+        Assert.Equal(3, c.Service.MaxAnswers);
+        Assert.Equal(("broker.local", 8883, false, "plant/line3", "cell-7"), (c.Mqtt.Host, c.Mqtt.Port, c.Mqtt.EmbeddedBroker, c.Mqtt.TopicPrefix, c.Mqtt.DeviceId));
+        Assert.Equal(["cpu"], c.Inference.Providers.Order);   // the configured order replaces the default chain
+        Assert.Equal("bench", c.Service.Questions.Single().Name);
+    }
+
+    [Fact]
+    public void EnvironmentVariables_Override_TheConfigFile()
+    {
+        Environment.SetEnvironmentVariable(Program.EnvironmentPrefix + "Mqtt__DeviceId", "from-env");
+        try
+        {
+            Assert.Equal("from-env", Load("--Service:CheckPaths=false").Mqtt.DeviceId);
+            Assert.Equal("from-args", Load("--Service:CheckPaths=false", "--Mqtt:DeviceId=from-args").Mqtt.DeviceId);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(Program.EnvironmentPrefix + "Mqtt__DeviceId", null);
+        }
+    }
+
+    [Fact]
+    public void InvalidConfiguration_ListsEveryProblem_AtOnce()
+    {
+        string[] args =
+        [
+            "--Capture:Cameras:0:Source=/no/such/video.avi",
+            "--Inference:Model=/no/such/model",
+            "--Inference:Profile=sharp",
+            "--Mqtt:Port=70000",
+            "--Mqtt:DeviceId=bad id!",
+            "--Service:QueueDepth=0",
+            "--Service:Questions:0:Camera=cam9",
+            "--Service:Questions:1:Camera=cam0",
+            "--Service:Questions:1:Question=",
+            "--Service:Questions:1:Trigger=doorbell",
+            "--Triggers:Gpio:0:Name=door",
+        ];
+        var ex = Assert.Throws<OptionsValidationException>(() => Program.Build(args));
+        string[] failures = [.. ex.Failures];
+        string[] expected =
+        [
+            "video file '/no/such/video.avi' does not exist",
+            "Inference:Model '/no/such/model' does not exist",
+            "Inference:Profile 'sharp'",
+            "Port",
+            "DeviceId",
+            "Service:QueueDepth = 0",
+            "Camera 'cam9' is not in Capture:Cameras",
+            "Service:Questions[1]: Question must be",
+            "Trigger 'doorbell'",
+            "Triggers:Gpio[0]: Pin must be",
+        ];
+        foreach (string e in expected)
+        {
+            Assert.Contains(failures, f => f.Contains(e, StringComparison.Ordinal));
+        }
+
+        Assert.True(failures.Length >= expected.Length, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public void BadValueType_IsReported_WithTheOtherProblems()
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => Program.Build(["--Mqtt:Port=abc", "--Service:QueueDepth=-1"]));
+        Assert.Contains(ex.Failures, f => f.Contains("Mqtt", StringComparison.Ordinal) && f.Contains("abc", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("Service:QueueDepth", StringComparison.Ordinal));
+    }
+}

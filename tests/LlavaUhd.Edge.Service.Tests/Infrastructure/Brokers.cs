@@ -1,0 +1,182 @@
+// Copied from tests/LlavaUhd.Edge.Messaging.Tests/Infrastructure (test projects do not reference each other).
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using LlavaUhd.Edge.Messaging.Broker;
+
+namespace LlavaUhd.Edge.Service.Tests.Infrastructure;
+
+/// <summary>Where a test broker listens and the credentials it accepts.</summary>
+public interface IBrokerEndpoint
+{
+    int Port { get; }
+
+    string Name { get; }
+}
+
+public static class TestPorts
+{
+    public const string User = "edge";
+    public const string Password = "s3cret";
+
+    public static int Free()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    public static async Task WaitListeningAsync(int port, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var c = new TcpClient();
+                await c.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (sw.Elapsed < timeout)
+            {
+                await Task.Delay(10);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A real mosquitto on a free loopback port: temp config with <c>allow_anonymous false</c>, a password file from
+/// <c>mosquitto_passwd</c>, <c>set_tcp_nodelay true</c>, <c>user root</c>, no persistence. Can be stopped and restarted
+/// on the same port.
+/// </summary>
+public sealed class MosquittoProcess : IBrokerEndpoint, IAsyncDisposable
+{
+    private readonly string _dir;
+    private Process? _process;
+
+    public MosquittoProcess()
+    {
+        Port = TestPorts.Free();
+        _dir = Directory.CreateTempSubdirectory("llava-mosq-").FullName;
+        string passwd = Path.Combine(_dir, "passwd");
+        Run("mosquitto_passwd", $"-b -c {passwd} {TestPorts.User} {TestPorts.Password}");
+        File.WriteAllText(Path.Combine(_dir, "mosquitto.conf"), $"""
+            listener {Port} 127.0.0.1
+            allow_anonymous false
+            password_file {passwd}
+            persistence false
+            log_dest file {Path.Combine(_dir, "mosquitto.log")}
+            log_type error
+            log_type warning
+            user root
+            set_tcp_nodelay true
+            max_queued_messages 10000
+
+            """);
+    }
+
+    public int Port { get; }
+
+    public string Name => "mosquitto";
+
+    public string Log => File.Exists(Path.Combine(_dir, "mosquitto.log")) ? File.ReadAllText(Path.Combine(_dir, "mosquitto.log")) : "";
+
+    public static bool IsInstalled => File.Exists("/usr/sbin/mosquitto") || File.Exists("/usr/bin/mosquitto");
+
+    public async Task StartAsync()
+    {
+        string exe = File.Exists("/usr/sbin/mosquitto") ? "/usr/sbin/mosquitto" : "mosquitto";
+        _process = Process.Start(new ProcessStartInfo(exe, $"-c {Path.Combine(_dir, "mosquitto.conf")}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("mosquitto did not start");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await TestPorts.WaitListeningAsync(Port, TimeSpan.FromSeconds(10));
+    }
+
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill();
+            await p.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static void Run(string exe, string args)
+    {
+        using Process p = Process.Start(new ProcessStartInfo(exe, args) { UseShellExecute = false })!;
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{exe} {args} exited with {p.ExitCode}");
+        }
+    }
+}
+
+public sealed class MosquittoFixture : IBrokerEndpoint, IAsyncLifetime
+{
+    private readonly MosquittoProcess _broker = new();
+
+    public int Port => _broker.Port;
+
+    public string Name => "mosquitto";
+
+    public Task InitializeAsync() => _broker.StartAsync();
+
+    public Task DisposeAsync() => _broker.DisposeAsync().AsTask();
+}
+
+public sealed class EmbeddedBrokerFixture : IBrokerEndpoint, IAsyncLifetime
+{
+    private readonly EmbeddedBroker _broker;
+
+    public EmbeddedBrokerFixture()
+    {
+        Port = TestPorts.Free();
+        _broker = new EmbeddedBroker(Port, TestPorts.User, TestPorts.Password);
+    }
+
+    public int Port { get; }
+
+    public string Name => "embedded";
+
+    public Task InitializeAsync() => _broker.StartAsync();
+
+    public Task DisposeAsync() => _broker.DisposeAsync().AsTask();
+}
+
+[CollectionDefinition(Name)]
+public sealed class MosquittoCollection : ICollectionFixture<MosquittoFixture>
+{
+    public const string Name = "mosquitto";
+}
+
+[CollectionDefinition(Name)]
+public sealed class EmbeddedCollection : ICollectionFixture<EmbeddedBrokerFixture>
+{
+    public const string Name = "embedded broker";
+}
