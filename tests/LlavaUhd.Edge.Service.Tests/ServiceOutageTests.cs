@@ -42,7 +42,7 @@ public sealed class ServiceOutageTests
         };
 
         await using ServiceHarness service = await ServiceHarness.StartAsync(broker.Port, embedded: false, new SlowModel(TimeSpan.Zero), [
-            $"--Mqtt:DeviceId={device}", "--Mqtt:ReconnectMinDelayMs=400", "--Mqtt:ReconnectMaxDelayMs=800",
+            $"--Mqtt:DeviceId={device}", "--Mqtt:ReconnectMinDelayMs=2000", "--Mqtt:ReconnectMaxDelayMs=3000",
             "--Service:Questions:0:Camera=cam0", "--Service:Questions:0:Question=Anything?", "--Service:Questions:0:IntervalSeconds=0.05"]);
         var standing = service.Get<StandingQuestionService>();
         var mqtt = service.Get<EdgeMqttClient>();
@@ -53,9 +53,12 @@ public sealed class ServiceOutageTests
         await WaitUntilAsync(() => !mqtt.IsConnected);
         await WaitUntilAsync(() => outbox.PendingCount >= 10);          // answers made while the broker is down wait in the outbox
 
+        // The broker keeps no sessions across its restart, so the robot must subscribe again before the device (2–3 s
+        // back-off) reconnects and drains its outbox: answers published to nobody would be acknowledged and gone.
         await broker.StartAsync();
         await robot.Client.ReconnectAsync();
         await robot.Client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+        Assert.False(mqtt.IsConnected, "the device reconnected before the robot re-subscribed; the test cannot tell loss from absence");
         await mqtt.WaitConnectedAsync().WaitAsync(TimeSpan.FromSeconds(20));
         await Task.Delay(300);
         service.Get<IReadOnlyDictionary<string, CameraRuntime>>()["cam0"].Enabled = false;   // no new answers from here on
