@@ -401,3 +401,29 @@ public sealed class PacketFidelityTests
         }
     }
 }
+
+[Collection(GeneratedPackagesCollection.Name)]
+public sealed class EncoderChunkingTests
+{
+    private readonly GeneratedPackages _packages;
+
+    public EncoderChunkingTests(GeneratedPackages packages) => _packages = packages;
+
+    [Fact]
+    public void CappedViewsPerCall_GiveTheSameFeatures()
+    {
+        float[] Encode(int cap)
+        {
+            var options = new InferenceOptions { Model = _packages.SmolVlm, PixelThreads = 2, MaxViewsPerEncoderCall = cap };
+            options.Providers.Order = [ProviderNames.Cpu];
+            using VlmPipeline pipeline = VlmPipeline.Open(options);
+            return pipeline.Encode(new EncodeRequest(PipelineTests.Frame(1280, 720))).Features;
+        }
+
+        float[] all = Encode(0);
+        float[] capped = Encode(4);
+
+        Assert.Equal(13 * 64 * 16, all.Length);
+        Assert.True(all.Zip(capped, (a, b) => MathF.Abs(a - b)).Max() < 1e-4f);
+    }
+}

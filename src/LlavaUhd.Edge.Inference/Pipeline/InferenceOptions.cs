@@ -24,6 +24,12 @@ public sealed class InferenceOptions
     /// <summary>Threads for the pixel path (0 = one per core).</summary>
     public int PixelThreads { get; set; }
 
+    /// <summary>
+    /// Most views per vision-encoder call (0 = all of a frame's views, and of frames that arrive together, in one call:
+    /// best on a GPU). A small cap (e.g. 4) bounds the encoder's peak memory on 8 GB devices.
+    /// </summary>
+    public int MaxViewsPerEncoderCall { get; set; }
+
     /// <summary>Default compression profile: fast, balanced, detail, ocr or native.</summary>
     public string Profile { get; set; } = "detail";
 
@@ -64,6 +70,11 @@ public sealed class InferenceOptions
         if (PixelThreads < 0)
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"Inference:PixelThreads = {PixelThreads} must be 0 (all cores) or more."));
+        }
+
+        if (MaxViewsPerEncoderCall is < 0 or > 64)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"Inference:MaxViewsPerEncoderCall = {MaxViewsPerEncoderCall} must be 0 (all) to 64."));
         }
 
         if (MaxNewTokens is < 0 or > 32_768)

@@ -21,13 +21,15 @@ internal sealed class VisionEncoder
     private readonly ModelManifest _manifest;
     private readonly Dictionary<(int Rows, int Cols), long[]> _positions = [];
     private readonly OrtClock _clock;
+    private readonly int _maxViewsPerCall;
     private float[] _pixels = [];
     private byte[] _mask = [];
     private float[] _features = [];
 
-    public VisionEncoder(ModelSessions sessions, OrtClock clock)
+    public VisionEncoder(ModelSessions sessions, OrtClock clock, int maxViewsPerCall = 0)
     {
         _clock = clock;
+        _maxViewsPerCall = maxViewsPerCall;
         _sessions = sessions;
         _manifest = sessions.Package.Manifest;
         IsSmolVlm = _manifest.Family == ModelFamilies.SmolVlm;
@@ -108,12 +110,21 @@ internal sealed class VisionEncoder
 
         var clock = Stopwatch.StartNew();
         using MemoryHandle maskPin = maskMemory.Pin();
-        using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixelMemory, [1, n, 3, s, s]);
-        using var mask = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Bool, [1, n, s, s], (IntPtr)maskPin.Pointer, (long)n * s * s);
-        using var result = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output, [n, tokens, h]);
-        long t = OrtClock.Start();
-        _sessions[SessionNames.VisionEncoder].Run(run, ["pixel_values", "pixel_attention_mask"], [pixels, mask], ["image_features"], [result]);
-        _clock.Stop(t);
+
+        // At most _maxViewsPerCall tiles per call (0 = all): the encoder's activations (attention over 1 024 patches per
+        // tile) grow with the batch, so a cap bounds peak memory on small devices at a small cost in throughput.
+        int chunk = _maxViewsPerCall > 0 ? Math.Min(_maxViewsPerCall, n) : n;
+        for (int first = 0; first < n; first += chunk)
+        {
+            int count = Math.Min(chunk, n - first);
+            using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixelMemory.Slice(first * 3 * s * s, count * 3 * s * s), [1, count, 3, s, s]);
+            using var mask = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Bool, [1, count, s, s], (IntPtr)((byte*)maskPin.Pointer + ((long)first * s * s)), (long)count * s * s);
+            using var result = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output.Slice(first * tokens * h, count * tokens * h), [count, tokens, h]);
+            long t = OrtClock.Start();
+            _sessions[SessionNames.VisionEncoder].Run(run, ["pixel_values", "pixel_attention_mask"], [pixels, mask], ["image_features"], [result]);
+            _clock.Stop(t);
+        }
+
         if (batches.Count > 1)
         {
             int offset = 0;

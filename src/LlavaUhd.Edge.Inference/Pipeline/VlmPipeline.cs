@@ -55,7 +55,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
         _logger = logger;
         ModelManifest m = package.Manifest;
         _tokenizer = new TokenizerAdapter(package.LoadTokenizer());
-        _vision = new VisionEncoder(sessions, OrtTime);
+        _vision = new VisionEncoder(sessions, OrtTime, options.MaxViewsPerEncoderCall);
         _generator = new TextGenerator(sessions, OrtTime);
         _detail = m.Slicing.ToSlicingOptions();
         var norm = new Normalization(m.Dimensions.ImageMean[0], m.Dimensions.ImageMean[1], m.Dimensions.ImageMean[2], m.Dimensions.ImageStd[0], m.Dimensions.ImageStd[1], m.Dimensions.ImageStd[2]);

@@ -19,6 +19,8 @@ internal sealed class InferenceArguments
 
     public Option<string?> EngineCache { get; } = new("--engine-cache") { Description = "TensorRT engine cache folder." };
 
+    public Option<int> ViewsPerCall { get; } = new("--views-per-call") { Description = "Most views per vision-encoder call (0 = all; a cap bounds peak memory).", DefaultValueFactory = _ => 0 };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
@@ -27,6 +29,7 @@ internal sealed class InferenceArguments
         command.Options.Add(Require);
         command.Options.Add(Threads);
         command.Options.Add(EngineCache);
+        command.Options.Add(ViewsPerCall);
     }
 
     public InferenceOptions Bind(ParseResult result)
@@ -36,6 +39,7 @@ internal sealed class InferenceArguments
             Model = result.GetValue(Model)!,
             Variant = result.GetValue(Variant),
             PixelThreads = result.GetValue(Threads),
+            MaxViewsPerEncoderCall = result.GetValue(ViewsPerCall),
         };
         options.Providers.Order = (result.GetValue(Providers) ?? ProviderNames.Cpu).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         options.Providers.Require = result.GetValue(Require);
