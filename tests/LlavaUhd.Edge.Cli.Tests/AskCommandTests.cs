@@ -138,3 +138,39 @@ public sealed class TokensCommandTests : IClassFixture<TinyPackageFixture>
         Assert.Equal("Truncated", doc.RootElement.GetProperty("error").GetString());
     }
 }
+
+public sealed class QuantizeCommandTests : IClassFixture<TinyPackageFixture>
+{
+    private readonly TinyPackageFixture _tiny;
+
+    public QuantizeCommandTests(TinyPackageFixture tiny) => _tiny = tiny;
+
+    [Fact]
+    public void Quantize_WithRealPixels_WritesAQdqVariantThatAsksAndReportsDrift()
+    {
+        string package = Path.Combine(_tiny.Root, "to-quantize");
+        PackageGenerator.Generate(ModelPreset.Get(ModelPreset.TinySmolVlm), package, seed: 7);
+        string calibration = Directory.CreateDirectory(Path.Combine(_tiny.Root, "calibration")).FullName;
+        for (int i = 0; i < 4; i++)
+        {
+            using Mat image = Commands.SampleCommand.Render(640 + (i * 32), 480, seed: 10 + i);
+            Cv2.ImWrite(Path.Combine(calibration, $"c{i}.png"), image);
+        }
+
+        (int code, string stdout, string stderr) = CliProcess.Run(string.Empty, "models", "quantize", package, "--calibration", calibration, "--per-channel", "--json");
+
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        foreach (string line in lines)
+        {
+            using JsonDocument doc = JsonDocument.Parse(line);
+            Assert.True(doc.RootElement.GetProperty("cosine").GetDouble() >= 0.99, line);
+            Assert.True(doc.RootElement.GetProperty("bytes_int8").GetInt64() < doc.RootElement.GetProperty("bytes_fp32").GetInt64());
+        }
+
+        (int askCode, string answer, string askErr) = CliProcess.Run(string.Empty, "ask", _tiny.Image, "q", "--model", package, "--variant", "qdq-int8", "--profile", "fast", "--max-new-tokens", "3", "--json");
+        Assert.True(askCode == 0, askErr);
+        Assert.Contains("\"generated\":3", answer, StringComparison.Ordinal);
+    }
+}

@@ -96,7 +96,7 @@ internal static class ModelsCommand
 
             ModelManifest m = ModelPackage.Load(dir, ModelVariants.Fp32).Manifest;
             int size = m.Family == ModelFamilies.SmolVlm ? m.Dimensions.ImageSize : m.Slicing.ScaleResolution;
-            IViewPreprocessor pre = new SimpleViewPreprocessor();
+            IViewPreprocessor pre = new PillowViewPreprocessor(m.Slicing.ToSlicingOptions().Filter);
             int held = Math.Max(1, files.Count / 4);
             var views = files.Select(f => pre.Preprocess(f, size, m.Dimensions.ImageMean, m.Dimensions.ImageStd)).ToList();
             CalibrationMethod cm = result.GetValue(method) switch
