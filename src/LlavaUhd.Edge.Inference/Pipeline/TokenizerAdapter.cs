@@ -21,6 +21,9 @@ public sealed class TokenizerAdapter : ITextTokenizer
         KnownIds = known;
     }
 
+    /// <summary>The ids of the tokenizer's added (control) tokens: image scaffolding, chat markers, reserved tokens.</summary>
+    public IReadOnlyCollection<int> AddedTokenIds => [.. _tokenizer.AddedTokens.Values];
+
     /// <summary>Every id the tokenizer can turn back into text (the model's vocabulary may have unused rows beyond it).</summary>
     public IReadOnlySet<int> KnownIds { get; }
 

@@ -348,8 +348,8 @@ public sealed class VlmPipeline : IVisionLanguageModel
             maxNew = m.Generation.MaxNewTokens;
         }
 
-        // Image-structure and other special tokens are never generated (they would corrupt the answer); stop tokens stay.
-        ImmutableArray<int> banned = [.. _reserved.Where(id => !stops.Contains(id)).Union(_undecodable).Union(baseline.BannedTokenIds)];
+        // Image-structure, chat and reserved (added) tokens are never generated (they would corrupt the answer); stop tokens stay.
+        ImmutableArray<int> banned = [.. _reserved.Union(_tokenizer.AddedTokenIds).Where(id => !stops.Contains(id)).Union(_undecodable).Union(baseline.BannedTokenIds)];
         SamplingOptions sampling = baseline with
         {
             MaxNewTokens = maxNew,
