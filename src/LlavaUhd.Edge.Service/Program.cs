@@ -194,7 +194,7 @@ internal static class Program
         services.AddSingleton(sp => new MqttService(
             config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
             sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>()));
-        services.AddSingleton(sp => new CaptureService(sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>()));
+        services.AddSingleton(sp => new CaptureService(config.Service.IsDecoder ? null : sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>()));
 
         // GPIO only when a GPIO or PIR trigger or an output is configured (opening the controller fails on machines without one).
         TriggerOptions t = config.Triggers;
