@@ -52,6 +52,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(string Filter, Action<string, byte[]> Handler)> _raw = [];
     private byte[]? _lastStatus;
     private long _answered;
     private long _rejected;
@@ -158,6 +159,71 @@ public sealed class EdgeMqttClient : IAsyncDisposable
 
         return _outbox.Append(new OutboxMessage(Topics.Answer(answer.Camera), json));
     }
+
+    /// <summary>
+    /// Also subscribes (QoS 1, after every connect) to <paramref name="filter"/> and hands each message on it to
+    /// <paramref name="handler"/> (topic, payload) on the receive thread, before any other handling and without the
+    /// question size limit (the decoder role's token packets). Call before <see cref="StartAsync"/>.
+    /// </summary>
+    public void Subscribe(string filter, Action<string, byte[]> handler)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(filter);
+        ArgumentNullException.ThrowIfNull(handler);
+        if (_started)
+        {
+            throw new InvalidOperationException("Subscribe before StartAsync.");
+        }
+
+        _raw.Add((filter, handler));
+    }
+
+    /// <summary>
+    /// Publishes a token packet on <c>…/&lt;camera&gt;/tokens</c> at QoS 1 with the MQTT 5 content type and user
+    /// properties, directly (not through the outbox: packets are large and only the latest matters). False when not
+    /// connected or the broker refused it; the caller logs and the next trigger brings a fresh packet.
+    /// </summary>
+    public async Task<bool> PublishTokensAsync(string camera, byte[] packet, string contentType, IReadOnlyList<KeyValuePair<string, string>> properties, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        ArgumentNullException.ThrowIfNull(properties);
+        if (!_client.IsConnected)
+        {
+            return false;
+        }
+
+        MqttApplicationMessageBuilder builder = new MqttApplicationMessageBuilder()
+            .WithTopic(Topics.Tokens(camera))
+            .WithPayload(packet)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (_v5)
+        {
+            builder = builder.WithContentType(contentType);
+            foreach (KeyValuePair<string, string> p in properties)
+            {
+                builder = builder.WithUserProperty(p.Key, System.Text.Encoding.UTF8.GetBytes(p.Value));
+            }
+        }
+
+        try
+        {
+            MqttClientPublishResult result = await _client.PublishAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
+            if (!result.IsSuccess)
+            {
+                _logger.LogError("MQTT: broker refused tokens of {Camera}: {Code} {Reason}", camera, result.ReasonCode, result.ReasonString);
+            }
+
+            return result.IsSuccess;
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or InvalidOperationException)
+        {
+            _logger.LogWarning("MQTT: tokens of {Camera} not sent: {Message}", camera, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Publishes an error message (no request to reply to) on <c>…/errors</c>.</summary>
+    public void PublishError(string? camera, string topic, string code, string message) =>
+        Reject(camera ?? "", topic, null, new ReplyRoute(), new RequestError(code, message));
 
     /// <summary>Publishes the retained status now if connected, and again after every reconnect.</summary>
     public Task PublishStatusAsync(StatusMessage status, CancellationToken cancellationToken = default)
@@ -366,6 +432,11 @@ public sealed class EdgeMqttClient : IAsyncDisposable
             var subscribe = new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(Topics.AskFilter, MqttQualityOfServiceLevel.AtLeastOnce)
                 .WithTopicFilter(Topics.SetFilter, MqttQualityOfServiceLevel.AtLeastOnce);
+            foreach ((string filter, _) in _raw)
+            {
+                subscribe = subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+            }
+
             if (!string.IsNullOrEmpty(_options.SharedSubscriptionGroup))
             {
                 subscribe = subscribe.WithTopicFilter(Topics.SharedAskFilter(_options.SharedSubscriptionGroup), MqttQualityOfServiceLevel.AtLeastOnce);
@@ -528,6 +599,15 @@ public sealed class EdgeMqttClient : IAsyncDisposable
 
     private void HandleIncoming(MqttApplicationMessage message)
     {
+        foreach ((string filter, Action<string, byte[]> handler) in _raw)
+        {
+            if (MqttTopicFilterComparer.Compare(message.Topic, filter) == MqttTopicFilterCompareResult.IsMatch)
+            {
+                handler(message.Topic, message.Payload.ToArray());
+                return;
+            }
+        }
+
         if (!Topics.TryParse(message.Topic, out TopicAddress address))
         {
             return;

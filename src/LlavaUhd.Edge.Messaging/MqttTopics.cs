@@ -82,6 +82,12 @@ public sealed class MqttTopics
 
     public string Ask(string camera) => $"{Root}/{CheckCamera(camera)}/ask";
 
+    /// <summary>Compressed visual tokens of a camera (encoder role; binary <c>TokenPacketCodec</c> packets).</summary>
+    public string Tokens(string camera) => $"{Root}/{CheckCamera(camera)}/tokens";
+
+    /// <summary>Every camera's tokens of this device (the decoder subscribes to another device's).</summary>
+    public string TokensFilter => Root + "/+/tokens";
+
     public string Set(string camera, string setting) => $"{Root}/{CheckCamera(camera)}/{CheckSegment(setting)}/set";
 
     public string State(string camera, string setting) => $"{Root}/{CheckCamera(camera)}/{CheckSegment(setting)}/state";

@@ -162,15 +162,39 @@ internal static class Program
             runtimes, sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<AnswerCounter>(),
             config, sp.GetRequiredService<ILogger<QuestionService>>()));
         services.AddSingleton(sp => AnswerOutbox.Open(config.Mqtt.Outbox, sp.GetRequiredService<ILogger<AnswerOutbox>>()));
-        services.AddSingleton(sp =>
+        if (config.Service.IsDecoder)
         {
-            QuestionService questions = sp.GetRequiredService<QuestionService>();
-            return new EdgeMqttClient(config.Mqtt, cameraIds, sp.GetRequiredService<AnswerOutbox>(), questions, questions, sp.GetRequiredService<ILogger<EdgeMqttClient>>());
-        });
+            // Decoder: no cameras of its own; questions are answered from the latest packets of the source device.
+            services.AddSingleton(sp => new TokenStore(
+                sp.GetRequiredService<IVisionLanguageModel>(), sp.GetRequiredService<AnswerCounter>(), config.Service.Tokens.Cameras,
+                config.Inference.MaxNewTokens, config.Service.Tokens.MaxPacketBytes, sp.GetRequiredService<ILogger<TokenStore>>()));
+            services.AddSingleton(sp =>
+            {
+                TokenStore store = sp.GetRequiredService<TokenStore>();
+                var client = new EdgeMqttClient(config.Mqtt, config.Service.Tokens.Cameras, sp.GetRequiredService<AnswerOutbox>(), store, store, sp.GetRequiredService<ILogger<EdgeMqttClient>>());
+                client.Subscribe(TokenSource(config).TokensFilter, store.OnPacket);
+                store.ErrorSink = client.PublishError;
+                return client;
+            });
+        }
+        else
+        {
+            services.AddSingleton(sp =>
+            {
+                QuestionService questions = sp.GetRequiredService<QuestionService>();
+                return new EdgeMqttClient(config.Mqtt, cameraIds, sp.GetRequiredService<AnswerOutbox>(), questions, questions, sp.GetRequiredService<ILogger<EdgeMqttClient>>());
+            });
+        }
+
+        if (config.Service.IsEncoder)
+        {
+            services.AddSingleton(sp => new TokenPublisher(sp.GetRequiredService<EdgeMqttClient>(), config.Service.Tokens, sp.GetRequiredService<ILogger<TokenPublisher>>()));
+        }
+
         services.AddSingleton(sp => new MqttService(
             config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
             sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>()));
-        services.AddSingleton(sp => new CaptureService(sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>()));
+        services.AddSingleton(sp => new CaptureService(config.Service.IsDecoder ? null : sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>()));
 
         // GPIO only when a GPIO or PIR trigger or an output is configured (opening the controller fails on machines without one).
         TriggerOptions t = config.Triggers;
@@ -198,7 +222,7 @@ internal static class Program
         services.AddSingleton(sp => new StandingQuestionService(
             runtimes, sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<EdgeMqttClient>(),
             sp.GetRequiredService<AnswerCounter>(), sp.GetRequiredService<IReadOnlyList<Trigger>>(), sp.GetRequiredService<IReadOnlyList<GpioOutput>>(),
-            config.Mqtt.DeviceId, sp.GetRequiredService<ILogger<StandingQuestionService>>()));
+            config.Mqtt.DeviceId, sp.GetRequiredService<ILogger<StandingQuestionService>>(), sp.GetService<TokenPublisher>()));
         services.AddSingleton(sp => new StatusService(
             new ServiceInfo(config.Mqtt.DeviceId, Versions(), EngineState(sp)),
             sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ModelWorker>(),
@@ -211,6 +235,16 @@ internal static class Program
         services.AddHostedService(sp => sp.GetRequiredService<ModelWorker>());
         services.AddHostedService(sp => sp.GetRequiredService<StandingQuestionService>());
         services.AddHostedService(sp => sp.GetRequiredService<StatusService>());
+    }
+
+    /// <summary>Decoder: the topics of the encoder device (<c>Service:Tokens:SourcePrefix</c>/<c>SourceDevice</c>, else this device's).</summary>
+    public static MqttTopics TokenSource(EdgeConfiguration config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        TokenOptions t = config.Service.Tokens;
+        return new MqttTopics(
+            string.IsNullOrEmpty(t.SourcePrefix) ? config.Mqtt.TopicPrefix : t.SourcePrefix,
+            string.IsNullOrEmpty(t.SourceDevice) ? config.Mqtt.DeviceId : t.SourceDevice);
     }
 
     private static VlmPipeline OpenPipeline(EdgeConfiguration config, ILoggerFactory loggers) =>

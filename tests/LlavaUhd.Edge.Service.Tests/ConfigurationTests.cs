@@ -134,4 +134,35 @@ public sealed class ConfigurationTests
         Assert.Contains(ex.Failures, f => f.Contains("Mqtt", StringComparison.Ordinal) && f.Contains("abc", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.Contains("Service:QueueDepth", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Roles_InvalidTokenSettings_AreAllListed()
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => Program.Build(
+            ["--Service:Role=splitter", "--Service:Tokens:DType=fp8", "--Service:Tokens:MaxPacketBytes=100", "--Service:Tokens:PerCamera:cam0:DType=bf16"]));
+        string[] failures = [.. ex.Failures];
+        foreach (string e in new[] { "Service:Role 'splitter'", "Service:Tokens:DType 'fp8'", "Service:Tokens:MaxPacketBytes = 100", "PerCamera:cam0:DType 'bf16'" })
+        {
+            Assert.Contains(failures, f => f.Contains(e, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void Decoder_NeedsNoCameras_ButItsCamerasAndNoStandingQuestions()
+    {
+        string dir = Directory.CreateTempSubdirectory("llava-decoder-cfg-").FullName;
+        string file = Path.Combine(dir, "decoder.json");
+        File.WriteAllText(file, $$"""{ "Inference": { "Model": "{{TinyModel.Dir}}" }, "Service": { "Role": "decoder", "Tokens": { "Cameras": [ "cam0", "dock" ], "SourceDevice": "gate-1" } } }""");
+        EdgeConfiguration ok = Load("--config", file);
+        Assert.True(ok.Service.IsDecoder);
+        Assert.Empty(ok.Capture.Cameras);
+        Assert.Equal("llavauhd/gate-1/+/tokens", Program.TokenSource(ok).TokensFilter);
+
+        File.WriteAllText(file, """{ "Service": { "Role": "decoder", "Tokens": { "SourceDevice": "bad id!" }, "Questions": [ { "Camera": "cam0", "Question": "hi" } ] } }""");
+        var ex = Assert.Throws<OptionsValidationException>(() => Load("--config", file));
+        Assert.Contains(ex.Failures, f => f.Contains("Service:Tokens:Cameras is empty", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("Service:Tokens:SourceDevice 'bad id!'", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("a decoder has no cameras, so no standing questions", StringComparison.Ordinal));
+        Assert.DoesNotContain(ex.Failures, f => f.Contains("Cameras is empty; configure at least one camera", StringComparison.Ordinal));
+    }
 }

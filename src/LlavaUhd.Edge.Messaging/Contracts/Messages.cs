@@ -80,6 +80,15 @@ public static class ErrorCodes
     public const string Busy = "busy";
     public const string Internal = "internal_error";
     public const string Rejected = "rejected";
+
+    /// <summary>A token packet on <c>…/tokens</c> that cannot be read (truncated, bad checksum, bad header, …).</summary>
+    public const string InvalidPacket = "invalid_packet";
+
+    /// <summary>A token packet made by another vision encoder (model id or weights hash differ).</summary>
+    public const string EncoderMismatch = "encoder_mismatch";
+
+    /// <summary>The encoder role could not publish a packet: it would exceed <c>Service:Tokens:MaxPacketBytes</c>.</summary>
+    public const string PacketTooLarge = "packet_too_large";
 }
 
 /// <summary>One camera as reported in <see cref="StatusMessage"/>.</summary>

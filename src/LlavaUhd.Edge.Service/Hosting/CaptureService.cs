@@ -9,13 +9,14 @@ namespace LlavaUhd.Edge.Service.Hosting;
 /// <summary>Starts the cameras and moves each camera's latest frame into the <see cref="FrameStore"/>; logs state changes.</summary>
 internal sealed class CaptureService : IHostedService, IDisposable
 {
-    private readonly CameraManager _cameras;
+    private readonly CameraManager? _cameras;
     private readonly FrameStore _frames;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _pumps = [];
 
-    public CaptureService(CameraManager cameras, FrameStore frames, ILogger<CaptureService> logger)
+    /// <param name="cameras">Null: no cameras (the decoder role).</param>
+    public CaptureService(CameraManager? cameras, FrameStore frames, ILogger<CaptureService> logger)
     {
         _cameras = cameras;
         _frames = frames;
@@ -25,10 +26,15 @@ internal sealed class CaptureService : IHostedService, IDisposable
     /// <summary>Raised when a camera's state changes (on its grab thread).</summary>
     public event EventHandler<CameraStatus>? CameraStateChanged;
 
-    public IReadOnlyList<CameraStatus> Statuses => _cameras.Statuses;
+    public IReadOnlyList<CameraStatus> Statuses => _cameras?.Statuses ?? [];
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_cameras is null)
+        {
+            return Task.CompletedTask;
+        }
+
         foreach (CameraSupervisor camera in _cameras.Cameras)
         {
             CameraFrames frames = _frames[camera.CameraId];

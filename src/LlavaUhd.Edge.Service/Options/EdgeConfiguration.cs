@@ -50,7 +50,8 @@ internal sealed class EdgeConfiguration
     {
         var problems = new List<string>();
         bool checkPaths = Service.CheckPaths;
-        problems.AddRange(Capture.Validate(checkPaths));
+        // A decoder has no cameras: an empty Capture section is fine there.
+        problems.AddRange(Capture.Validate(checkPaths).Where(p => !(Service.IsDecoder && Capture.Cameras.Count == 0 && p.Contains("Cameras is empty", StringComparison.Ordinal))));
         problems.AddRange(Triggers.Validate());
         problems.AddRange(Inference.Problems());
         if (checkPaths && !string.IsNullOrWhiteSpace(Inference.Model) && !Directory.Exists(Inference.Model))

@@ -154,6 +154,18 @@ internal sealed class ModelWorker : IHostedService, IDisposable
             };
             long start = Stopwatch.GetTimestamp();
             VisualTokens tokens = _model.Encode(request, linked.Token);
+            if (item.EncodeOnly)
+            {
+                double encodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                _stats.Record("queue", queueMs);
+                _stats.Record("preprocess", tokens.Timings.PreprocessMs);
+                _stats.Record("encode", tokens.Timings.EncodeMs);
+                _stats.Record("model", encodeMs);
+                Interlocked.Increment(ref _completed);
+                item.Complete(new EncodeResult(tokens, queueMs, encodeMs));
+                return;
+            }
+
             VlmAnswer answer = _model.Answer(tokens, new GenerationRequest(item.Question) { MaxNewTokens = item.MaxNewTokens }, null, linked.Token);
             double modelMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             _stats.Record("queue", queueMs);

@@ -23,6 +23,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
     private readonly CompressionProfile _profile;
     private readonly int _maxNewTokens;
     private readonly TimeSpan _frameWait;
+    private readonly bool _encoderRole;
     private readonly ILogger _logger;
 
     public QuestionService(
@@ -40,6 +41,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
         _profile = config.Inference.ParsedProfile;
         _maxNewTokens = config.Inference.MaxNewTokens;
         _frameWait = TimeSpan.FromMilliseconds(config.Service.FrameWaitMs);
+        _encoderRole = config.Service.IsEncoder;
         _logger = logger;
     }
 
@@ -50,6 +52,11 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
     {
         ArgumentNullException.ThrowIfNull(question);
         CameraRuntime camera = _cameras[question.Camera];
+        if (_encoderRole)
+        {
+            throw new RequestRejectedException(ErrorCodes.Rejected, $"This device runs as an encoder (Service:Role = encoder): it publishes tokens on …/{camera.Id}/tokens and does not answer; ask the decoder device.");
+        }
+
         if (!camera.Enabled)
         {
             throw new RequestRejectedException(ErrorCodes.Rejected, $"Camera '{camera.Id}' is disabled (…/{camera.Id}/enable/set true enables it).");

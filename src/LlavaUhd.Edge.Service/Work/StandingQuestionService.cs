@@ -29,6 +29,7 @@ internal sealed class StandingQuestionService : BackgroundService
     private readonly IReadOnlyList<GpioOutput> _outputs;
     private readonly string _device;
     private readonly ILogger _logger;
+    private readonly TokenPublisher? _tokens;
     private long _published;
     private long _failed;
 
@@ -41,8 +42,10 @@ internal sealed class StandingQuestionService : BackgroundService
         IReadOnlyList<Trigger> triggers,
         IReadOnlyList<GpioOutput> outputs,
         string deviceId,
-        ILogger<StandingQuestionService> logger)
+        ILogger<StandingQuestionService> logger,
+        TokenPublisher? tokens = null)
     {
+        _tokens = tokens;
         _cameras = cameras;
         _frames = frames;
         _worker = worker;
@@ -144,7 +147,7 @@ internal sealed class StandingQuestionService : BackgroundService
         }
 
         string text = q.Question;
-        var item = new WorkItem(lease, roi.Value, text, q.Profile, q.MaxNewTokens, q.Name) { Cancellation = ct };
+        var item = new WorkItem(lease, roi.Value, text, q.Profile, q.MaxNewTokens, q.Name) { Cancellation = ct, EncodeOnly = _tokens is not null };
         if (!_worker.TryEnqueue(item))
         {
             item.Dispose();
@@ -154,8 +157,38 @@ internal sealed class StandingQuestionService : BackgroundService
             return true;
         }
 
-        _ = CompleteAsync(camera, q, item, text);
+        _ = _tokens is null ? CompleteAsync(camera, q, item, text) : PublishTokensAsync(_tokens, camera, q, item);
         return true;
+    }
+
+    /// <summary>Encoder role: the trigger's tokens go out as a packet instead of an answer.</summary>
+    private async Task PublishTokensAsync(TokenPublisher tokens, CameraRuntime camera, StandingQuestion q, WorkItem item)
+    {
+        try
+        {
+            EncodeResult result = await item.Encoded.ConfigureAwait(false);
+            if (await tokens.PublishAsync(camera.Id, q.Name, result).ConfigureAwait(false))
+            {
+                Interlocked.Increment(ref _published);
+            }
+            else
+            {
+                Interlocked.Increment(ref _failed);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Logged by the worker with its stack; one failing frame never stops the service.
+            Interlocked.Increment(ref _failed);
+            _logger.LogDebug(ex, "Standing question {Name}: encoding failed.", q.Name);
+        }
+        finally
+        {
+            q.End();
+        }
     }
 
     private async Task CompleteAsync(CameraRuntime camera, StandingQuestion q, WorkItem item, string text)

@@ -9,6 +9,7 @@ namespace LlavaUhd.Edge.Service.Work;
 internal sealed class WorkItem : IDisposable
 {
     private readonly TaskCompletionSource<WorkResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<EncodeResult> _encoded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public WorkItem(FrameLease frame, PixelRect roi, string question, CompressionProfile profile, int? maxNewTokens, string origin)
     {
@@ -39,13 +40,40 @@ internal sealed class WorkItem : IDisposable
 
     public Task<WorkResult> Completion => _done.Task;
 
+    /// <summary>Encoder role: only encode (no answer); the result comes through <see cref="Encoded"/>.</summary>
+    public bool EncodeOnly { get; init; }
+
+    public Task<EncodeResult> Encoded => _encoded.Task;
+
     public CancellationToken Cancellation { get; init; }
 
     internal void Complete(WorkResult result) => _done.TrySetResult(result);
 
-    internal void Fail(Exception ex) => _done.TrySetException(ex);
+    internal void Complete(EncodeResult result) => _encoded.TrySetResult(result);
 
-    internal void Cancel() => _done.TrySetCanceled();
+    internal void Fail(Exception ex)
+    {
+        if (EncodeOnly)
+        {
+            _encoded.TrySetException(ex);
+        }
+        else
+        {
+            _done.TrySetException(ex);
+        }
+    }
+
+    internal void Cancel()
+    {
+        if (EncodeOnly)
+        {
+            _encoded.TrySetCanceled();
+        }
+        else
+        {
+            _done.TrySetCanceled();
+        }
+    }
 
     public void Dispose() => Frame.Dispose();
 
@@ -55,3 +83,6 @@ internal sealed class WorkItem : IDisposable
 /// <summary>The model's answer and the service's own timings.</summary>
 /// <param name="ModelMs">Wall time inside the model (encode + answer), measured around the calls.</param>
 internal sealed record WorkResult(VlmAnswer Answer, double QueueMs, double ModelMs, long FrameSequence, DateTimeOffset FrameTime);
+
+/// <summary>Encoder role: the visual tokens of an item and the service's timings.</summary>
+internal sealed record EncodeResult(VisualTokens Tokens, double QueueMs, double ModelMs);

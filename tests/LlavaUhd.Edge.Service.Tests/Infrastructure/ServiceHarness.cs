@@ -34,7 +34,11 @@ public sealed class ServiceHarness : IAsyncDisposable
     /// Args that point the service at a test broker (or its own embedded one when <paramref name="port"/> is set and
     /// <paramref name="embedded"/>), a 320×240 test pattern camera and the tiny generated model.
     /// </summary>
-    public static List<string> Args(int port, bool embedded, string deviceId, string outbox, params string[] extra)
+    public static List<string> Args(int port, bool embedded, string deviceId, string outbox, params string[] extra) =>
+        Args(port, embedded, deviceId, outbox, camera: true, extra);
+
+    /// <summary><paramref name="camera"/> false: no Capture section (the decoder role).</summary>
+    public static List<string> Args(int port, bool embedded, string deviceId, string outbox, bool camera, params string[] extra)
     {
         var args = new List<string>
         {
@@ -47,22 +51,27 @@ public sealed class ServiceHarness : IAsyncDisposable
             $"--Mqtt:ReconnectMinDelayMs=50",
             $"--Mqtt:ReconnectMaxDelayMs=500",
             $"--Mqtt:Outbox:Directory={outbox}",
-            "--Capture:Cameras:0:Id=cam0",
-            "--Capture:Cameras:0:Source=testpattern:320x240",
-            "--Capture:Cameras:0:Fps=20",
-            "--Capture:Cameras:0:OnEnd=Reconnect",
             $"--Inference:Model={TinyModel.Dir}",
             "--Inference:MaxNewTokens=4",
         };
+        if (camera)
+        {
+            args.AddRange(["--Capture:Cameras:0:Id=cam0", "--Capture:Cameras:0:Source=testpattern:320x240", "--Capture:Cameras:0:Fps=20", "--Capture:Cameras:0:OnEnd=Reconnect"]);
+        }
+
         args.AddRange(extra);
         return args;
     }
 
-    public static async Task<ServiceHarness> StartAsync(int port, bool embedded, IVisionLanguageModel? model = null, params string[] extra)
+    public static Task<ServiceHarness> StartAsync(int port, bool embedded, IVisionLanguageModel? model = null, params string[] extra) =>
+        StartAsync(port, embedded, model, camera: true, extra);
+
+    /// <summary><paramref name="camera"/> false: without the test-pattern camera (a decoder).</summary>
+    public static async Task<ServiceHarness> StartAsync(int port, bool embedded, IVisionLanguageModel? model, bool camera, params string[] extra)
     {
         string device = "dev-" + Guid.NewGuid().ToString("N")[..8];
         string outbox = Directory.CreateTempSubdirectory("llava-svc-outbox-").FullName;
-        List<string> args = Args(port, embedded, device, outbox, extra);
+        List<string> args = Args(port, embedded, device, outbox, camera, extra);
         IHost host = Program.Build(
             [.. args],
             model is null ? null : (_, _) => model,
