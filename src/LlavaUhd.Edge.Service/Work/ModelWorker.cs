@@ -46,7 +46,7 @@ internal sealed class ModelWorker : IHostedService, IDisposable
     /// <summary>Items waiting or being answered.</summary>
     public int Depth => Volatile.Read(ref _depth);
 
-    /// <summary>The largest <see cref="Depth"/> seen (bounded by the queue depth + 1 in flight).</summary>
+    /// <summary>The most items seen waiting in the queue at once (never more than the queue depth).</summary>
     public int MaxDepth => Volatile.Read(ref _maxDepth);
 
     public int Capacity => _capacity;
@@ -65,7 +65,10 @@ internal sealed class ModelWorker : IHostedService, IDisposable
             return false;
         }
 
-        int depth = Interlocked.Increment(ref _depth);
+        Interlocked.Increment(ref _depth);
+
+        // The channel's own count: items waiting, never more than the queue depth (the one being answered is not in it).
+        int depth = _queue.Reader.Count;
         int max;
         while (depth > (max = Volatile.Read(ref _maxDepth)) && Interlocked.CompareExchange(ref _maxDepth, depth, max) != max)
         {

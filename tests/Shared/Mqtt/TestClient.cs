@@ -1,11 +1,11 @@
-// Copied from tests/LlavaUhd.Edge.Messaging.Tests/Infrastructure (test projects do not reference each other).
 using System.Text;
 using System.Threading.Channels;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
-namespace LlavaUhd.Edge.Service.Tests.Infrastructure;
+// Shared by the Messaging and Service test projects (compiled into both; see their .csproj).
+namespace LlavaUhd.Edge.Tests.Mqtt;
 
 /// <summary>A plain MQTTnet client playing the robot or factory system: subscribes, records, asks.</summary>
 public sealed class TestClient : IAsyncDisposable

@@ -3,7 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using LlavaUhd.Edge.Messaging.Broker;
 
-namespace LlavaUhd.Edge.Messaging.Tests.Infrastructure;
+// Shared by the Messaging and Service test projects (compiled into both; see their .csproj).
+namespace LlavaUhd.Edge.Tests.Mqtt;
 
 /// <summary>Where a test broker listens and the credentials it accepts.</summary>
 public interface IBrokerEndpoint
