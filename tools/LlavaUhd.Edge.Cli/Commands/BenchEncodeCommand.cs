@@ -14,7 +14,7 @@ internal static class BenchEncodeCommand
     public static Command CreateEncode()
     {
         var model = new Option<string>("--model") { Description = "Package folder.", Required = true };
-        var variant = new Option<string>("--variant") { Description = "fp32 | qdq-int8 | int8 | ...", DefaultValueFactory = _ => ModelVariants.Fp32 };
+        var variant = new Option<string>("--variant") { Description = "fp32 | qdq-int8 | q4 | int8 | ...", DefaultValueFactory = _ => ModelVariants.Fp32 };
         var tiles = new Option<int>("--tiles") { Description = "Views per call (smolvlm: num_images; 13 = a 4:3 frame).", DefaultValueFactory = _ => 1 };
         var runs = new Option<int>("--runs") { Description = "Timed runs (after 2 warm-ups).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "Intra-op threads (0 = all cores).", DefaultValueFactory = _ => 0 };

@@ -9,7 +9,7 @@ internal sealed class InferenceArguments
 {
     public Option<string> Model { get; } = new("--model") { Description = "Model package folder (public layout + model.json).", Required = true };
 
-    public Option<string?> Variant { get; } = new("--variant") { Description = "Package variant: fp32, fp16, int8, uint8, q8, qdq-int8 (default: the package's)." };
+    public Option<string?> Variant { get; } = new("--variant") { Description = "Package variant: fp32, fp16, int8, uint8, q8, q4, qdq-int8 (default: the package's)." };
 
     public Option<string?> Providers { get; } = new("--providers") { Description = "Execution providers in order, e.g. tensorrt,cuda,cpu (default: cpu)." };
 

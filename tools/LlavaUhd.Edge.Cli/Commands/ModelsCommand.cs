@@ -15,7 +15,7 @@ internal static class ModelsCommand
 {
     public static Command Create()
     {
-        var command = new Command("models", "Model packages: generate test packages, import downloads, quantize to QDQ INT8.");
+        var command = new Command("models", "Model packages: generate test packages, import downloads, quantize to QDQ INT8 or 4-bit MatMulNBits.");
         command.Subcommands.Add(Generate());
         command.Subcommands.Add(Import());
         command.Subcommands.Add(Quantize());
@@ -66,14 +66,23 @@ internal static class ModelsCommand
     private static Command Quantize()
     {
         var package = new Argument<string>("PACKAGE") { Description = "A package folder with an fp32 variant." };
-        var calibration = new Option<string>("--calibration") { Description = "Folder of calibration images (a quarter, at least one, are held out for the drift report).", Required = true };
-        var method = new Option<string>("--method") { Description = "minmax | percentile | entropy", DefaultValueFactory = _ => "minmax" };
+        var calibration = new Option<string>("--calibration") { Description = "Folder of calibration images (a quarter, at least one, are held out for the drift report; q4 uses only those).", Required = true };
+        var format = new Option<string>("--format")
+        {
+            Description = "qdq-int8: static QDQ INT8 (onnx/*_qdq_int8.onnx); q4: weight-only blockwise 4-bit com.microsoft:MatMulNBits (onnx/*_q4.onnx, CPU fast path).",
+            DefaultValueFactory = _ => ModelVariants.QdqInt8,
+        };
+        format.AcceptOnlyFromAmong(ModelVariants.QdqInt8, ModelVariants.Q4);
+        var blockSize = new Option<int>("--block-size") { Description = "q4 only: weights per scale along K (power of two >= 16).", DefaultValueFactory = _ => 32 };
+        var method = new Option<string>("--method") { Description = "qdq-int8 only: minmax | percentile | entropy", DefaultValueFactory = _ => "minmax" };
         method.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
         var perChannel = new Option<bool>("--per-channel") { Description = "Per-channel weight scales (default per-tensor)." };
         var json = new Option<bool>("--json") { Description = "One JSON line per session." };
-        var command = new Command("quantize", "Write the static QDQ INT8 variant (onnx/*_qdq_int8.onnx, variant 'qdq-int8') and report drift against FP32.");
+        var command = new Command("quantize", "Write the static QDQ INT8 variant (onnx/*_qdq_int8.onnx, variant 'qdq-int8') or, with --format q4, the 4-bit MatMulNBits variant (onnx/*_q4.onnx, variant 'q4'), and report drift against FP32.");
         command.Arguments.Add(package);
         command.Options.Add(calibration);
+        command.Options.Add(format);
+        command.Options.Add(blockSize);
         command.Options.Add(method);
         command.Options.Add(perChannel);
         command.Options.Add(json);
@@ -107,8 +116,10 @@ internal static class ModelsCommand
             };
             bool asJson = result.GetValue(json);
             var clock = Stopwatch.StartNew();
-            IReadOnlyList<SessionReport> reports = PackageQuantizer.Quantize(
-                dir, views[held..], views[..held], cm, result.GetValue(perChannel), asJson ? null : new ConsoleProgress(clock));
+            ConsoleProgress? progress = asJson ? null : new ConsoleProgress(clock);
+            IReadOnlyList<SessionReport> reports = result.GetValue(format) == ModelVariants.Q4
+                ? PackageQuantizer.QuantizeQ4(dir, views[..held], result.GetValue(blockSize), progress)
+                : PackageQuantizer.Quantize(dir, views[held..], views[..held], cm, result.GetValue(perChannel), progress);
             foreach (SessionReport r in reports)
             {
                 Console.WriteLine(asJson

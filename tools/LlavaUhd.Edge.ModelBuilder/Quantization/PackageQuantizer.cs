@@ -55,6 +55,44 @@ public static class PackageQuantizer
         return reports;
     }
 
+    /// <summary>
+    /// <c>models quantize --format q4</c>: rewrites every session of the fp32 variant with <see cref="NBitsQuantizer"/>
+    /// (weight-only blockwise 4-bit MatMulNBits, no calibration), writes <c>onnx/*_q4.onnx</c>, adds the <c>q4</c>
+    /// variant to model.json and reports drift against FP32 on the held-out views. Sessions without a quantizable
+    /// MatMul (the token embeddings, a Gather) are written unchanged so the variant is complete.
+    /// </summary>
+    public static IReadOnlyList<SessionReport> QuantizeQ4(string directory, IReadOnlyList<float[]> heldOutViews, int blockSize = 32, IProgress<string>? progress = null)
+    {
+        ModelPackage package = ModelPackage.Load(directory, ModelVariants.Fp32);
+        ModelManifest m = package.Manifest;
+        var factory = new OnnxSessionFactory();
+        var reports = new List<SessionReport>();
+        List<Dictionary<string, IReadOnlyDictionary<string, FeedTensor>>> held;
+        using (ModelSessions fp32 = package.OpenSessions(factory))
+        {
+            progress?.Report("running FP32 graphs on the held-out views");
+            held = heldOutViews.Select(v => Feeds(fp32, m, v)).ToList();
+        }
+
+        foreach ((string session, ManifestSession info) in package.Sessions.Sessions)
+        {
+            ModelProto model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(package.PathOf(info.File)));
+            ModelProto q = NBitsQuantizer.Quantize(model, blockSize);
+            progress?.Report($"{session}: {NBitsQuantizer.CountNBits(q)} MatMuls -> MatMulNBits (4-bit, block {blockSize})");
+            string file = ModelVariants.FileOf(session, ModelVariants.Q4);
+            File.WriteAllBytes(package.PathOf(file), q.ToByteArray());
+            progress?.Report($"measuring drift of {session}");
+            string output = info.Outputs[0].Name;
+            (double cos, double err) = Drift(factory, package.PathOf(info.File), package.PathOf(file), held.Select(h => h[session]).ToList(), output);
+            reports.Add(new SessionReport(session, info.Bytes, new FileInfo(package.PathOf(file)).Length, cos, err, output));
+        }
+
+        ManifestVariant variant = ModelImporter.DescribeVariant(directory, m.Family, ModelVariants.Q4, factory);
+        ModelManifest.Read(Path.Combine(directory, ModelManifest.FileName)).WithVariant(ModelVariants.Q4, variant)
+            .Write(Path.Combine(directory, ModelManifest.FileName));
+        return reports;
+    }
+
     /// <summary>The feeds of every session for one view, computed with the FP32 sessions (upstream outputs feed downstream inputs).</summary>
     private static Dictionary<string, IReadOnlyDictionary<string, FeedTensor>> Feeds(ModelSessions s, ModelManifest m, float[] view)
     {
