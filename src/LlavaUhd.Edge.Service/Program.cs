@@ -1,5 +1,6 @@
 using System.Device.Gpio;
 using System.Reflection;
+using LlavaUhd.Edge.Capture.Roi;
 using LlavaUhd.Edge.Capture.Sources;
 using LlavaUhd.Edge.Capture.Triggers;
 using LlavaUhd.Edge.Core.Pipeline;
@@ -156,7 +157,7 @@ internal static class Program
         services.AddSingleton(sp => openModel(config, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new ModelWorker(
             sp.GetRequiredService<IVisionLanguageModel>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<LatencyStats>(),
-            config.Service.QueueDepth, sp.GetRequiredService<ILogger<ModelWorker>>()));
+            config.Service.QueueDepth, sp.GetRequiredService<ILogger<ModelWorker>>(), config.Service.MaxBatch));
         services.AddSingleton(sp => new AnswerCounter(config.Service.MaxAnswers, sp.GetRequiredService<IHostApplicationLifetime>().StopApplication));
         services.AddSingleton(sp => new QuestionService(
             runtimes, sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<AnswerCounter>(),
@@ -194,7 +195,9 @@ internal static class Program
         services.AddSingleton(sp => new MqttService(
             config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
             sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>()));
-        services.AddSingleton(sp => new CaptureService(config.Service.IsDecoder ? null : sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>()));
+        IReadOnlyDictionary<string, MotionWatcher> motion = config.Service.IsDecoder ? new Dictionary<string, MotionWatcher>() : MotionWatchers(config);
+        services.AddSingleton(sp => new CaptureService(
+            config.Service.IsDecoder ? null : sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>(), motion));
 
         // GPIO only when a GPIO or PIR trigger or an output is configured (opening the controller fails on machines without one).
         TriggerOptions t = config.Triggers;
@@ -208,6 +211,7 @@ internal static class Program
         {
             var triggers = new List<Trigger>();
             triggers.AddRange(t.Interval.Select(o => new IntervalTrigger(o)));
+            triggers.AddRange(motion.Values.SelectMany(w => w.Triggers));
             if (gpio)
             {
                 GpioController controller = sp.GetRequiredService<GpioController>();
@@ -235,6 +239,42 @@ internal static class Program
         services.AddHostedService(sp => sp.GetRequiredService<ModelWorker>());
         services.AddHostedService(sp => sp.GetRequiredService<StandingQuestionService>());
         services.AddHostedService(sp => sp.GetRequiredService<StatusService>());
+    }
+
+    /// <summary>
+    /// One <see cref="MotionWatcher"/> per camera watched by a motion trigger: the trigger's <c>CameraId</c>, else the
+    /// cameras of the standing questions bound to it. Each (trigger, camera) pair has its own <see cref="MotionTrigger"/>
+    /// (its own cooldown); the camera's <c>Motion</c> settings, or the defaults, drive its detector.
+    /// </summary>
+    private static Dictionary<string, MotionWatcher> MotionWatchers(EdgeConfiguration config)
+    {
+        var triggers = new Dictionary<string, List<MotionTrigger>>(StringComparer.Ordinal);
+        foreach (MotionTriggerOptions m in config.Triggers.Motion)
+        {
+            IEnumerable<string> cameras = !string.IsNullOrEmpty(m.CameraId)
+                ? [m.CameraId]
+                : config.Service.Questions.Where(q => q.Trigger == m.Name).Select(q => q.Camera).Distinct(StringComparer.Ordinal);
+            foreach (string id in cameras)
+            {
+                CameraOptions? camera = config.Capture.Cameras.FirstOrDefault(c => c.Id == id);
+                if (camera is null)
+                {
+                    continue;
+                }
+
+                if (!triggers.TryGetValue(id, out List<MotionTrigger>? list))
+                {
+                    triggers[id] = list = [];
+                }
+
+                list.Add(new MotionTrigger(m, camera.Zones));
+            }
+        }
+
+        return triggers.ToDictionary(
+            p => p.Key,
+            p => new MotionWatcher(p.Key, config.Capture.Cameras.First(c => c.Id == p.Key).Motion ?? new(), p.Value, config.Service.MotionChecksPerSecond),
+            StringComparer.Ordinal);
     }
 
     /// <summary>Decoder: the topics of the encoder device (<c>Service:Tokens:SourcePrefix</c>/<c>SourceDevice</c>, else this device's).</summary>

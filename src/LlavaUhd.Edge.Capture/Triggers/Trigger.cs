@@ -10,7 +10,10 @@ public enum TriggerKind
     OnDemand,
 }
 
-/// <summary>A reason to ask the model now: which trigger, when, for which camera, and the question if one came with it.</summary>
+/// <summary>
+/// A reason to ask the model now: which trigger, when, for which camera, the question if one came with it, and the
+/// region that caused it (a motion trigger's box, in native pixels) when there is one.
+/// </summary>
 public sealed record TriggerEvent(
     string TriggerName,
     TriggerKind Kind,
@@ -18,7 +21,8 @@ public sealed record TriggerEvent(
     string? CameraId = null,
     string? Question = null,
     string? Detail = null,
-    string? CorrelationId = null);
+    string? CorrelationId = null,
+    LlavaUhd.Edge.Core.Slicing.PixelRect? Roi = null);
 
 /// <summary>
 /// Base of every trigger: raises <see cref="Fired"/> when the model should be asked. Handlers run on the trigger's
@@ -49,9 +53,9 @@ public abstract class Trigger : IDisposable
 
     public event EventHandler<TriggerEvent>? Fired;
 
-    protected TriggerEvent Raise(string? detail = null, string? question = null, string? cameraId = null, string? correlationId = null)
+    protected TriggerEvent Raise(string? detail = null, string? question = null, string? cameraId = null, string? correlationId = null, LlavaUhd.Edge.Core.Slicing.PixelRect? roi = null)
     {
-        var e = new TriggerEvent(Name, Kind, Time.GetUtcNow(), cameraId ?? CameraId, question, detail, correlationId);
+        var e = new TriggerEvent(Name, Kind, Time.GetUtcNow(), cameraId ?? CameraId, question, detail, correlationId, roi);
         Interlocked.Increment(ref _firedCount);
         Fired?.Invoke(this, e);
         return e;

@@ -87,7 +87,7 @@ public sealed class MotionTrigger : Trigger
 
         _lastFired = frame.Timestamp;
         string where = _zone is null ? "" : $" in zone {_zone.Name}";
-        return Raise(string.Create(CultureInfo.InvariantCulture, $"motion{where} at {hit.Value} (frame {frame.Sequence})"), cameraId: frame.CameraId);
+        return Raise(string.Create(CultureInfo.InvariantCulture, $"motion{where} at {hit.Value} (frame {frame.Sequence})"), cameraId: frame.CameraId, roi: hit);
     }
 
     private static MotionTriggerOptions Checked(MotionTriggerOptions options)

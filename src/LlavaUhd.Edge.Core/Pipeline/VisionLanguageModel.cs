@@ -196,6 +196,22 @@ public interface IVisionLanguageModel : IDisposable
     /// <summary>Plans, preprocesses, encodes and compresses a region.</summary>
     VisualTokens Encode(EncodeRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Encodes regions that arrived together, results in request order. Models that can batch (the ONNX pipeline:
+    /// one encoder call for all tiles) override this; the default encodes one by one.
+    /// </summary>
+    IReadOnlyList<VisualTokens> EncodeBatch(IReadOnlyList<EncodeRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var tokens = new VisualTokens[requests.Count];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = Encode(requests[i], cancellationToken);
+        }
+
+        return tokens;
+    }
+
     /// <summary>Answers <paramref name="request"/> about <paramref name="image"/> (or text only when null), streaming text pieces to <paramref name="onToken"/>.</summary>
     VlmAnswer Answer(VisualTokens? image, GenerationRequest request, Action<string>? onToken = null, CancellationToken cancellationToken = default);
 }

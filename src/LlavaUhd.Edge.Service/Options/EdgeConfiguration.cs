@@ -61,11 +61,24 @@ internal sealed class EdgeConfiguration
 
         problems.AddRange(MqttOptionsValidator.Check(Mqtt));
         problems.AddRange(Service.Problems(ZonesByCamera(), TriggerNames()));
+        // A motion trigger watches the camera of each question bound to it: its zone must be one of that camera's.
+        IReadOnlyDictionary<string, IReadOnlySet<string>> zones = ZonesByCamera();
         foreach (StandingQuestionOptions q in Service.Questions)
         {
-            if (q is not null && Triggers.Motion.Any(m => m?.Name == q.Trigger))
+            MotionTriggerOptions? m = q is null ? null : Triggers.Motion.FirstOrDefault(t => t?.Name == q.Trigger);
+            if (m is null || string.IsNullOrWhiteSpace(q!.Camera))
             {
-                problems.Add($"Service:Questions ({q.Name}): motion triggers are not wired into the service yet; use 'interval', a Gpio or a Pir trigger.");
+                continue;
+            }
+
+            if (!string.IsNullOrEmpty(m.CameraId) && m.CameraId != q.Camera)
+            {
+                problems.Add($"Service:Questions ({q.Name}): motion trigger '{m.Name}' watches camera '{m.CameraId}', not '{q.Camera}'.");
+            }
+
+            if (!string.IsNullOrEmpty(m.Zone) && zones.TryGetValue(q.Camera, out IReadOnlySet<string>? names) && !names.Contains(m.Zone))
+            {
+                problems.Add($"Service:Questions ({q.Name}): motion trigger '{m.Name}' names zone '{m.Zone}', which camera '{q.Camera}' does not have.");
             }
         }
 

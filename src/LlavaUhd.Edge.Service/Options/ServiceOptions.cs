@@ -36,6 +36,12 @@ internal sealed class ServiceOptions
     /// <summary>Work items (standing and MQTT questions) waiting for the model; a full queue answers "busy".</summary>
     public int QueueDepth { get; set; } = 4;
 
+    /// <summary>The most waiting items the worker takes at once and encodes with one <c>EncodeBatch</c> call.</summary>
+    public int MaxBatch { get; set; } = 4;
+
+    /// <summary>Motion triggers: the most frames per second and camera the motion detector looks at (the latest frame each time).</summary>
+    public double MotionChecksPerSecond { get; set; } = 5;
+
     /// <summary>Answered frames kept per camera so follow-up questions can reference them (<c>"frame"</c>).</summary>
     public int FrameHistory { get; set; } = 4;
 
@@ -57,6 +63,16 @@ internal sealed class ServiceOptions
         if (QueueDepth is < 1 or > 1024)
         {
             problems.Add(Invariant($"Service:QueueDepth = {QueueDepth} must be 1–1024."));
+        }
+
+        if (MaxBatch is < 1 or > 64)
+        {
+            problems.Add(Invariant($"Service:MaxBatch = {MaxBatch} must be 1–64."));
+        }
+
+        if (MotionChecksPerSecond is not (> 0 and <= 120))
+        {
+            problems.Add(Invariant($"Service:MotionChecksPerSecond = {MotionChecksPerSecond} must be above 0 and at most 120."));
         }
 
         if (FrameHistory is < 0 or > 64)

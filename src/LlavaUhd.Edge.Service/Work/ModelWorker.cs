@@ -11,6 +11,9 @@ namespace LlavaUhd.Edge.Service.Work;
 /// The bounded queue in front of one model and the worker that drains it. <see cref="TryEnqueue"/> never waits:
 /// when <c>Service:QueueDepth</c> items are waiting it returns false and the caller answers "busy" (MQTT) or skips
 /// the trigger (standing questions), so overload turns into refusals, not memory. One failing item fails only itself.
+/// The worker takes the items waiting together (up to <c>Service:MaxBatch</c>), encodes them with one
+/// <see cref="IVisionLanguageModel.EncodeBatch"/> call, then answers each; when the batch fails to encode, each item
+/// is encoded on its own, so only a bad item fails.
 /// </summary>
 internal sealed class ModelWorker : IHostedService, IDisposable
 {
@@ -26,9 +29,14 @@ internal sealed class ModelWorker : IHostedService, IDisposable
     private int _maxDepth;
     private long _completed;
     private long _failed;
+    private long _batches;
+    private long _batchedItems;
+    private readonly int _maxBatch;
 
-    public ModelWorker(IVisionLanguageModel model, FrameStore frames, LatencyStats stats, int queueDepth, ILogger<ModelWorker> logger)
+    /// <param name="maxBatch">The most waiting items encoded together (<c>Service:MaxBatch</c>).</param>
+    public ModelWorker(IVisionLanguageModel model, FrameStore frames, LatencyStats stats, int queueDepth, ILogger<ModelWorker> logger, int maxBatch = 4)
     {
+        _maxBatch = Math.Max(1, maxBatch);
         _model = model;
         _frames = frames;
         _stats = stats;
@@ -54,6 +62,11 @@ internal sealed class ModelWorker : IHostedService, IDisposable
     public long Completed => Interlocked.Read(ref _completed);
 
     public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Batches of more than one item encoded with one <c>EncodeBatch</c> call, and the items in them.</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    public long BatchedItems => Interlocked.Read(ref _batchedItems);
 
     /// <summary>Queues <paramref name="item"/>; false (the caller still owns it) when the queue is full or stopping.</summary>
     public bool TryEnqueue(WorkItem item)
@@ -102,12 +115,12 @@ internal sealed class ModelWorker : IHostedService, IDisposable
     private void Run(CancellationToken ct)
     {
         ChannelReader<WorkItem> reader = _queue.Reader;
+        var batch = new List<WorkItem>(_maxBatch);
         while (!ct.IsCancellationRequested)
         {
-            WorkItem? item;
             try
             {
-                if (!reader.TryRead(out item))
+                if (!reader.TryRead(out WorkItem? first))
                 {
                     if (!reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
                     {
@@ -115,6 +128,13 @@ internal sealed class ModelWorker : IHostedService, IDisposable
                     }
 
                     continue;
+                }
+
+                // Items that wait together are encoded together (up to Service:MaxBatch), then answered one by one.
+                batch.Add(first);
+                while (batch.Count < _maxBatch && reader.TryRead(out WorkItem? next))
+                {
+                    batch.Add(next);
                 }
             }
             catch (OperationCanceledException)
@@ -124,42 +144,130 @@ internal sealed class ModelWorker : IHostedService, IDisposable
 
             try
             {
-                Process(item, ct);
+                ProcessBatch(batch, ct);
             }
             finally
             {
-                Interlocked.Decrement(ref _depth);
-                item.Dispose();
+                foreach (WorkItem item in batch)
+                {
+                    Interlocked.Decrement(ref _depth);
+                    item.Dispose();
+                }
+
+                batch.Clear();
             }
         }
     }
 
-    private void Process(WorkItem item, CancellationToken ct)
+    private void ProcessBatch(List<WorkItem> batch, CancellationToken ct)
     {
-        double queueMs = Stopwatch.GetElapsedTime(item.EnqueuedAt).TotalMilliseconds;
+        int n = batch.Count;
+        double[] queueMs = new double[n];
+        int live = 0;
+        for (int i = 0; i < n; i++)
+        {
+            queueMs[i] = Stopwatch.GetElapsedTime(batch[i].EnqueuedAt).TotalMilliseconds;
+            if (batch[i].Cancellation.IsCancellationRequested)
+            {
+                batch[i].Cancel();
+            }
+            else
+            {
+                live++;
+            }
+        }
+
+        IReadOnlyList<VisualTokens>? tokens = null;
+        double encodeShareMs = 0;
+        int[]? slot = null;   // item index → request index in the batch (-1: cancelled before it)
+        if (live > 1)
+        {
+            var requests = new EncodeRequest[live];
+            slot = new int[n];
+            for (int i = 0, j = 0; i < n; i++)
+            {
+                slot[i] = batch[i].Cancellation.IsCancellationRequested ? -1 : j;
+                if (slot[i] >= 0)
+                {
+                    requests[j++] = Request(batch[i]);
+                }
+            }
+
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                tokens = _model.EncodeBatch(requests, ct);
+                if (tokens.Count != live)
+                {
+                    throw new InvalidOperationException($"EncodeBatch returned {tokens.Count} results for {live} requests.");
+                }
+
+                encodeShareMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds / live;
+                Interlocked.Increment(ref _batches);
+                Interlocked.Add(ref _batchedItems, live);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                tokens = null;
+            }
+            catch (Exception ex)
+            {
+                // One bad item must not fail the others: encode them one by one, so only the bad one fails.
+                _logger.LogWarning("Model: a batch of {Count} failed to encode ({Message}); encoding them one by one.", live, ex.Message);
+                tokens = null;
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            if (slot is null || slot[i] >= 0 || !batch[i].Cancellation.IsCancellationRequested)
+            {
+                VisualTokens? encoded = tokens is not null && slot is not null && slot[i] >= 0 ? tokens[slot[i]] : null;
+                Process(batch[i], queueMs[i], encoded, encoded is null ? 0 : encodeShareMs, ct);
+            }
+        }
+    }
+
+    private static EncodeRequest Request(WorkItem item)
+    {
+        var frame = item.Frame.Frame;
+        return new EncodeRequest(frame.Pixels.Crop(item.Roi))
+        {
+            Profile = item.Profile,
+            Camera = frame.CameraId,
+            RoiInFrame = item.Roi,
+            FrameTime = frame.Timestamp,
+            FrameSequence = frame.Sequence,
+        };
+    }
+
+    /// <param name="encoded">The item's tokens from a batch; null: encode it here.</param>
+    /// <param name="encodedMs">The item's share of the batch's encode time.</param>
+    private void Process(WorkItem item, double queueMs, VisualTokens? encoded, double encodedMs, CancellationToken ct)
+    {
         if (item.Cancellation.IsCancellationRequested)
         {
             item.Cancel();
             return;
         }
 
+        CancellationTokenSource? linked = null;
         try
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, item.Cancellation);
-            var frame = item.Frame.Frame;
-            var request = new EncodeRequest(frame.Pixels.Crop(item.Roi))
+            // No linked source (an allocation and a registration) when the item cannot be cancelled on its own.
+            CancellationToken token = ct;
+            if (item.Cancellation.CanBeCanceled)
             {
-                Profile = item.Profile,
-                Camera = frame.CameraId,
-                RoiInFrame = item.Roi,
-                FrameTime = frame.Timestamp,
-                FrameSequence = frame.Sequence,
-            };
+                linked = CancellationTokenSource.CreateLinkedTokenSource(ct, item.Cancellation);
+                token = linked.Token;
+            }
+
+            var frame = item.Frame.Frame;
             long start = Stopwatch.GetTimestamp();
-            VisualTokens tokens = _model.Encode(request, linked.Token);
+            VisualTokens tokens = encoded ?? _model.Encode(Request(item), token);
             if (item.EncodeOnly)
             {
-                double encodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                double encodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds + encodedMs;
                 _stats.Record("queue", queueMs);
                 _stats.Record("preprocess", tokens.Timings.PreprocessMs);
                 _stats.Record("encode", tokens.Timings.EncodeMs);
@@ -169,8 +277,8 @@ internal sealed class ModelWorker : IHostedService, IDisposable
                 return;
             }
 
-            VlmAnswer answer = _model.Answer(tokens, new GenerationRequest(item.Question) { MaxNewTokens = item.MaxNewTokens }, null, linked.Token);
-            double modelMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            VlmAnswer answer = _model.Answer(tokens, new GenerationRequest(item.Question) { MaxNewTokens = item.MaxNewTokens }, null, token);
+            double modelMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds + encodedMs;
             _stats.Record("queue", queueMs);
             _stats.Record("preprocess", answer.Timings.PreprocessMs);
             _stats.Record("encode", answer.Timings.EncodeMs);
@@ -196,6 +304,10 @@ internal sealed class ModelWorker : IHostedService, IDisposable
             Interlocked.Increment(ref _failed);
             _logger.LogError(ex, "Model: {Origin} on {Camera} failed: {Message}", item.Origin, item.Camera, ex.Message);
             item.Fail(ex);
+        }
+        finally
+        {
+            linked?.Dispose();
         }
     }
 

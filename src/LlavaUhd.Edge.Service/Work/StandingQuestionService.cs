@@ -106,18 +106,25 @@ internal sealed class StandingQuestionService : BackgroundService
     {
         foreach (CameraRuntime camera in _cameras.Values)
         {
+            // A motion trigger fires for the camera it saw motion on, about the motion box.
+            if (e.Kind == TriggerKind.Motion && e.CameraId is not null && e.CameraId != camera.Id)
+            {
+                continue;
+            }
+
             foreach (StandingQuestion q in camera.Questions)
             {
                 if (q.Trigger == e.TriggerName)
                 {
-                    Fire(camera, q, CancellationToken.None);
+                    Fire(camera, q, CancellationToken.None, e.Roi);
                 }
             }
         }
     }
 
     /// <summary>Asks <paramref name="q"/> now; false when there was nothing to ask about yet (no frame), so the interval retries soon.</summary>
-    private bool Fire(CameraRuntime camera, StandingQuestion q, CancellationToken ct)
+    /// <param name="region">The trigger's region (a motion box) instead of the question's own ROI or zone.</param>
+    private bool Fire(CameraRuntime camera, StandingQuestion q, CancellationToken ct, PixelRect? region = null)
     {
         if (!camera.Enabled || !q.Enabled)
         {
@@ -137,7 +144,8 @@ internal sealed class StandingQuestionService : BackgroundService
             return true;
         }
 
-        PixelRect? roi = camera.RegionOf(q, new PixelSize(lease.Frame.Width, lease.Frame.Height));
+        var size = new PixelSize(lease.Frame.Width, lease.Frame.Height);
+        PixelRect? roi = region is not null ? CameraRuntime.Clip(region, size) : camera.RegionOf(q, size);
         if (roi is null)
         {
             _logger.LogWarning("Standing question {Name}: its region lies outside the {Width}x{Height} frame of {Camera}.", q.Name, lease.Frame.Width, lease.Frame.Height, camera.Id);

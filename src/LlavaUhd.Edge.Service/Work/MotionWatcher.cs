@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using LlavaUhd.Edge.Capture.Roi;
+using LlavaUhd.Edge.Capture.Sources;
+using LlavaUhd.Edge.Capture.Triggers;
+using LlavaUhd.Edge.Core.Capture;
+using LlavaUhd.Edge.Core.Slicing;
+using OpenCvSharp;
+
+namespace LlavaUhd.Edge.Service.Work;
+
+/// <summary>
+/// The motion triggers of one camera: its frame pump hands it every new frame and, at most
+/// <c>Service:MotionChecksPerSecond</c> times a second, the <see cref="MotionDetector"/> looks at that frame (the
+/// detector allocates nothing per frame; frames in between are not looked at, so a slow detector never backs up the
+/// pump) and each <see cref="MotionTrigger"/> decides — zone overlap, cooldown on frame time — whether to fire. A firing
+/// carries the motion box (native pixels, padded and merged by the detector) as <see cref="TriggerEvent.Roi"/>; the
+/// standing questions bound to the trigger ask about that box. Not thread-safe: one pump per camera calls it.
+/// </summary>
+internal sealed class MotionWatcher : IDisposable
+{
+    private readonly MotionDetector _detector;
+    private readonly IReadOnlyList<MotionTrigger> _triggers;
+    private readonly List<PixelRect> _boxes = new(16);
+    private readonly List<Region> _regions = new(16);
+    private readonly long _minTicks;
+    private long _last;
+    private long _checked;
+
+    public MotionWatcher(string cameraId, MotionOptions options, IReadOnlyList<MotionTrigger> triggers, double checksPerSecond)
+    {
+        CameraId = cameraId;
+        _detector = new MotionDetector(options);
+        _triggers = triggers;
+        _minTicks = (long)(Stopwatch.Frequency / checksPerSecond);
+    }
+
+    public string CameraId { get; }
+
+    public IReadOnlyList<MotionTrigger> Triggers => _triggers;
+
+    /// <summary>Frames the detector looked at.</summary>
+    public long Checked => Interlocked.Read(ref _checked);
+
+    /// <summary>Looks at <paramref name="frame"/> when the last look is at least 1/rate ago; fires the triggers that see motion.</summary>
+    public void Observe(Frame frame)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (_last != 0 && now - _last < _minTicks)
+        {
+            return;
+        }
+
+        Mat? image = frame.TryGetMat();
+        if (image is null)
+        {
+            return;
+        }
+
+        _last = now;
+        Interlocked.Increment(ref _checked);
+        _boxes.Clear();
+        _detector.Detect(image, frame.Timestamp, _boxes);
+        if (_boxes.Count == 0)
+        {
+            return;
+        }
+
+        _regions.Clear();
+        foreach (PixelRect box in _boxes)
+        {
+            _regions.Add(frame.Crop(box, RegionReason.Motion));
+        }
+
+        foreach (MotionTrigger trigger in _triggers)
+        {
+            trigger.Observe(frame, _regions);
+        }
+    }
+
+    public void Dispose()
+    {
+        _detector.Dispose();
+        foreach (MotionTrigger trigger in _triggers)
+        {
+            trigger.Dispose();
+        }
+    }
+}
