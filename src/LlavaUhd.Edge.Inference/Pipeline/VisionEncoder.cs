@@ -39,10 +39,6 @@ internal sealed class VisionEncoder
 
     public TensorLayout Layout => IsSmolVlm ? TensorLayout.PaddedBatch : TensorLayout.PerView;
 
-    /// <summary>Encodes every view of <paramref name="batch"/> into <paramref name="features"/>; returns (encode ms, compress ms).</summary>
-    public (double EncodeMs, double CompressMs) Encode(ViewBatch batch, Memory<float> features, RunOptions run) =>
-        EncodeMany([batch], [features], run);
-
     /// <summary>
     /// Encodes the views of several batches (frames that arrived together) with as few encoder calls as possible:
     /// SmolVLM in one call over all tiles; MiniCPM-V one call per distinct view size.

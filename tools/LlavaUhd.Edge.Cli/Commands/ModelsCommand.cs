@@ -96,7 +96,7 @@ internal static class ModelsCommand
             }
 
             List<string> files = Directory.EnumerateFiles(images)
-                .Where(f => SimpleViewPreprocessor.ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                .Where(f => PillowViewPreprocessor.ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
                 .Order(StringComparer.Ordinal).ToList();
             if (files.Count < 2)
             {

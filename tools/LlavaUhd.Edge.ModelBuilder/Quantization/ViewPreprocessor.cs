@@ -11,38 +11,6 @@ public interface IViewPreprocessor
     float[] Preprocess(string imagePath, int size, IReadOnlyList<float> mean, IReadOnlyList<float> std);
 }
 
-/// <summary>Simple OpenCV preprocessing: resize the whole image (area/bilinear) to the view size, normalise.</summary>
-public sealed class SimpleViewPreprocessor : IViewPreprocessor
-{
-    public static IReadOnlyList<string> ImageExtensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
-
-    public float[] Preprocess(string imagePath, int size, IReadOnlyList<float> mean, IReadOnlyList<float> std)
-    {
-        using Mat bgr = Cv2.ImRead(imagePath, ImreadModes.Color);
-        if (bgr.Empty())
-        {
-            throw new InvalidDataException($"'{imagePath}' is not an image OpenCV can read");
-        }
-
-        using var resized = new Mat();
-        Cv2.Resize(bgr, resized, new Size(size, size), 0, 0, InterpolationFlags.Linear);
-        float[] chw = new float[3 * size * size];
-        for (int y = 0; y < size; y++)
-        {
-            for (int x = 0; x < size; x++)
-            {
-                Vec3b px = resized.At<Vec3b>(y, x);
-                int o = (y * size) + x;
-                chw[o] = ((px.Item2 / 255f) - mean[0]) / std[0];
-                chw[(size * size) + o] = ((px.Item1 / 255f) - mean[1]) / std[1];
-                chw[(2 * size * size) + o] = ((px.Item0 / 255f) - mean[2]) / std[2];
-            }
-        }
-
-        return chw;
-    }
-}
-
 /// <summary>
 /// The runtime's own pixels: the whole image resized to the view with the Pillow-exact resampler and the filter the
 /// model was trained with (LANCZOS for SmolVLM, BICUBIC for MiniCPM-V), RGB, normalised — what the encoder sees at
@@ -50,6 +18,9 @@ public sealed class SimpleViewPreprocessor : IViewPreprocessor
 /// </summary>
 public sealed class PillowViewPreprocessor(ResampleFilter filter) : IViewPreprocessor
 {
+    /// <summary>File extensions taken as calibration images.</summary>
+    public static IReadOnlyList<string> ImageExtensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
+
     public float[] Preprocess(string imagePath, int size, IReadOnlyList<float> mean, IReadOnlyList<float> std)
     {
         using Mat bgr = Cv2.ImRead(imagePath, ImreadModes.Color);
