@@ -25,6 +25,9 @@ public sealed record PromptTemplate
     /// <summary>SmolVLM / Idefics3 chat template, one user turn with the image first, generation prompt added.</summary>
     public static PromptTemplate SmolVlm { get; } = new("<|im_start|>User:{image}{question}<end_of_utterance>\nAssistant:");
 
+    /// <summary>SmolVLM's chat template for a user turn without an image (its first content is text: <c>": "</c>).</summary>
+    public static PromptTemplate SmolVlmTextOnly { get; } = new("<|im_start|>User: {question}<end_of_utterance>\nAssistant:");
+
     /// <summary>MiniCPM-V 2.6 (Qwen2 ChatML) with the image before the question.</summary>
     public static PromptTemplate MiniCpmV26 { get; } = new("<|im_start|>user\n{image}\n{question}<|im_end|>\n<|im_start|>assistant\n");
 
@@ -91,8 +94,9 @@ public sealed class PromptException : Exception
 }
 
 /// <summary>
-/// Builds the prompt's token ids: template text and layout literals are tokenised segment by segment (exactly as a
-/// tokenizer that splits on special tokens would), and each view's placeholders are inserted as
+/// Builds the prompt's token ids: the text between placeholder runs (template, layout literals and the question) is
+/// tokenised as one string, exactly as the reference processor tokenises the expanded prompt, and each view's
+/// placeholders are inserted as
 /// <c>placeholderId</c> runs whose positions are returned, so features can be written there in schema order.
 /// </summary>
 public static class PromptAssembler
@@ -133,35 +137,42 @@ public static class PromptAssembler
         }
 
         pieces.Sort((a, b) => a.At.CompareTo(b.At));
+        CheckQuestion(question, tokenizer, placeholderId, reservedIds);
+
+        // Adjacent text (template literals, layout literals, the question) is tokenised as one string, as the reference
+        // processor tokenises the whole expanded prompt: "\n" + "\n<fake_token_around_image>" must give the "\n\n" token.
+        var pending = new System.Text.StringBuilder();
         int cursor = 0;
         foreach ((int at, int length, bool isImage) in pieces)
         {
-            EncodeLiteral(text[cursor..at], tokenizer, ids);
+            pending.Append(text, cursor, at - cursor);
             if (isImage)
             {
                 if (image is not null)
                 {
-                    AppendLayout(image, tokenizer, placeholderId, ids, spans);
+                    AppendLayout(image, tokenizer, placeholderId, ids, spans, pending);
                 }
             }
             else
             {
-                AppendQuestion(question, tokenizer, placeholderId, reservedIds, ids);
+                pending.Append(question);
             }
 
             cursor = at + length;
         }
 
-        EncodeLiteral(text[cursor..], tokenizer, ids);
+        pending.Append(text, cursor, text.Length - cursor);
+        Flush(pending, tokenizer, ids);
         return new AssembledPrompt([.. ids], spans.ToImmutable());
     }
 
-    private static void AppendLayout(PromptLayout layout, ITextTokenizer tokenizer, int placeholderId, List<int> ids, ImmutableArray<VisualSpan>.Builder spans)
+    private static void AppendLayout(PromptLayout layout, ITextTokenizer tokenizer, int placeholderId, List<int> ids, ImmutableArray<VisualSpan>.Builder spans, System.Text.StringBuilder pending)
     {
         foreach (PromptSegment segment in layout.Segments)
         {
             if (segment.IsPlaceholder)
             {
+                Flush(pending, tokenizer, ids);
                 spans.Add(new VisualSpan(ids.Count, segment.Count, segment.View));
                 for (int k = 0; k < segment.Count; k++)
                 {
@@ -170,30 +181,30 @@ public static class PromptAssembler
             }
             else
             {
-                EncodeLiteral(segment.Text!, tokenizer, ids);
+                pending.Append(segment.Text);
             }
         }
     }
 
-    private static void AppendQuestion(string question, ITextTokenizer tokenizer, int placeholderId, IReadOnlyCollection<int>? reserved, List<int> ids)
+    private static void CheckQuestion(string question, ITextTokenizer tokenizer, int placeholderId, IReadOnlyCollection<int>? reserved)
     {
-        int start = ids.Count;
+        var ids = new List<int>(question.Length + 1);
         tokenizer.Encode(question, ids);
-        for (int k = start; k < ids.Count; k++)
+        foreach (int id in ids)
         {
-            if (ids[k] == placeholderId || (reserved is not null && reserved.Contains(ids[k])))
+            if (id == placeholderId || (reserved is not null && reserved.Contains(id)))
             {
-                ids.RemoveRange(start, ids.Count - start);
                 throw new PromptException("The question contains a reserved model token (such as <image>); remove it and ask again.");
             }
         }
     }
 
-    private static void EncodeLiteral(string text, ITextTokenizer tokenizer, List<int> ids)
+    private static void Flush(System.Text.StringBuilder pending, ITextTokenizer tokenizer, List<int> ids)
     {
-        if (text.Length > 0)
+        if (pending.Length > 0)
         {
-            tokenizer.Encode(text, ids);
+            tokenizer.Encode(pending.ToString(), ids);
+            pending.Clear();
         }
     }
 }

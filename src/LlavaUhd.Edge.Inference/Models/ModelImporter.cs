@@ -26,6 +26,13 @@ public static class ModelImporter
     public static IReadOnlyList<string> MiniCpmVSpecialTokens { get; } =
         ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>", "<image>", "</image>", "<slice>", "</slice>"];
 
+    /// <summary>The metadata files of the public layout, hashed into <c>model.json</c> when present.</summary>
+    public static IReadOnlyList<string> MetadataFiles { get; } =
+    [
+        "config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json", "tokenizer.json",
+        "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.json", "chat_template.jinja",
+    ];
+
     public static ModelManifest Import(string directory, string variant, OnnxSessionFactory factory, string? name = null)
     {
         if (!ModelVariants.IsKnown(variant))
@@ -33,6 +40,8 @@ public static class ModelImporter
             throw new ModelPackageException(directory, $"unknown variant '{variant}' (known: {string.Join(", ", ModelVariants.All)})");
         }
 
+        // First, cheap and decisive: a known export's files must be the published ones (docs/model-packages.md).
+        SortedDictionary<string, string?> provenance = PublishedExports.Embedded.Identify(directory);
         using JsonDocument config = ReadJson(directory, "config.json");
         using JsonDocument preprocessor = ReadJson(directory, "preprocessor_config.json");
         using JsonDocument generation = ReadJson(directory, "generation_config.json");
@@ -106,8 +115,17 @@ public static class ModelImporter
         List<int> eos = IdList(g, "eos_token_id").Union(IdList(text, "eos_token_id")).ToList();
 
         string chatTemplate = ReadChatTemplate(directory);
+        (Dictionary<string, string> named, List<string> additional) = ReadNamedTokens(directory);
+        foreach ((string role, string token) in named.Concat(additional.Select(t => KeyValuePair.Create("additional_special_tokens", t))))
+        {
+            if (!added.ContainsKey(token))
+            {
+                throw new ModelPackageException("tokenizer_config.json", $"{role} '{token}' is not an added token of tokenizer.json");
+            }
+        }
+
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (string f in new[] { "tokenizer.json", "config.json", "preprocessor_config.json", "generation_config.json", "chat_template.json", "tokenizer_config.json", "special_tokens_map.json" })
+        foreach (string f in MetadataFiles)
         {
             if (File.Exists(Path.Combine(directory, f)))
             {
@@ -143,6 +161,8 @@ public static class ModelImporter
                 PadTokenId = g.TryGetProperty("pad_token_id", out JsonElement pad) && pad.ValueKind == JsonValueKind.Number ? pad.GetInt32() : special["<|im_end|>"],
                 EosTokenIds = eos,
                 Special = special,
+                Named = named.Count > 0 ? new SortedDictionary<string, string>(named, StringComparer.Ordinal) : null,
+                Additional = additional.Count > 0 ? additional : null,
             },
             ChatTemplate = chatTemplate,
             Generation = new ManifestGeneration
@@ -153,6 +173,7 @@ public static class ModelImporter
             },
             Files = files,
             Variants = variants,
+            Provenance = provenance,
         };
         manifest.Write(manifestPath);
         return manifest;
@@ -200,23 +221,95 @@ public static class ModelImporter
         ImageStd = p.TryGetProperty("image_std", out JsonElement s) ? s.EnumerateArray().Select(x => x.GetSingle()).ToArray() : [0.5f, 0.5f, 0.5f],
     };
 
+    /// <summary>
+    /// The processor's chat template as the reference reads it: <c>chat_template.jinja</c>, else
+    /// <c>chat_template.json</c>, else the tokenizer's in <c>tokenizer_config.json</c> (a string, or a list of named
+    /// templates of which <c>default</c> is taken).
+    /// </summary>
     private static string ReadChatTemplate(string directory)
     {
+        string jinja = Path.Combine(directory, "chat_template.jinja");
+        if (File.Exists(jinja))
+        {
+            return File.ReadAllText(jinja);
+        }
+
         foreach (string f in new[] { "chat_template.json", "tokenizer_config.json" })
         {
             string path = Path.Combine(directory, f);
-            if (File.Exists(path))
+            if (!File.Exists(path))
             {
-                using JsonDocument doc = ReadJson(directory, f);
-                if (doc.RootElement.TryGetProperty("chat_template", out JsonElement t) && t.ValueKind == JsonValueKind.String)
+                continue;
+            }
+
+            using JsonDocument doc = ReadJson(directory, f);
+            if (!doc.RootElement.TryGetProperty("chat_template", out JsonElement t))
+            {
+                continue;
+            }
+
+            if (t.ValueKind == JsonValueKind.String)
+            {
+                return t.GetString()!;
+            }
+
+            if (t.ValueKind == JsonValueKind.Array)
+            {
+                foreach (JsonElement named in t.EnumerateArray())
                 {
-                    return t.GetString()!;
+                    if (named.TryGetProperty("name", out JsonElement n) && n.GetString() == "default" && named.TryGetProperty("template", out JsonElement body))
+                    {
+                        return body.GetString() ?? "";
+                    }
                 }
             }
         }
 
         return "";
     }
+
+    /// <summary>
+    /// The named special tokens (bos/eos/pad/unk) and <c>additional_special_tokens</c> as the reference tokenizer
+    /// resolves them: <c>tokenizer_config.json</c> first, then <c>special_tokens_map.json</c>, which overrides it (for
+    /// SmolVLM-256M-Instruct the two disagree on eos: <c>&lt;end_of_utterance&gt;</c> vs <c>&lt;|im_end|&gt;</c>; the
+    /// map wins, and generation stops on generation_config.json's ids either way).
+    /// </summary>
+    private static (Dictionary<string, string> Named, List<string> Additional) ReadNamedTokens(string directory)
+    {
+        var named = new Dictionary<string, string>(StringComparer.Ordinal);
+        var additional = new List<string>();
+        foreach (string f in new[] { "tokenizer_config.json", "special_tokens_map.json" })
+        {
+            if (!File.Exists(Path.Combine(directory, f)))
+            {
+                continue;
+            }
+
+            using JsonDocument doc = ReadJson(directory, f);
+            foreach (string role in new[] { "bos_token", "eos_token", "pad_token", "unk_token" })
+            {
+                if (doc.RootElement.TryGetProperty(role, out JsonElement v) && TokenText(v) is string token)
+                {
+                    named[role] = token;
+                }
+            }
+
+            if (doc.RootElement.TryGetProperty("additional_special_tokens", out JsonElement list) && list.ValueKind == JsonValueKind.Array)
+            {
+                additional = [.. list.EnumerateArray().Select(TokenText).OfType<string>()];
+            }
+        }
+
+        return (named, additional);
+    }
+
+    /// <summary>A token written as a string or as an AddedToken object (<c>{"content": …}</c>).</summary>
+    private static string? TokenText(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.Object when v.TryGetProperty("content", out JsonElement c) => c.GetString(),
+        _ => null,
+    };
 
     private static List<int> IdList(JsonElement e, string name) =>
         !e.TryGetProperty(name, out JsonElement v) ? []

@@ -40,6 +40,12 @@ public sealed class ModelManifest
     /// <summary>Each imported variant with its sessions.</summary>
     public required IReadOnlyDictionary<string, ManifestVariant> Variants { get; init; }
 
+    /// <summary>
+    /// Which published file each ONNX file of the package is (<c>"onnx/x.onnx": "HuggingFaceTB/SmolVLM-256M-Instruct
+    /// onnx/x.onnx"</c>), or null for a file no known export publishes (generated, fine-tuned or converted elsewhere).
+    /// </summary>
+    public IReadOnlyDictionary<string, string?>? Provenance { get; init; }
+
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -79,6 +85,7 @@ public sealed class ModelManifest
             Generation = Generation,
             Files = Files,
             Variants = variants,
+            Provenance = Provenance,
         };
     }
 }
@@ -162,6 +169,15 @@ public sealed class ManifestTokens
     public int PadTokenId { get; init; }
 
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+
+    /// <summary>
+    /// The tokenizer's named special tokens (<c>bos_token</c>, <c>eos_token</c>, <c>pad_token</c>, <c>unk_token</c>) as
+    /// the reference resolves them: tokenizer_config.json, overridden by special_tokens_map.json.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Named { get; init; }
+
+    /// <summary>The tokenizer's <c>additional_special_tokens</c>.</summary>
+    public IReadOnlyList<string>? Additional { get; init; }
 
     /// <summary>Token text → id, e.g. <c>"&lt;image&gt;": 49190</c>. The tokenizer must have every one of them.</summary>
     public required IReadOnlyDictionary<string, int> Special { get; init; }

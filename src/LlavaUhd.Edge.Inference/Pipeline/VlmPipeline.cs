@@ -34,10 +34,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
     private readonly TextGenerator _generator;
     private readonly PlanExecutor _executor;
     private readonly List<ViewBatch> _batches = [];
-    private readonly SlicePlanCache _plans = new();
-    private readonly SlicingOptions _detail;
-    private readonly PromptTemplate _template;
-    private readonly SchemaLayout _layout;
+    private readonly PromptBuilder _prompts;
     private readonly int[] _reserved;
     private readonly int[] _undecodable;
     private readonly Lock _encodeLock = new();
@@ -57,17 +54,14 @@ public sealed class VlmPipeline : IVisionLanguageModel
         _tokenizer = new TokenizerAdapter(package.LoadTokenizer());
         _vision = new VisionEncoder(sessions, OrtTime, options.MaxViewsPerEncoderCall);
         _generator = new TextGenerator(sessions, OrtTime);
-        _detail = m.Slicing.ToSlicingOptions();
+        _prompts = new PromptBuilder(m, _tokenizer);
         var norm = new Normalization(m.Dimensions.ImageMean[0], m.Dimensions.ImageMean[1], m.Dimensions.ImageMean[2], m.Dimensions.ImageStd[0], m.Dimensions.ImageStd[1], m.Dimensions.ImageStd[2]);
         _executor = new PlanExecutor(new PixelPipelineOptions
         {
             DegreeOfParallelism = options.PixelThreads > 0 ? options.PixelThreads : Environment.ProcessorCount,
             Normalization = norm,
         });
-        bool smol = m.Family == ModelFamilies.SmolVlm;
-        _template = smol ? PromptTemplate.SmolVlm : PromptTemplate.MiniCpmV26;
-        _layout = smol ? SchemaLayout.Idefics3 : SchemaLayout.MiniCpmV26;
-        _reserved = [.. m.Tokens.Special.Values.Distinct()];
+        _reserved = [.. _prompts.ReservedIds];
         // Logit rows the tokenizer has no text for (unused padding rows of the embedding) are never generated.
         _undecodable = [.. Enumerable.Range(0, m.Dimensions.VocabSize).Where(id => !_tokenizer.KnownIds.Contains(id))];
         Encoder = IdentityOf(package);
@@ -120,10 +114,13 @@ public sealed class VlmPipeline : IVisionLanguageModel
     }
 
     /// <summary>The slicing the model was trained with (its Detail profile).</summary>
-    public SlicingOptions ReferenceSlicing => _detail;
+    public SlicingOptions ReferenceSlicing => _prompts.ReferenceSlicing;
+
+    /// <summary>Plans and prompts exactly as this pipeline does, without running it.</summary>
+    public PromptBuilder Prompts => _prompts;
 
     /// <summary>The slice plan <paramref name="profile"/> gives a region of <paramref name="size"/> pixels.</summary>
-    public SlicePlan PlanFor(PixelSize size, CompressionProfile profile) => _plans.Get(size, profile.Apply(_detail, size));
+    public SlicePlan PlanFor(PixelSize size, CompressionProfile profile) => _prompts.PlanFor(size, profile);
 
     public VisualTokens Encode(EncodeRequest request, CancellationToken cancellationToken = default)
     {
@@ -275,11 +272,8 @@ public sealed class VlmPipeline : IVisionLanguageModel
     }
 
     /// <summary>The prompt's token ids and where each view's features go.</summary>
-    public AssembledPrompt BuildPrompt(VisualTokens? image, string question)
-    {
-        PromptLayout? layout = image is null ? null : SpatialSchema.Build(image.Plan, _layout, tokensPerView: image.KeptPerView);
-        return PromptAssembler.Assemble(_template, layout, question, _tokenizer, Package.Manifest.Tokens.ImageTokenId, _reserved);
-    }
+    public AssembledPrompt BuildPrompt(VisualTokens? image, string question) =>
+        image is null ? _prompts.Build(null, question) : _prompts.Build(image.Plan, question, image.KeptPerView);
 
     /// <summary>
     /// The decoder's input: <c>embed_tokens</c> of the prompt ids with each placeholder run overwritten by its view's

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using LlavaUhd.Edge.Inference.Errors;
 using Microsoft.ML.Tokenizers;
 
@@ -7,13 +6,12 @@ namespace LlavaUhd.Edge.Inference.Tokenization;
 
 /// <summary>
 /// Loads a Hugging Face <c>tokenizer.json</c> (byte-level BPE: GPT-2, SmolLM2/SmolVLM, Qwen2 styles) into a
-/// Microsoft.ML.Tokenizers <see cref="BpeTokenizer"/>. Added tokens are passed both to the model and to every
-/// pre-tokenizer so that <c>&lt;image&gt;</c> stays one token (DEPENDENCIES.md §2).
+/// Microsoft.ML.Tokenizers <see cref="BpeTokenizer"/> whose pre-tokenizer is <see cref="HfPreTokenizer"/>: added
+/// tokens are cut out first so that <c>&lt;image&gt;</c> stays one token, then the file's pre-tokenizer steps split
+/// the rest exactly as the reference library does (docs/tokenizer.md).
 /// </summary>
 public sealed class HfTokenizer
 {
-    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
-
     private HfTokenizer(Tokenizer tokenizer, IReadOnlyDictionary<string, int> addedTokens, int vocabEntries)
     {
         Tokenizer = tokenizer;
@@ -51,7 +49,16 @@ public sealed class HfTokenizer
             .Select(m => m.ValueKind == JsonValueKind.String ? m.GetString()! : m[0].GetString() + " " + m[1].GetString())
             .ToList();
         Dictionary<string, int> specials = AddedTokensOf(root, name);
-        PreTokenizer pre = BuildPreTokenizer(root, specials);
+        PreTokenizer pre;
+        try
+        {
+            pre = HfPreTokenizer.Create(root.TryGetProperty("pre_tokenizer", out JsonElement p) ? p : null, specials.Keys);
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new ModelPackageException(name, ex.Message, ex);
+        }
+
         bool nfc = root.TryGetProperty("normalizer", out JsonElement norm) && norm.ValueKind == JsonValueKind.Object
             && norm.TryGetProperty("type", out JsonElement nt) && nt.GetString() == "NFC";
         Tokenizer tokenizer = BpeTokenizer.Create(new BpeOptions(vocab)
@@ -91,49 +98,6 @@ public sealed class HfTokenizer
         }
 
         return result;
-    }
-
-    private static PreTokenizer BuildPreTokenizer(JsonElement root, Dictionary<string, int> specials)
-    {
-        var regexes = new List<Regex>();
-        if (root.TryGetProperty("pre_tokenizer", out JsonElement pre) && pre.ValueKind == JsonValueKind.Object)
-        {
-            IEnumerable<JsonElement> parts = pre.GetProperty("type").GetString() == "Sequence"
-                ? pre.GetProperty("pretokenizers").EnumerateArray()
-                : [pre];
-            foreach (JsonElement p in parts)
-            {
-                switch (p.GetProperty("type").GetString())
-                {
-                    case "Digits":
-                        regexes.Add(new Regex(
-                            p.TryGetProperty("individual_digits", out JsonElement ind) && ind.GetBoolean() ? @"\p{N}|[^\p{N}]+" : @"\p{N}+|[^\p{N}]+",
-                            RegexOptions.Compiled));
-                        break;
-                    case "Split":
-                        regexes.Add(new Regex(p.GetProperty("pattern").GetProperty("Regex").GetString()!, RegexOptions.Compiled));
-                        break;
-                    case "ByteLevel":
-                        if (!p.TryGetProperty("use_regex", out JsonElement useRegex) || useRegex.GetBoolean())
-                        {
-                            regexes.Add(new Regex(Gpt2Pattern, RegexOptions.Compiled));
-                        }
-
-                        break;
-                    default:
-                        break;
-                }
-            }
-        }
-
-        if (regexes.Count == 0)
-        {
-            regexes.Add(new Regex(Gpt2Pattern, RegexOptions.Compiled));
-        }
-
-        return regexes.Count == 1
-            ? new RegexPreTokenizer(regexes[0], specials)
-            : new CompositePreTokenizer(regexes.Select(r => (PreTokenizer)new RegexPreTokenizer(r, specials)).ToList(), specials);
     }
 
     private sealed class NfcNormalizer : Normalizer

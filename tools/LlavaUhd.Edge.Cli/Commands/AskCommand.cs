@@ -157,6 +157,13 @@ internal static class AskCommand
             w.WriteString("model", a.Model);
             w.WriteString("profile", r.Profile.ToName());
             w.WriteString("stop_reason", a.StopReason);
+            w.WriteStartArray("token_ids");
+            foreach (int id in a.TokenIds)
+            {
+                w.WriteNumberValue(id);
+            }
+
+            w.WriteEndArray();
             if (r.Plan is { } plan)
             {
                 w.WriteNumber("views", plan.Views.Length);

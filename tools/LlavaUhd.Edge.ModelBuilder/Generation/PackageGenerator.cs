@@ -7,15 +7,15 @@ using Onnx;
 namespace LlavaUhd.Edge.ModelBuilder.Generation;
 
 /// <summary>
-/// Writes a complete package in the public Hugging Face layout (<c>onnx/*.onnx</c>, tokenizer.json, config.json,
-/// preprocessor_config.json, generation_config.json, chat_template.json) and then imports it with the same
-/// <see cref="ModelImporter"/> a real download goes through, which writes <c>model.json</c>.
+/// Writes a complete package in the public Hugging Face layout (<c>onnx/*.onnx</c> and the nine metadata files of the
+/// public export: config.json, generation_config.json, preprocessor_config.json, processor_config.json,
+/// tokenizer.json, tokenizer_config.json, special_tokens_map.json, added_tokens.json, chat_template.json) and then
+/// imports it with the same <see cref="ModelImporter"/> a real download goes through, which writes <c>model.json</c>.
+/// smolvlm packages carry the real SmolVLM-256M-Instruct tokenizer, chat template and processor settings unchanged
+/// (<see cref="ReferenceFiles"/>); only the dimensions in config.json are the preset's.
 /// </summary>
 public static class PackageGenerator
 {
-    public const string SmolVlmChatTemplate =
-        "<|im_start|>{% for message in messages %}{{message['role'] | capitalize}}{% if message['content'][0]['type'] == 'image' %}{{':'}}{% else %}{{': '}}{% endif %}{% for line in message['content'] %}{% if line['type'] == 'text' %}{{line['text']}}{% elif line['type'] == 'image' %}{{ '<image>' }}{% endif %}{% endfor %}<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
-
     public const string ChatMlTemplate =
         "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 
@@ -50,19 +50,81 @@ public static class PackageGenerator
         Save(SessionNames.Decoder, () => ModelGraphs.Decoder(preset, seed + 3, progress));
 
         progress?.Report("writing tokenizer and configs");
-        TokenizerWriter.Write(preset, Path.Combine(directory, "tokenizer.json"));
-        WriteConfigs(preset, directory);
+        if (preset.Family == ModelFamilies.SmolVlm)
+        {
+            WriteSmolVlmFiles(preset, directory);
+        }
+        else
+        {
+            TokenizerWriter.Write(preset, Path.Combine(directory, "tokenizer.json"));
+            WriteMiniCpmVConfigs(preset, directory);
+        }
+
         progress?.Report("importing (writes model.json)");
         var describe = new OnnxSessionFactory(new OnnxSessionOptions { OptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpThreads = 1 });
         return ModelImporter.Import(directory, ModelVariants.Fp32, describe, preset.Name);
     }
 
-    private static void WriteConfigs(ModelPreset p, string directory)
+    private static void WriteSmolVlmFiles(ModelPreset p, string directory)
     {
-        bool smol = p.Family == ModelFamilies.SmolVlm;
-        var text = new JsonObject
+        var indented = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
+        foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.json", "generation_config.json" })
         {
-            ["model_type"] = "llama",
+            File.WriteAllBytes(Path.Combine(directory, file), ReferenceFiles.SmolVlm(file));
+        }
+
+        JsonObject config = ReferenceFiles.SmolVlmJson("config.json");
+        config["scale_factor"] = p.ScaleFactor;
+        config["vocab_size"] = p.VocabSize;
+        config["_generated_by"] = $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (random weights)";
+        JsonObject text = config["text_config"]!.AsObject();
+        text["hidden_size"] = p.TextHidden;
+        text["intermediate_size"] = p.TextMlp;
+        text["num_hidden_layers"] = p.TextLayers;
+        text["num_attention_heads"] = p.TextHeads;
+        text["num_key_value_heads"] = p.KeyValueHeads;
+        text["head_dim"] = p.HeadDim;
+        text["vocab_size"] = p.VocabSize;
+        text["rope_theta"] = p.RopeTheta;
+        text["pixel_shuffle_factor"] = p.ScaleFactor;
+        JsonObject vision = config["vision_config"]!.AsObject();
+        vision["hidden_size"] = p.VisionHidden;
+        vision["intermediate_size"] = p.VisionMlp;
+        vision["num_hidden_layers"] = p.VisionLayers;
+        vision["num_attention_heads"] = p.VisionHeads;
+        vision["image_size"] = p.ImageSize;
+        vision["patch_size"] = p.PatchSize;
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString(indented));
+
+        JsonObject preprocessor = ReferenceFiles.SmolVlmJson("preprocessor_config.json");
+        preprocessor["size"] = new JsonObject { ["longest_edge"] = 4 * p.ImageSize };
+        preprocessor["max_image_size"] = new JsonObject { ["longest_edge"] = p.ImageSize };
+        File.WriteAllText(Path.Combine(directory, "preprocessor_config.json"), preprocessor.ToJsonString(indented));
+
+        JsonObject processor = ReferenceFiles.SmolVlmJson("processor_config.json");
+        processor["image_seq_len"] = p.TokensPerView;
+        File.WriteAllText(Path.Combine(directory, "processor_config.json"), processor.ToJsonString(indented));
+    }
+
+    private static void WriteMiniCpmVConfigs(ModelPreset p, string directory)
+    {
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("MiniCPMV"),
+            ["model_type"] = "minicpmv",
+            ["query_num"] = p.Queries,
+            ["slice_config"] = new JsonObject { ["max_slice_nums"] = 9, ["patch_size"] = p.PatchSize, ["scale_resolution"] = p.ScaleResolution },
+            ["vision_config"] = new JsonObject
+            {
+                ["model_type"] = "siglip_vision_model",
+                ["hidden_size"] = p.VisionHidden,
+                ["intermediate_size"] = p.VisionMlp,
+                ["num_hidden_layers"] = p.VisionLayers,
+                ["num_attention_heads"] = p.VisionHeads,
+                ["image_size"] = p.ImageSize,
+                ["patch_size"] = p.PatchSize,
+                ["layer_norm_eps"] = 1e-6,
+            },
             ["hidden_size"] = p.TextHidden,
             ["intermediate_size"] = p.TextMlp,
             ["num_hidden_layers"] = p.TextLayers,
@@ -76,90 +138,71 @@ public static class PackageGenerator
             ["bos_token_id"] = 1,
             ["eos_token_id"] = 2,
             ["pad_token_id"] = 2,
+            ["_generated_by"] = $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (random weights)",
         };
-        var vision = new JsonObject
+        var preprocessor = new JsonObject
         {
-            ["model_type"] = smol ? "idefics3_vision" : "siglip_vision_model",
-            ["hidden_size"] = p.VisionHidden,
-            ["intermediate_size"] = p.VisionMlp,
-            ["num_hidden_layers"] = p.VisionLayers,
-            ["num_attention_heads"] = p.VisionHeads,
-            ["image_size"] = p.ImageSize,
+            ["image_processor_type"] = "MiniCPMVImageProcessor",
+            ["processor_class"] = "MiniCPMVProcessor",
+            ["max_slice_nums"] = 9,
+            ["scale_resolution"] = p.ScaleResolution,
             ["patch_size"] = p.PatchSize,
-            ["layer_norm_eps"] = 1e-6,
+            ["image_mean"] = new JsonArray(0.5, 0.5, 0.5),
+            ["image_std"] = new JsonArray(0.5, 0.5, 0.5),
         };
-        JsonObject config;
-        JsonObject preprocessor;
-        if (smol)
-        {
-            config = new JsonObject
-            {
-                ["architectures"] = new JsonArray("Idefics3ForConditionalGeneration"),
-                ["model_type"] = "idefics3",
-                ["image_token_id"] = 49190,
-                ["scale_factor"] = p.ScaleFactor,
-                ["tie_word_embeddings"] = false,
-                ["text_config"] = text,
-                ["vision_config"] = vision,
-                ["_generated_by"] = $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (random weights)",
-            };
-            preprocessor = new JsonObject
-            {
-                ["image_processor_type"] = "Idefics3ImageProcessor",
-                ["do_convert_rgb"] = true,
-                ["do_resize"] = true,
-                ["size"] = new JsonObject { ["longest_edge"] = 4 * p.ImageSize },
-                ["do_image_splitting"] = true,
-                ["max_image_size"] = new JsonObject { ["longest_edge"] = p.ImageSize },
-                ["resample"] = 1,
-                ["do_rescale"] = true,
-                ["rescale_factor"] = 1.0 / 255,
-                ["do_normalize"] = true,
-                ["image_mean"] = new JsonArray(0.5, 0.5, 0.5),
-                ["image_std"] = new JsonArray(0.5, 0.5, 0.5),
-                ["do_pad"] = true,
-            };
-        }
-        else
-        {
-            config = new JsonObject
-            {
-                ["architectures"] = new JsonArray("MiniCPMV"),
-                ["model_type"] = "minicpmv",
-                ["query_num"] = p.Queries,
-                ["slice_config"] = new JsonObject { ["max_slice_nums"] = 9, ["patch_size"] = p.PatchSize, ["scale_resolution"] = p.ScaleResolution },
-                ["vision_config"] = vision,
-                ["_generated_by"] = $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (random weights)",
-            };
-            foreach ((string k, JsonNode? v) in text.Where(kv => kv.Key != "model_type").ToList())
-            {
-                config[k] = v?.DeepClone();
-            }
-
-            preprocessor = new JsonObject
-            {
-                ["image_processor_type"] = "MiniCPMVImageProcessor",
-                ["max_slice_nums"] = 9,
-                ["scale_resolution"] = p.ScaleResolution,
-                ["patch_size"] = p.PatchSize,
-                ["image_mean"] = new JsonArray(0.5, 0.5, 0.5),
-                ["image_std"] = new JsonArray(0.5, 0.5, 0.5),
-            };
-        }
-
         var generation = new JsonObject
         {
             ["bos_token_id"] = 1,
-            ["eos_token_id"] = smol ? 49279 : 2,
+            ["eos_token_id"] = 2,
             ["pad_token_id"] = 2,
             ["max_new_tokens"] = 256,
             ["do_sample"] = false,
         };
+        Dictionary<string, int> specials = TokenizerWriter.SpecialTokens(p);
+        JsonObject Token(string content) => new()
+        {
+            ["content"] = content, ["lstrip"] = false, ["normalized"] = false, ["rstrip"] = false, ["single_word"] = false,
+        };
+        string[] additional = ["<image>", "</image>", "<slice>", "</slice>"];
+        var specialMap = new JsonObject
+        {
+            ["additional_special_tokens"] = new JsonArray([.. additional.Select(t => (JsonNode)Token(t))]),
+            ["bos_token"] = Token("<|im_start|>"),
+            ["eos_token"] = Token("<|im_end|>"),
+            ["pad_token"] = Token("<|im_end|>"),
+            ["unk_token"] = Token("<unk>"),
+        };
+        var tokenizerConfig = new JsonObject
+        {
+            ["add_prefix_space"] = false,
+            ["additional_special_tokens"] = new JsonArray([.. additional.Select(t => (JsonNode)JsonValue.Create(t))]),
+            ["bos_token"] = "<|im_start|>",
+            ["chat_template"] = ChatMlTemplate,
+            ["clean_up_tokenization_spaces"] = false,
+            ["eos_token"] = "<|im_end|>",
+            ["model_max_length"] = 8192,
+            ["pad_token"] = "<|im_end|>",
+            ["processor_class"] = "MiniCPMVProcessor",
+            ["tokenizer_class"] = "GPT2Tokenizer",
+            ["unk_token"] = "<unk>",
+            ["vocab_size"] = p.VocabSize,
+        };
+        var addedTokens = new JsonObject();
+        foreach ((string token, int id) in specials.OrderBy(kv => kv.Value))
+        {
+            addedTokens[token] = id;
+        }
+
+        var processor = new JsonObject { ["image_seq_len"] = p.TokensPerView, ["processor_class"] = "MiniCPMVProcessor" };
         var indented = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
-        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString(indented));
-        File.WriteAllText(Path.Combine(directory, "preprocessor_config.json"), preprocessor.ToJsonString(indented));
-        File.WriteAllText(Path.Combine(directory, "generation_config.json"), generation.ToJsonString(indented));
-        File.WriteAllText(Path.Combine(directory, "chat_template.json"),
-            new JsonObject { ["chat_template"] = smol ? SmolVlmChatTemplate : ChatMlTemplate }.ToJsonString(indented));
+        void Write(string file, JsonObject json) => File.WriteAllText(Path.Combine(directory, file), json.ToJsonString(indented));
+        Write("config.json", config);
+        Write("preprocessor_config.json", preprocessor);
+        Write("processor_config.json", processor);
+        Write("generation_config.json", generation);
+        Write("chat_template.json", new JsonObject { ["chat_template"] = ChatMlTemplate });
+        Write("tokenizer_config.json", tokenizerConfig);
+        Write("special_tokens_map.json", specialMap);
+        Write("added_tokens.json", addedTokens);
     }
 }
