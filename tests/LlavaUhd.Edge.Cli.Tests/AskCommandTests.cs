@@ -157,7 +157,7 @@ public sealed class QuantizeCommandTests : IClassFixture<TinyPackageFixture>
             Cv2.ImWrite(Path.Combine(calibration, $"c{i}.png"), image);
         }
 
-        (int code, string stdout, string stderr) = CliProcess.Run(string.Empty, "models", "quantize", package, "--calibration", calibration, "--per-channel", "--json");
+        (int code, string stdout, string stderr) = CliProcess.Run(string.Empty, "models", "quantize", package, "--calibration", calibration, "--per-channel", "--weight-range", "reduced", "--json");
 
         Assert.True(code == 0, stderr);
         string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -166,6 +166,7 @@ public sealed class QuantizeCommandTests : IClassFixture<TinyPackageFixture>
         {
             using JsonDocument doc = JsonDocument.Parse(line);
             Assert.True(doc.RootElement.GetProperty("cosine").GetDouble() >= 0.99, line);
+            Assert.Equal("reduced", doc.RootElement.GetProperty("weight_range").GetString());
             Assert.True(doc.RootElement.GetProperty("bytes_int8").GetInt64() < doc.RootElement.GetProperty("bytes_fp32").GetInt64());
         }
 

@@ -13,16 +13,79 @@ public sealed class QuantizerTests
 
     public QuantizerTests(GeneratedPackages packages) => _packages = packages;
 
+    /// <summary>
+    /// Reduced-range weights make ONNX Runtime's integer kernels exact on every CPU (no 16-bit saturation with or
+    /// without VNNI, docs/quantization.md), so this bar holds on whatever CPU runs the test.
+    /// </summary>
     [Theory]
     [InlineData(ModelPreset.TinySmolVlm, CalibrationMethod.MinMax)]
     [InlineData(ModelPreset.TinyMiniCpmV, CalibrationMethod.Percentile)]
     [InlineData(ModelPreset.TinyMiniCpmV, CalibrationMethod.Entropy)]
-    public void Quantize_PerChannel_CosineAtLeast099(string preset, CalibrationMethod method)
+    public void Quantize_ReducedRangePerChannel_CosineAtLeast099OnEveryCpu(string preset, CalibrationMethod method)
     {
         string dir = _packages.CopyOf(preset);
+        IReadOnlyList<SessionReport> reports = QuantizeAndCheck(dir, method, WeightRange.Reduced);
+        Assert.All(reports, r => Assert.Equal(WeightRange.Reduced, r.WeightRange));
+    }
+
+    /// <summary>Auto picks the range this CPU computes exactly (full with VNNI or on ARM64, reduced on x86-64 without VNNI) and says which.</summary>
+    [Fact]
+    public void Quantize_Auto_ChoosesTheRangeThisCpuComputesExactly_AndReportsWhy()
+    {
+        (bool exact, string reason) = Int8WeightRanges.ThisCpu();
+        string dir = _packages.CopyOf(ModelPreset.TinySmolVlm);
+        IReadOnlyList<SessionReport> reports = QuantizeAndCheck(dir, CalibrationMethod.MinMax, WeightRange.Auto);
+        Assert.All(reports, r =>
+        {
+            Assert.Equal(exact ? WeightRange.Full : WeightRange.Reduced, r.WeightRange);
+            Assert.Equal(reason, r.WeightRangeReason);
+        });
+    }
+
+    [Fact]
+    public void Quantize_ReducedRange_EveryWeightFitsTheSaturationFreeBound()
+    {
+        string dir = _packages.CopyOf(ModelPreset.TinySmolVlm);
+        QuantizeAndCheck(dir, CalibrationMethod.MinMax, WeightRange.Reduced);
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(dir, "onnx"), "*_qdq_int8.onnx"))
+        {
+            Onnx.ModelProto model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(file));
+            int weights = 0;
+            foreach (Onnx.TensorProto t in model.Graph.Initializer.Where(t => t.DataType == (int)Onnx.TensorProto.Types.DataType.Int8 && t.Dims.Count >= 2))
+            {
+                weights++;
+                int max = 0;
+                foreach (byte b in t.RawData.Span)
+                {
+                    max = Math.Max(max, Math.Abs((int)(sbyte)b));
+                }
+
+                // vpmaddubsw adds two u8·s8 products in a signed 16-bit lane: 2 · 255 · |w| must fit.
+                Assert.True(2 * 255 * max <= short.MaxValue, $"{Path.GetFileName(file)} {t.Name}: |w| up to {max}");
+            }
+
+            Assert.True(weights > 0, $"{Path.GetFileName(file)} has no int8 weights");
+        }
+    }
+
+    [Fact]
+    public void Quantize_FullRange_UsesTheWholeInt8Range()
+    {
+        string dir = _packages.CopyOf(ModelPreset.TinySmolVlm);
+        ModelManifest m = ModelPackage.Load(dir).Manifest;
+        IReadOnlyList<SessionReport> reports = PackageQuantizer.Quantize(dir, Views(m.Dimensions.ImageSize, 4, seed: 1), Views(m.Dimensions.ImageSize, 2, seed: 2), CalibrationMethod.MinMax, perChannel: true, weightRange: WeightRange.Full);
+        Assert.All(reports, r => Assert.Equal("chosen explicitly", r.WeightRangeReason));
+        Onnx.ModelProto model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "onnx", "decoder_model_merged_qdq_int8.onnx")));
+        int max = model.Graph.Initializer.Where(t => t.DataType == (int)Onnx.TensorProto.Types.DataType.Int8 && t.Dims.Count >= 2)
+            .Max(t => t.RawData.ToByteArray().Max(b => Math.Abs((int)(sbyte)b)));
+        Assert.Equal(127, max);
+    }
+
+    private static IReadOnlyList<SessionReport> QuantizeAndCheck(string dir, CalibrationMethod method, WeightRange range)
+    {
         ModelManifest m = ModelPackage.Load(dir).Manifest;
         int size = m.Family == ModelFamilies.SmolVlm ? m.Dimensions.ImageSize : m.Slicing.ScaleResolution;
-        IReadOnlyList<SessionReport> reports = PackageQuantizer.Quantize(dir, Views(size, 4, seed: 1), Views(size, 2, seed: 2), method, perChannel: true);
+        IReadOnlyList<SessionReport> reports = PackageQuantizer.Quantize(dir, Views(size, 4, seed: 1), Views(size, 2, seed: 2), method, perChannel: true, weightRange: range);
 
         Assert.Equal(m.Variants["fp32"].Sessions.Count, reports.Count);
         foreach (SessionReport r in reports)
@@ -37,6 +100,7 @@ public sealed class QuantizerTests
         using ModelSessions sessions = q.OpenSessions(new OnnxSessionFactory());
         Assert.Equal(m.Variants["fp32"].Sessions.Count, sessions.All.Count);
         Assert.Equal(ModelVariants.Fp32, ModelPackage.Load(dir).Variant);
+        return reports;
     }
 
     /// <summary>Smooth synthetic views (gradients and blobs) in [-1, 1], CHW.</summary>

@@ -78,6 +78,12 @@ internal static class ModelsCommand
         method.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
         var perChannel = new Option<bool>("--per-channel") { Description = "Per-channel weight scales (default per-tensor)." };
         var json = new Option<bool>("--json") { Description = "One JSON line per session." };
+        var weightRange = new Option<string>("--weight-range")
+        {
+            Description = "qdq-int8 only: auto (full [-127,127] where this CPU's int8 kernels cannot saturate, reduced [-64,64] on x86-64 without VNNI), full or reduced.",
+            DefaultValueFactory = _ => "auto",
+        };
+        weightRange.AcceptOnlyFromAmong("auto", "full", "reduced");
         var command = new Command("quantize", "Write the static QDQ INT8 variant (onnx/*_qdq_int8.onnx, variant 'qdq-int8') or, with --format q4, the 4-bit MatMulNBits variant (onnx/*_q4.onnx, variant 'q4'), and report drift against FP32.");
         command.Arguments.Add(package);
         command.Options.Add(calibration);
@@ -86,6 +92,7 @@ internal static class ModelsCommand
         command.Options.Add(method);
         command.Options.Add(perChannel);
         command.Options.Add(json);
+        command.Options.Add(weightRange);
         command.SetAction(result => Guard("models quantize", () =>
         {
             string dir = result.GetValue(package)!;
@@ -119,11 +126,25 @@ internal static class ModelsCommand
             ConsoleProgress? progress = asJson ? null : new ConsoleProgress(clock);
             IReadOnlyList<SessionReport> reports = result.GetValue(format) == ModelVariants.Q4
                 ? PackageQuantizer.QuantizeQ4(dir, views[..held], result.GetValue(blockSize), progress)
-                : PackageQuantizer.Quantize(dir, views[held..], views[..held], cm, result.GetValue(perChannel), progress);
+                : PackageQuantizer.Quantize(dir, views[held..], views[..held], cm, result.GetValue(perChannel), progress, Enum.Parse<WeightRange>(result.GetValue(weightRange)!, ignoreCase: true));
+            if (!asJson && reports.Count > 0 && reports[0].WeightRange is WeightRange wr)
+            {
+                Console.WriteLine($"weights: {(wr == WeightRange.Full ? "full range [-127, 127]" : "reduced range [-64, 64]")}: {reports[0].WeightRangeReason}");
+            }
+
             foreach (SessionReport r in reports)
             {
                 Console.WriteLine(asJson
-                    ? JsonSerializer.Serialize(new { session = r.Session, bytes_fp32 = r.BytesFp32, bytes_int8 = r.BytesInt8, cosine = r.Cosine, max_abs_err = r.MaxAbsErr })
+                    ? JsonSerializer.Serialize(new
+                    {
+                        session = r.Session,
+                        bytes_fp32 = r.BytesFp32,
+                        bytes_int8 = r.BytesInt8,
+                        cosine = r.Cosine,
+                        max_abs_err = r.MaxAbsErr,
+                        weight_range = r.WeightRange?.ToString().ToLowerInvariant(),
+                        weight_range_reason = r.WeightRangeReason,
+                    })
                     : string.Create(CultureInfo.InvariantCulture, $"{r.Session,-22} {r.BytesFp32 / 1e6,9:F2} MB -> {r.BytesInt8 / 1e6,8:F2} MB  cosine({r.ComparedOutput}) {r.Cosine:F5}  max abs err {r.MaxAbsErr:G4}"));
             }
 

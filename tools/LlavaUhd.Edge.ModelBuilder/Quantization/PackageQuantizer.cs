@@ -7,7 +7,14 @@ using Onnx;
 namespace LlavaUhd.Edge.ModelBuilder.Quantization;
 
 /// <summary>Size and drift of one quantized session against its FP32 original on held-out views.</summary>
-public sealed record SessionReport(string Session, long BytesFp32, long BytesInt8, double Cosine, double MaxAbsErr, string ComparedOutput);
+public sealed record SessionReport(string Session, long BytesFp32, long BytesInt8, double Cosine, double MaxAbsErr, string ComparedOutput)
+{
+    /// <summary>qdq-int8: the weight range written (Full or Reduced); q4: null.</summary>
+    public WeightRange? WeightRange { get; init; }
+
+    /// <summary>Why that range: the CPU's integer kernels, or an explicit choice.</summary>
+    public string? WeightRangeReason { get; init; }
+}
 
 /// <summary>
 /// <c>models quantize</c>: calibrates every session of a package's fp32 variant with views of calibration images,
@@ -22,8 +29,11 @@ public static class PackageQuantizer
         IReadOnlyList<float[]> heldOutViews,
         CalibrationMethod method,
         bool perChannel,
-        IProgress<string>? progress = null)
+        IProgress<string>? progress = null,
+        WeightRange weightRange = WeightRange.Auto)
     {
+        (WeightRange range, string reason) = Int8WeightRanges.Resolve(weightRange);
+        progress?.Report($"weights: {(range == WeightRange.Full ? "full range [-127, 127]" : "reduced range [-64, 64]")} ({reason})");
         ModelPackage package = ModelPackage.Load(directory, ModelVariants.Fp32);
         ModelManifest m = package.Manifest;
         var factory = new OnnxSessionFactory();
@@ -40,13 +50,13 @@ public static class PackageQuantizer
         {
             progress?.Report($"quantizing {session} ({method}, {(perChannel ? "per-channel" : "per-tensor")} weights)");
             ModelProto model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(package.PathOf(info.File)));
-            ModelProto q = QdqQuantizer.Quantize(model, calib.Select(c => c[session]).ToList(), method, perChannel);
+            ModelProto q = QdqQuantizer.Quantize(model, calib.Select(c => c[session]).ToList(), method, perChannel, range);
             string file = ModelVariants.FileOf(session, ModelVariants.QdqInt8);
             File.WriteAllBytes(package.PathOf(file), q.ToByteArray());
             progress?.Report($"measuring drift of {session}");
             string output = info.Outputs[0].Name;
             (double cos, double err) = Drift(factory, package.PathOf(info.File), package.PathOf(file), held.Select(h => h[session]).ToList(), output);
-            reports.Add(new SessionReport(session, info.Bytes, new FileInfo(package.PathOf(file)).Length, cos, err, output));
+            reports.Add(new SessionReport(session, info.Bytes, new FileInfo(package.PathOf(file)).Length, cos, err, output) { WeightRange = range, WeightRangeReason = reason });
         }
 
         ManifestVariant variant = ModelImporter.DescribeVariant(directory, m.Family, ModelVariants.QdqInt8, factory);

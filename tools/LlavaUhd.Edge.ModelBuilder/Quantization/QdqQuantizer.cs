@@ -28,8 +28,10 @@ public sealed record FeedTensor(Array Data, long[] Shape)
 /// </summary>
 public static class QdqQuantizer
 {
-    public static ModelProto Quantize(ModelProto fp32, IReadOnlyList<IReadOnlyDictionary<string, FeedTensor>> calibration, CalibrationMethod method, bool perChannel)
+    /// <param name="weightRange">Full or Reduced (resolve Auto with <see cref="Int8WeightRanges.Resolve"/>).</param>
+    public static ModelProto Quantize(ModelProto fp32, IReadOnlyList<IReadOnlyDictionary<string, FeedTensor>> calibration, CalibrationMethod method, bool perChannel, WeightRange weightRange = WeightRange.Full)
     {
+        int qmax = Int8WeightRanges.MaxQuantized(weightRange);
         GraphProto graph = fp32.Graph;
         var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var weightSlots = new List<(NodeProto Node, int Input, int Axis)>();
@@ -72,7 +74,7 @@ public static class QdqQuantizer
             if (!dequantized.TryGetValue(name, out string? dq))
             {
                 TensorProto w = byName[name];
-                (TensorProto wq, TensorProto scale, TensorProto zp) = QuantizeWeight(w, perChannel ? axis : -1);
+                (TensorProto wq, TensorProto scale, TensorProto zp) = QuantizeWeight(w, perChannel ? axis : -1, qmax);
                 g.Initializer.Remove(w);
                 g.Initializer.Add(wq);
                 g.Initializer.Add(scale);
@@ -152,7 +154,7 @@ public static class QdqQuantizer
     private static bool IsFloatInit(Dictionary<string, TensorProto> inits, string name, int rank) =>
         inits.TryGetValue(name, out TensorProto? t) && t.DataType == (int)DataType.Float && t.Dims.Count == rank;
 
-    private static (TensorProto Q, TensorProto Scale, TensorProto ZeroPoint) QuantizeWeight(TensorProto w, int axis)
+    private static (TensorProto Q, TensorProto Scale, TensorProto ZeroPoint) QuantizeWeight(TensorProto w, int axis, int qmax)
     {
         float[] data = MemoryMarshal.Cast<byte, float>(w.RawData.Span).ToArray();
         long[] dims = w.Dims.ToArray();
@@ -171,11 +173,11 @@ public static class QdqQuantizer
             maxAbs[c] = MathF.Max(maxAbs[c], MathF.Abs(data[i]));
         }
 
-        float[] scales = maxAbs.Select(m => m > 0 ? m / 127f : 1f).ToArray();
+        float[] scales = maxAbs.Select(m => m > 0 ? m / qmax : 1f).ToArray();
         sbyte[] q = new sbyte[data.Length];
         for (long i = 0; i < data.Length; i++)
         {
-            q[i] = (sbyte)Math.Clamp(MathF.Round(data[i] / scales[ChannelOf(i)]), -127, 127);
+            q[i] = (sbyte)Math.Clamp(MathF.Round(data[i] / scales[ChannelOf(i)]), -qmax, qmax);
         }
 
         var qt = new TensorProto { Name = w.Name + "_quantized", DataType = (int)DataType.Int8, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(q.AsSpan())) };
