@@ -28,6 +28,9 @@ public sealed class PublishedExports
 
     public IReadOnlyList<PublishedFile> Files => _files;
 
+    /// <summary>A list of published files other than the embedded ones (e.g. a private model registry's).</summary>
+    public static PublishedExports From(IEnumerable<PublishedFile> files) => new([.. files]);
+
     /// <summary>Parses a <c>file size_bytes sha256</c> TSV (with header) of <paramref name="repository"/>.</summary>
     public static IEnumerable<PublishedFile> ParseTsv(string repository, TextReader reader)
     {

@@ -96,12 +96,19 @@ public static class PackageGenerator
         vision["patch_size"] = p.PatchSize;
         File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString(indented));
 
+        // The public export's processor files, byte for byte, unless the preset's tile or token count differs.
         JsonObject preprocessor = ReferenceFiles.SmolVlmJson("preprocessor_config.json");
+        JsonObject processor = ReferenceFiles.SmolVlmJson("processor_config.json");
+        if (preprocessor["max_image_size"]!["longest_edge"]!.GetValue<int>() == p.ImageSize && processor["image_seq_len"]!.GetValue<int>() == p.TokensPerView)
+        {
+            File.WriteAllBytes(Path.Combine(directory, "preprocessor_config.json"), ReferenceFiles.SmolVlm("preprocessor_config.json"));
+            File.WriteAllBytes(Path.Combine(directory, "processor_config.json"), ReferenceFiles.SmolVlm("processor_config.json"));
+            return;
+        }
+
         preprocessor["size"] = new JsonObject { ["longest_edge"] = 4 * p.ImageSize };
         preprocessor["max_image_size"] = new JsonObject { ["longest_edge"] = p.ImageSize };
         File.WriteAllText(Path.Combine(directory, "preprocessor_config.json"), preprocessor.ToJsonString(indented));
-
-        JsonObject processor = ReferenceFiles.SmolVlmJson("processor_config.json");
         processor["image_seq_len"] = p.TokensPerView;
         File.WriteAllText(Path.Combine(directory, "processor_config.json"), processor.ToJsonString(indented));
     }
