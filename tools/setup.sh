@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libgtk-3-0: OpenCvSharp's native runtime links against it. mosquitto: the real broker the messaging tests start.
+# nodejs/npm: transformers.js, the reference consumer of the public SmolVLM export, for the conformance tests
+# (only when no node is on the PATH already).
 PACKAGES=(libgtk-3-0 mosquitto mosquitto-clients)
+command -v node >/dev/null || PACKAGES+=(nodejs npm)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,6 +28,14 @@ fi
 if ! command -v dotnet >/dev/null; then
     echo "setup: the .NET 10 SDK is not on PATH; install it (https://learn.microsoft.com/dotnet/core/install/linux-debian)" >&2
     exit 1
+fi
+
+# transformers.js and its ONNX Runtime for Node (tools/conformance/README.md), from the npm registry; scripts are not
+# run (the packages carry their CPU binaries). Reinstalled only when package-lock.json changes.
+conformance=tools/conformance
+if [[ ! -f $conformance/node_modules/.package-lock.json || $conformance/package-lock.json -nt $conformance/node_modules/.package-lock.json ]]; then
+    echo "setup: installing transformers.js for the conformance tests (npm ci)"
+    (cd "$conformance" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
