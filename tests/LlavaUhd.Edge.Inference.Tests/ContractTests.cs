@@ -13,7 +13,7 @@ public sealed class ContractTests
 
     public ContractTests(GeneratedPackages packages) => _packages = packages;
 
-    // The public SmolVLM-256M export (SMOLVLM.md §6): session, direction, name, dtype, rank. Layers: tiny has 2.
+    // The public SmolVLM-256M export (docs/smolvlm.md §3): session, direction, name, dtype, rank. Layers: tiny has 2.
     public static TheoryData<string, string, string, string, string, int> SmolVlmContract => new()
     {
         { ModelPreset.TinySmolVlm, "vision_encoder", "in", "pixel_values", "float32", 5 },

@@ -65,7 +65,7 @@ public sealed record SessionContract(string Session, IReadOnlyList<TensorContrac
 
 /// <summary>
 /// The I/O contracts of each family, as documented in <c>models-quantized/README.md</c>. The SmolVLM one is the public
-/// export's, exactly (SMOLVLM.md §6); generated test models are built to the same table.
+/// export's, exactly (docs/smolvlm.md §3); generated test models are built to the same table.
 /// </summary>
 public static class ModelContracts
 {

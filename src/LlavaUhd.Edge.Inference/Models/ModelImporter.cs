@@ -15,7 +15,7 @@ namespace LlavaUhd.Edge.Inference.Models;
 /// </summary>
 public static class ModelImporter
 {
-    /// <summary>The SmolVLM special tokens the runtime uses (SMOLVLM.md §5).</summary>
+    /// <summary>The SmolVLM special tokens the runtime uses (docs/smolvlm.md §5).</summary>
     public static IReadOnlyList<string> SmolVlmSpecialTokens { get; } =
     [
         "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<global-img>", "<fake_token_around_image>", "<image>", "<end_of_utterance>",

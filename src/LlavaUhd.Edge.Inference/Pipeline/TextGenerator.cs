@@ -22,7 +22,7 @@ public sealed record GenerationResult(IReadOnlyList<int> Tokens, StopReason Reas
 /// Runs <c>embed_tokens</c> and <c>decoder_model_merged</c>: one prefill over the prompt embeddings (with the visual
 /// features already written in), then one token per step with the KV cache kept between steps (<see cref="KvCache"/>:
 /// ONNX Runtime writes each step's <c>present.*</c> into the buffers the next step reads as <c>past_key_values.*</c>).
-/// Full-length attention mask and 0-based positions (SMOLVLM.md §7). Cancellation stops within one step: the token
+/// Full-length attention mask and 0-based positions (docs/smolvlm.md §6). Cancellation stops within one step: the token
 /// sets <see cref="RunOptions.Terminate"/> on the step in flight. Not thread-safe: one generator per worker.
 /// </summary>
 public sealed class TextGenerator : IDisposable

@@ -57,6 +57,11 @@ internal static class ModelsCommand
             string d = result.GetValue(dir)!;
             ModelManifest m = ModelImporter.Import(d, result.GetValue(variant)!, new OnnxSessionFactory());
             ModelPackage.Load(d, result.GetValue(variant));
+            foreach ((string file, string? published) in m.Provenance ?? new Dictionary<string, string?>())
+            {
+                Console.WriteLine($"  {file}: {published ?? "unknown (not a published file this runtime knows)"}");
+            }
+
             Console.WriteLine($"{d}: {m.Family}, variants {string.Join(", ", m.Variants.Keys)}; wrote {ModelManifest.FileName}");
             return ExitCodes.Ok;
         }));

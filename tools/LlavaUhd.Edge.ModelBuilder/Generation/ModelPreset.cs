@@ -75,7 +75,7 @@ public sealed record ModelPreset
             VisionHidden = 32, VisionLayers = 2, VisionHeads = 2, VisionMlp = 64, ImageSize = 224, PatchSize = 14, Queries = 16, ScaleResolution = 112,
             TextHidden = 32, TextLayers = 2, TextHeads = 4, KeyValueHeads = 2, HeadDim = 8, TextMlp = 64, VocabSize = 1_024, RopeTheta = 10_000f,
         },
-        // SmolVLM-256M-Instruct's exact dimensions (SMOLVLM.md §3), for benchmarks.
+        // SmolVLM-256M-Instruct's exact dimensions (docs/smolvlm.md §2), for benchmarks.
         SmolVlm256MShape => new ModelPreset
         {
             Name = name, Family = ModelFamilies.SmolVlm,
