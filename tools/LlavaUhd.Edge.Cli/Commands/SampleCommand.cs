@@ -10,7 +10,10 @@ internal static class SampleCommand
     public static Command Create()
     {
         var size = new Option<string>("--size") { Description = "Image size WxH (default 1920x1080).", DefaultValueFactory = _ => "1920x1080" };
-        var output = new Option<string>("--out") { Description = "Image file to write (PNG).", Required = true };
+        var output = new Option<string?>("--out") { Description = "Image file to write (PNG)." };
+        var dataset = new Option<string?>("--dataset") { Description = "Write a question dataset of parcel scenes to this folder (images/ and dataset.jsonl) instead; see docs/scenes.md." };
+        var count = new Option<int>("--count") { Description = "--dataset: number of scenes (each gets up to five questions).", DefaultValueFactory = _ => 100 };
+        var roi = new Option<bool>("--roi") { Description = "--dataset: code questions carry a region around the asked parcel (\"roi\")." };
         var seed = new Option<int>("--seed") { Description = "Random seed (default 7).", DefaultValueFactory = _ => 7 };
         var video = new Option<bool>("--video") { Description = "Write an MJPG AVI instead (a parcel moving along the belt); --out should end in .avi." };
         var frames = new Option<int>("--frames") { Description = "Frames of the video (default 60).", DefaultValueFactory = _ => 60 };
@@ -18,6 +21,9 @@ internal static class SampleCommand
         var command = new Command("sample", "Write a generated sample image (or video) for trying the other verbs and the service.");
         command.Options.Add(size);
         command.Options.Add(output);
+        command.Options.Add(dataset);
+        command.Options.Add(count);
+        command.Options.Add(roi);
         command.Options.Add(seed);
         command.Options.Add(video);
         command.Options.Add(frames);
@@ -30,6 +36,27 @@ internal static class SampleCommand
                 return ExitCodes.Usage;
             }
 
+            if (result.GetValue(dataset) is { } datasetDir)
+            {
+                int n = result.GetValue(count);
+                if (n is < 1 or > 1_000_000)
+                {
+                    Console.Error.WriteLine("sample: --count must be 1..1000000");
+                    return ExitCodes.Usage;
+                }
+
+                (int, int)? fixedSize = result.GetResult(size) is { Implicit: false } ? (w!.Value, h!.Value) : null;
+                int lines = WriteDataset(datasetDir, n, result.GetValue(seed), fixedSize, result.GetValue(roi));
+                Console.WriteLine($"wrote {n} scenes and {lines} questions to {Path.Combine(datasetDir, "dataset.jsonl")}");
+                return ExitCodes.Ok;
+            }
+
+            if (result.GetValue(output) is not { } outputPath)
+            {
+                Console.Error.WriteLine("sample: give --out FILE (an image or, with --video, an AVI) or --dataset DIR");
+                return ExitCodes.Usage;
+            }
+
             if (result.GetValue(video))
             {
                 int n = result.GetValue(frames), rate = result.GetValue(fps);
@@ -39,7 +66,7 @@ internal static class SampleCommand
                     return ExitCodes.Usage;
                 }
 
-                string path = result.GetValue(output)!;
+                string path = outputPath;
                 if (!WriteVideo(path, w!.Value, h!.Value, result.GetValue(seed), n, rate))
                 {
                     Console.Error.WriteLine($"sample: OpenCV could not open an MJPG writer for {path}");
@@ -51,11 +78,44 @@ internal static class SampleCommand
             }
 
             using Mat image = Render(w!.Value, h!.Value, result.GetValue(seed));
-            ImageFiles.WritePng(result.GetValue(output)!, image);
-            Console.WriteLine($"wrote {result.GetValue(output)} ({w}x{h})");
+            ImageFiles.WritePng(outputPath, image);
+            Console.WriteLine($"wrote {outputPath} ({w}x{h})");
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Writes <paramref name="count"/> parcel scenes to <c>DIR/images/</c> and their questions to <c>DIR/dataset.jsonl</c>.</summary>
+    public static int WriteDataset(string directory, int count, int seed, (int Width, int Height)? size, bool withRoi)
+    {
+        Directory.CreateDirectory(Path.Combine(directory, "images"));
+        int lines = 0;
+        using var writer = new StreamWriter(Path.Combine(directory, "dataset.jsonl"), append: false, new System.Text.UTF8Encoding(false));
+        for (int i = 0; i < count; i++)
+        {
+            using ParcelScene scene = ParcelScenes.Render(seed, i, size);
+            string relative = string.Create(CultureInfo.InvariantCulture, $"images/{seed}-{i:D5}.png");
+            ImageFiles.WritePng(Path.Combine(directory, relative), scene.Image);
+            foreach (SceneQuestion q in scene.Questions)
+            {
+                var line = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["image"] = relative,
+                    ["question"] = q.Question,
+                    ["answer"] = q.Answer,
+                    ["type"] = q.Type,
+                };
+                if (withRoi && q.Roi is { } r)
+                {
+                    line["roi"] = new System.Text.Json.Nodes.JsonArray(r.X, r.Y, r.Width, r.Height);
+                }
+
+                writer.WriteLine(line.ToJsonString());
+                lines++;
+            }
+        }
+
+        return lines;
     }
 
     /// <summary>The scene with a parcel moving along the belt, as an MJPG AVI (OpenCV's built-in writer, no FFmpeg needed).</summary>
