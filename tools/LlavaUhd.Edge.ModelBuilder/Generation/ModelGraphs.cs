@@ -15,9 +15,9 @@ public static class ModelGraphs
     /// [batch_size, num_images, S, S]</c> → SigLIP ViT (patches whose pixels are all masked are masked out of attention)
     /// → post-LayerNorm → Idefics3 connector (pixel shuffle ×scale, linear without bias) → <c>image_features [N, T/scale², text_hidden]</c>.
     /// </summary>
-    public static ModelProto SmolVlmVisionEncoder(ModelPreset p, int seed)
+    public static ModelProto SmolVlmVisionEncoder(ModelPreset p, int seed, TrainedWeights? weights = null)
     {
-        var g = new GraphBuilder("vision_encoder", seed);
+        var g = new GraphBuilder("vision_encoder", seed, weights);
         long s = p.ImageSize, d = p.VisionHidden, grid = s / p.PatchSize, tokens = grid * grid;
         g.Input("pixel_values", DataType.Float, "batch_size", "num_images", 3L, s, s);
         g.Input("pixel_attention_mask", DataType.Bool, "batch_size", "num_images", s, s);
@@ -96,9 +96,9 @@ public static class ModelGraphs
     }
 
     /// <summary><c>input_ids [batch_size, sequence_length]</c> → Gather → <c>inputs_embeds [batch_size, sequence_length, hidden]</c>.</summary>
-    public static ModelProto EmbedTokens(ModelPreset p, int seed)
+    public static ModelProto EmbedTokens(ModelPreset p, int seed, TrainedWeights? weights = null)
     {
-        var g = new GraphBuilder("embed_tokens", seed);
+        var g = new GraphBuilder("embed_tokens", seed, weights);
         g.Input("input_ids", DataType.Int64, "batch_size", "sequence_length");
         string table = g.Random("embed_tokens.weight", 0.5f, p.VocabSize, p.TextHidden);
         g.Node("Gather", [table, "input_ids"], "inputs_embeds", GraphBuilder.Int("axis", 0));
@@ -111,9 +111,9 @@ public static class ModelGraphs
     /// <c>past_key_values.{i}.*</c> ++ the new keys (returned as <c>present.{i}.*</c>), causal + padding mask from
     /// <c>attention_mask [batch, past + seq]</c>, SwiGLU MLP, final norm and lm_head → <c>logits</c>.
     /// </summary>
-    public static ModelProto Decoder(ModelPreset p, int seed, IProgress<string>? progress = null)
+    public static ModelProto Decoder(ModelPreset p, int seed, IProgress<string>? progress = null, TrainedWeights? weights = null)
     {
-        var g = new GraphBuilder("decoder_model_merged", seed);
+        var g = new GraphBuilder("decoder_model_merged", seed, weights);
         long h = p.TextHidden, nh = p.TextHeads, kvh = p.KeyValueHeads, hd = p.HeadDim, rep = nh / kvh;
         g.Input("inputs_embeds", DataType.Float, "batch_size", "sequence_length", h);
         g.Input("attention_mask", DataType.Int64, "batch_size", "total_sequence_length");

@@ -9,6 +9,9 @@ public sealed record ModelPreset
     public const string TinyMiniCpmV = "tiny-minicpmv";
     public const string SmolVlm256MShape = "smolvlm-256m-shape";
 
+    /// <summary>The trained demo model (docs/demo-model.md): dimensions and weights from <see cref="DemoWeights"/>.</summary>
+    public const string DemoSmolVlm = "demo-smolvlm";
+
     public required string Name { get; init; }
 
     public required string Family { get; init; }
@@ -57,7 +60,26 @@ public sealed record ModelPreset
         ? (ImageSize / PatchSize) * (ImageSize / PatchSize) / (ScaleFactor * ScaleFactor)
         : Queries;
 
-    public static IReadOnlyList<string> Names { get; } = [TinySmolVlm, TinyMiniCpmV, SmolVlm256MShape];
+    public static IReadOnlyList<string> Names { get; } = [TinySmolVlm, TinyMiniCpmV, SmolVlm256MShape, DemoSmolVlm];
+
+    /// <summary>Trained weights that replace the seeded random ones (null: random weights).</summary>
+    public TrainedWeights? Weights { get; init; }
+
+    /// <summary>A smolvlm-family preset with the dimensions the weights were trained with.</summary>
+    public static ModelPreset FromWeights(string name, TrainedWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        System.Text.Json.JsonElement p = weights.Preset;
+        int I(string key) => p.GetProperty(key).GetInt32();
+        return new ModelPreset
+        {
+            Name = name, Family = ModelFamilies.SmolVlm, Weights = weights,
+            VisionHidden = I("vision_hidden"), VisionLayers = I("vision_layers"), VisionHeads = I("vision_heads"), VisionMlp = I("vision_mlp"),
+            ImageSize = I("image_size"), PatchSize = I("patch_size"), ScaleFactor = I("scale_factor"),
+            TextHidden = I("text_hidden"), TextLayers = I("text_layers"), TextHeads = I("text_heads"), KeyValueHeads = I("kv_heads"),
+            HeadDim = I("head_dim"), TextMlp = I("text_mlp"), VocabSize = I("vocab_size"), RopeTheta = p.GetProperty("rope_theta").GetSingle(),
+        };
+    }
 
     public static ModelPreset Get(string name) => name switch
     {
@@ -82,6 +104,7 @@ public sealed record ModelPreset
             VisionHidden = 768, VisionLayers = 12, VisionHeads = 12, VisionMlp = 3072, ImageSize = 512, PatchSize = 16, ScaleFactor = 4,
             TextHidden = 576, TextLayers = 30, TextHeads = 9, KeyValueHeads = 3, HeadDim = 64, TextMlp = 1536, VocabSize = 49_280,
         },
+        DemoSmolVlm => FromWeights(name, DemoWeights.Load()),
         _ => throw new ArgumentException($"unknown preset '{name}' (known: {string.Join(", ", Names)})", nameof(name)),
     };
 }

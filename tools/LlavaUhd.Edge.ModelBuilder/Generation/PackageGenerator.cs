@@ -38,7 +38,7 @@ public static class PackageGenerator
 
         if (preset.Family == ModelFamilies.SmolVlm)
         {
-            Save(SessionNames.VisionEncoder, () => ModelGraphs.SmolVlmVisionEncoder(preset, seed));
+            Save(SessionNames.VisionEncoder, () => ModelGraphs.SmolVlmVisionEncoder(preset, seed, preset.Weights));
         }
         else
         {
@@ -46,8 +46,12 @@ public static class PackageGenerator
             Save(SessionNames.Resampler, () => ModelGraphs.MiniCpmVResampler(preset, seed + 1));
         }
 
-        Save(SessionNames.EmbedTokens, () => ModelGraphs.EmbedTokens(preset, seed + 2));
-        Save(SessionNames.Decoder, () => ModelGraphs.Decoder(preset, seed + 3, progress));
+        Save(SessionNames.EmbedTokens, () => ModelGraphs.EmbedTokens(preset, seed + 2, preset.Weights));
+        Save(SessionNames.Decoder, () => ModelGraphs.Decoder(preset, seed + 3, progress, preset.Weights));
+        if (preset.Weights?.Untaken() is { Count: > 0 } untaken)
+        {
+            throw new InvalidDataException($"trained tensors the graphs do not have: {string.Join(", ", untaken)} (the trainer's export and the builder disagree)");
+        }
 
         progress?.Report("writing tokenizer and configs");
         if (preset.Family == ModelFamilies.SmolVlm)
@@ -76,7 +80,9 @@ public static class PackageGenerator
         JsonObject config = ReferenceFiles.SmolVlmJson("config.json");
         config["scale_factor"] = p.ScaleFactor;
         config["vocab_size"] = p.VocabSize;
-        config["_generated_by"] = $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (random weights)";
+        config["_generated_by"] = p.Weights is null
+            ? $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (random weights)"
+            : $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (trained weights, sha256 {p.Weights.Sha256}; docs/demo-model.md)";
         JsonObject text = config["text_config"]!.AsObject();
         text["hidden_size"] = p.TextHidden;
         text["intermediate_size"] = p.TextMlp;

@@ -17,11 +17,15 @@ public sealed class GraphBuilder
     private readonly Random _random;
     private int _next;
 
-    public GraphBuilder(string name, int seed)
+    public GraphBuilder(string name, int seed, Generation.TrainedWeights? weights = null)
     {
         Graph = new GraphProto { Name = name };
         _random = new Random(seed);
+        Weights = weights;
     }
+
+    /// <summary>Trained values that replace the seeded random (and constant-filled) parameters of the same name.</summary>
+    public Generation.TrainedWeights? Weights { get; }
 
     public GraphProto Graph { get; }
 
@@ -102,6 +106,11 @@ public sealed class GraphBuilder
     /// <summary>Uniform random weights with standard deviation <paramref name="std"/>.</summary>
     public string Random(string name, float std, params long[] dims)
     {
+        if (Weights is not null && Weights.TryTake(name, dims, out float[] trained))
+        {
+            return Floats(name, trained, dims);
+        }
+
         long n = 1;
         foreach (long d in dims)
         {
@@ -120,6 +129,11 @@ public sealed class GraphBuilder
 
     public string Filled(string name, float value, params long[] dims)
     {
+        if (Weights is not null && Weights.TryTake(name, dims, out float[] trained))
+        {
+            return Floats(name, trained, dims);
+        }
+
         long n = 1;
         foreach (long d in dims)
         {
