@@ -9,6 +9,7 @@ root.Subcommands.Add(PreprocessCommand.Create());
 root.Subcommands.Add(RoiCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(AskCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PromptCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(TokensCommand.Create());

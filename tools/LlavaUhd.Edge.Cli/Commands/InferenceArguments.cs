@@ -7,7 +7,11 @@ namespace LlavaUhd.Edge.Cli.Commands;
 /// <summary>Model and runtime options shared by <c>ask</c>, <c>bench decode</c> and the token verbs.</summary>
 internal sealed class InferenceArguments
 {
-    public Option<string> Model { get; } = new("--model") { Description = "Model package folder (public layout + model.json).", Required = true };
+    public Option<string> Model { get; } = new("--model")
+    {
+        Description = "Model package folder (public layout + model.json), or a demo model by name: demo:smolvlm (the default, built on first use).",
+        DefaultValueFactory = _ => DemoModels.Default,
+    };
 
     public Option<string?> Variant { get; } = new("--variant") { Description = "Package variant: fp32, fp16, int8, uint8, q8, q4, qdq-int8 (default: the package's)." };
 
@@ -36,7 +40,7 @@ internal sealed class InferenceArguments
     {
         var options = new InferenceOptions
         {
-            Model = result.GetValue(Model)!,
+            Model = DemoModels.Resolve(result.GetValue(Model)!, new ModelsCommand.ConsoleProgress(System.Diagnostics.Stopwatch.StartNew())),
             Variant = result.GetValue(Variant),
             PixelThreads = result.GetValue(Threads),
             MaxViewsPerEncoderCall = result.GetValue(ViewsPerCall),

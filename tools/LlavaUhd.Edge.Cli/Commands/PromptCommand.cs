@@ -23,7 +23,7 @@ internal static class PromptCommand
         var image = new Argument<string?>("IMAGE") { Description = "Image file.", Arity = ArgumentArity.ZeroOrOne };
         var question = new Argument<string?>("QUESTION") { Description = "The question.", Arity = ArgumentArity.ZeroOrOne };
         var dataset = new Option<string?>("--dataset") { Description = "Instead of IMAGE and QUESTION: every line of a dataset.jsonl (sample --dataset), one JSON object per line with the answer's ids too (for trainers)." };
-        var model = new Option<string>("--model") { Description = "Model package folder (public layout + model.json).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model package folder (public layout + model.json) or demo:smolvlm (the default).", DefaultValueFactory = _ => DemoModels.Default };
         var profile = new Option<string>("--profile") { Description = "fast, balanced, detail, ocr or native.", DefaultValueFactory = _ => "detail" };
         var roi = new Option<string?>("--roi") { Description = "Region of interest x,y,w,h in image pixels." };
         var json = new Option<bool>("--json") { Description = "Print one object {\"input_ids\",\"rows\",\"cols\",\"pixel_values_shape\"}." };
@@ -44,7 +44,7 @@ internal static class PromptCommand
                     throw new CliException($"--profile '{result.GetValue(profile)}' is not one of {string.Join(", ", CompressionProfiles.Names)}");
                 }
 
-                ModelPackage package = ModelPackage.Load(result.GetValue(model)!, variant: null, verifyHashes: false);
+                ModelPackage package = ModelPackage.Load(DemoModels.Resolve(result.GetValue(model)!), variant: null, verifyHashes: false);
                 var builder = new PromptBuilder(package.Manifest, new TokenizerAdapter(package.LoadTokenizer()));
                 if (result.GetValue(dataset) is { } datasetFile)
                 {

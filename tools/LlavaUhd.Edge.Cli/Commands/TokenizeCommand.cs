@@ -16,7 +16,7 @@ internal static class TokenizeCommand
     public static Command Create()
     {
         var text = new Argument<string>("TEXT") { Description = "The text to tokenize (\"-\" reads it from stdin, whole)." };
-        var model = new Option<string>("--model") { Description = "Model package or Hugging Face folder holding tokenizer.json.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model package or Hugging Face folder holding tokenizer.json, or demo:smolvlm (the default).", DefaultValueFactory = _ => DemoModels.Default };
         var json = new Option<bool>("--json") { Description = "Print {\"ids\":[…]} instead of the ids and their pieces." };
         var command = new Command("tokenize", "Token ids of a text with the package's tokenizer (no special tokens added).");
         command.Arguments.Add(text);
@@ -32,7 +32,7 @@ internal static class TokenizeCommand
                     input = Console.In.ReadToEnd();
                 }
 
-                string path = Path.Combine(result.GetValue(model)!, "tokenizer.json");
+                string path = Path.Combine(DemoModels.Resolve(result.GetValue(model)!), "tokenizer.json");
                 if (!File.Exists(path))
                 {
                     throw new CliException($"'{path}' does not exist (--model is a package folder holding tokenizer.json)");

@@ -1,0 +1,69 @@
+using LlavaUhd.Edge.Inference.Models;
+using LlavaUhd.Edge.ModelBuilder.Generation;
+
+namespace LlavaUhd.Edge.Cli.Commands;
+
+/// <summary>
+/// Demo models by name (<c>demo:smolvlm</c>): packages built on first use from the trained weights this build carries,
+/// into <c>$LLAVA_EDGE_CACHE</c> (default <c>~/.cache/llava-edge</c>) under a folder named by the weights' sha256, so
+/// new weights never meet an old package (docs/demo-model.md).
+/// </summary>
+internal static class DemoModels
+{
+    public const string Prefix = "demo:";
+
+    /// <summary>The model <c>ask</c>, <c>eval</c> and the other verbs use when <c>--model</c> is omitted.</summary>
+    public const string Default = "demo:smolvlm";
+
+    public static IReadOnlyDictionary<string, string> Presets { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["smolvlm"] = ModelPreset.DemoSmolVlm,
+    };
+
+    /// <summary>A package folder for <paramref name="model"/>: a demo name is built when absent; anything else is returned as is.</summary>
+    public static string Resolve(string model, IProgress<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!model.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return model;
+        }
+
+        string name = model[Prefix.Length..];
+        if (!Presets.TryGetValue(name, out string? preset))
+        {
+            throw new CliException($"unknown demo model '{model}' (known: {string.Join(", ", Presets.Keys.Select(k => Prefix + k))})");
+        }
+
+        ModelPreset p;
+        try
+        {
+            p = ModelPreset.Get(preset);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CliException($"{model}: {ex.Message}");
+        }
+
+        string root = Environment.GetEnvironmentVariable("LLAVA_EDGE_CACHE") is { Length: > 0 } cache
+            ? cache
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "llava-edge");
+        string dir = Path.Combine(root, "models", $"{preset}-{p.Weights!.Sha256[..12]}");
+        if (File.Exists(Path.Combine(dir, ModelManifest.FileName)))
+        {
+            return dir;
+        }
+
+        // Build next to the target and move it into place, so an interrupted build never looks complete.
+        string partial = dir + ".partial-" + Environment.ProcessId;
+        progress?.Report($"building {model} into {dir} (first use)");
+        PackageGenerator.Generate(p, partial, progress: progress);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        Directory.Move(partial, dir);
+        return dir;
+    }
+}

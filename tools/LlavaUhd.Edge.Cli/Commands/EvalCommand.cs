@@ -1,0 +1,277 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using LlavaUhd.Edge.Core.Decoding;
+using LlavaUhd.Edge.Core.Imaging;
+using LlavaUhd.Edge.Core.Pipeline;
+using LlavaUhd.Edge.Core.Prompting;
+using LlavaUhd.Edge.Core.Slicing;
+using LlavaUhd.Edge.Inference.Errors;
+using LlavaUhd.Edge.Inference.Pipeline;
+using LlavaUhd.Edge.Inference.Providers;
+using OpenCvSharp;
+
+namespace LlavaUhd.Edge.Cli.Commands;
+
+/// <summary>
+/// <c>eval DATASET.jsonl [--model DIR] [--variant V] [--profile P] [--json]</c>: answers every line of a dataset
+/// (<c>sample --dataset</c>'s format; a line with a <c>roi</c> is answered on that region) and reports accuracy per
+/// type with the mean visual tokens and the median latencies. Answers match when equal case-insensitively after
+/// trimming whitespace and final punctuation.
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var runtime = new InferenceArguments();
+        var dataset = new Argument<string>("DATASET") { Description = "A dataset.jsonl: {\"image\",\"question\",\"answer\",\"type\"[,\"roi\":[x,y,w,h]]} per line, image paths relative to the file." };
+        var profile = new Option<string>("--profile") { Description = "fast, balanced, detail, ocr or native.", DefaultValueFactory = _ => "detail" };
+        var limit = new Option<int>("--limit") { Description = "Answer only the first N lines (0 = all).", DefaultValueFactory = _ => 0 };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Cap on generated tokens per answer.", DefaultValueFactory = _ => 12 };
+        var prune = new Option<double>("--prune") { Description = "Entropy pruning threshold 0..1 (0 = off).", DefaultValueFactory = _ => 0 };
+        var errors = new Option<string?>("--errors") { Description = "Write every wrong answer to this JSONL file." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object: accuracy, by_type, n, visual_tokens_mean, latency_ms_p50, encode_ms_p50, ttft_ms_p50." };
+        var command = new Command("eval", "Answer every question of a dataset and report accuracy per type, visual tokens and latency.");
+        command.Arguments.Add(dataset);
+        runtime.AddTo(command);
+        command.Options.Add(profile);
+        command.Options.Add(limit);
+        command.Options.Add(maxNew);
+        command.Options.Add(prune);
+        command.Options.Add(errors);
+        command.Options.Add(json);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            try
+            {
+                if (!CompressionProfiles.TryParse(result.GetValue(profile), out CompressionProfile p))
+                {
+                    throw new CliException($"--profile '{result.GetValue(profile)}' is not one of {string.Join(", ", CompressionProfiles.Names)}");
+                }
+
+                List<EvalLine> lines = Read(result.GetValue(dataset)!, result.GetValue(limit));
+                InferenceOptions options = runtime.Bind(result);
+                options.PruneEntropyThreshold = result.GetValue(prune);
+                bool asJson = result.GetValue(json);
+                EvalReport report = await Task.Run(
+                    () => Run(options, lines, p, result.GetValue(maxNew), result.GetValue(errors), asJson ? null : Console.Error, cancellationToken),
+                    cancellationToken);
+                Console.WriteLine(asJson ? report.ToJson() : report.ToTable());
+                return ExitCodes.Ok;
+            }
+            catch (Exception ex) when (ex is CliException or ModelPackageException or ProviderUnavailableException or ArgumentException or ImageFormatException or SlicingException or PromptException or IOException or JsonException)
+            {
+                Console.Error.WriteLine($"eval: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>One dataset line.</summary>
+    public sealed record EvalLine(int Number, string Image, string Question, string Answer, string Type, PixelRect? Roi);
+
+    /// <summary>Answers each line (one encoding per image and region, shared by its questions) and scores it.</summary>
+    public static EvalReport Run(InferenceOptions options, IReadOnlyList<EvalLine> lines, CompressionProfile profile, int maxNewTokens, string? errorsFile, TextWriter? progress, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        using VlmPipeline pipeline = VlmPipeline.Open(options);
+        var report = new EvalReport(pipeline.ModelId, profile);
+        using StreamWriter? wrong = errorsFile is null ? null : new StreamWriter(errorsFile, append: false);
+        Mat? mat = null;
+        string? matPath = null;
+        (string Image, PixelRect Rect)? encodedKey = null;
+        VisualTokens? encoded = null;
+        try
+        {
+            foreach (EvalLine line in lines)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (matPath != line.Image)
+                {
+                    mat?.Dispose();
+                    mat = ImageFiles.ReadBgr(line.Image);
+                    matPath = line.Image;
+                }
+
+                ImageView frame = PreprocessCommand.ViewOf(mat!);
+                PixelRect rect = line.Roi ?? PixelRect.FromSize(frame.Size);
+                if (rect.X < 0 || rect.Y < 0 || rect.Width <= 0 || rect.Height <= 0 || rect.X + rect.Width > frame.Width || rect.Y + rect.Height > frame.Height)
+                {
+                    // Clip a region that reaches past the frame (a parcel at the edge), as a camera crop would.
+                    int x0 = Math.Clamp(rect.X, 0, frame.Width - 1), y0 = Math.Clamp(rect.Y, 0, frame.Height - 1);
+                    int x1 = Math.Clamp(rect.X + rect.Width, x0 + 1, frame.Width), y1 = Math.Clamp(rect.Y + rect.Height, y0 + 1, frame.Height);
+                    rect = new PixelRect(x0, y0, x1 - x0, y1 - y0);
+                }
+
+                bool fresh = encodedKey != (line.Image, rect);
+                if (fresh)
+                {
+                    encoded = pipeline.Encode(new EncodeRequest(frame.Crop(rect)) { Profile = profile, Pruning = options.Pruning, RoiInFrame = rect, Camera = "eval" }, cancellationToken);
+                    encodedKey = (line.Image, rect);
+                }
+
+                var sampling = new SamplingOptions { MaxNewTokens = maxNewTokens };
+                VlmAnswer answer = pipeline.Answer(encoded, new GenerationRequest(line.Question) { Sampling = sampling }, null, cancellationToken);
+                StageTimings t = answer.Timings;
+                double encodeMs = t.PreprocessMs + t.EncodeMs + t.CompressMs;
+                bool correct = Matches(answer.Text, line.Answer);
+                report.Add(line.Type, correct, answer.Tokens.VisualKept, encodeMs, encodeMs + t.PrefillMs, t.TotalMs, fresh);
+                if (!correct)
+                {
+                    wrong?.WriteLine(JsonSerializer.Serialize(new { line = line.Number, type = line.Type, question = line.Question, expected = line.Answer, answer = answer.Text }));
+                }
+
+                if (progress is not null && report.N % 50 == 0)
+                {
+                    progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{report.N}/{lines.Count}] accuracy so far {report.Accuracy:P1}"));
+                }
+            }
+        }
+        finally
+        {
+            mat?.Dispose();
+        }
+
+        return report;
+    }
+
+    /// <summary>Case-insensitive equality after trimming whitespace and final punctuation.</summary>
+    public static bool Matches(string answer, string expected) =>
+        string.Equals(Normalize(answer), Normalize(expected), StringComparison.OrdinalIgnoreCase);
+
+    public static List<EvalLine> Read(string file, int limit)
+    {
+        if (!File.Exists(file))
+        {
+            throw new CliException($"dataset '{file}' does not exist");
+        }
+
+        string root = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        var lines = new List<EvalLine>();
+        int number = 0;
+        foreach (string text in File.ReadLines(file))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            try
+            {
+                using JsonDocument doc = JsonDocument.Parse(text);
+                JsonElement e = doc.RootElement;
+                string Required(string name) => e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String
+                    ? v.GetString()!
+                    : throw new CliException($"{file}:{number}: '{name}' must be a string");
+                PixelRect? roi = null;
+                if (e.TryGetProperty("roi", out JsonElement r) && r.ValueKind == JsonValueKind.Array)
+                {
+                    int[] v = [.. r.EnumerateArray().Select(x => x.GetInt32())];
+                    roi = v.Length == 4 && v[2] > 0 && v[3] > 0 ? new PixelRect(v[0], v[1], v[2], v[3]) : throw new CliException($"{file}:{number}: 'roi' must be [x, y, w, h] with w, h > 0");
+                }
+
+                lines.Add(new EvalLine(number, Path.Combine(root, Required("image")), Required("question"), Required("answer"), e.TryGetProperty("type", out JsonElement t) ? t.GetString() ?? "other" : "other", roi));
+            }
+            catch (JsonException ex)
+            {
+                throw new CliException($"{file}:{number}: not JSON ({ex.Message})");
+            }
+
+            if (limit > 0 && lines.Count == limit)
+            {
+                break;
+            }
+        }
+
+        return lines.Count > 0 ? lines : throw new CliException($"dataset '{file}' has no lines");
+    }
+
+    private static string Normalize(string s) => s.Trim().TrimEnd('.', '!', '?', ',', ';', ':').Trim();
+}
+
+/// <summary>Accuracy per type, visual tokens and latencies of an <c>eval</c> run.</summary>
+internal sealed class EvalReport(string model, CompressionProfile profile)
+{
+    private readonly SortedDictionary<string, (int Right, int Total)> _byType = new(StringComparer.Ordinal);
+    private readonly List<double> _latency = [];
+    private readonly List<double> _encode = [];
+    private readonly List<double> _ttft = [];
+    private long _visual;
+    private int _right;
+
+    public int N { get; private set; }
+
+    public double Accuracy => N == 0 ? 0 : (double)_right / N;
+
+    public void Add(string type, bool correct, int visualTokens, double encodeMs, double ttftMs, double latencyMs, bool freshEncode)
+    {
+        N++;
+        _right += correct ? 1 : 0;
+        (int r, int t) = _byType.GetValueOrDefault(type);
+        _byType[type] = (r + (correct ? 1 : 0), t + 1);
+        _visual += visualTokens;
+        _latency.Add(latencyMs);
+        _ttft.Add(ttftMs);
+        if (freshEncode)
+        {
+            _encode.Add(encodeMs);
+        }
+    }
+
+    public string ToJson()
+    {
+        var o = new System.Text.Json.Nodes.JsonObject
+        {
+            ["accuracy"] = Math.Round(Accuracy, 4),
+            ["by_type"] = new System.Text.Json.Nodes.JsonObject(_byType.Select(kv => KeyValuePair.Create(kv.Key, (System.Text.Json.Nodes.JsonNode?)Math.Round((double)kv.Value.Right / kv.Value.Total, 4)))),
+            ["n"] = N,
+            ["visual_tokens_mean"] = N == 0 ? 0 : Math.Round((double)_visual / N, 1),
+            ["latency_ms_p50"] = Math.Round(Stats.Median(_latency), 1),
+            ["encode_ms_p50"] = Math.Round(Stats.Median(_encode), 1),
+            ["ttft_ms_p50"] = Math.Round(Stats.Median(_ttft), 1),
+            ["model"] = model,
+            ["profile"] = profile.ToName(),
+        };
+        return o.ToJsonString();
+    }
+
+    public string ToTable()
+    {
+        var s = new System.Text.StringBuilder();
+        s.AppendLine(CultureInfo.InvariantCulture, $"{model}, profile {profile.ToName()}: {N} questions");
+        s.AppendLine("type        n      accuracy");
+        foreach ((string type, (int right, int total)) in _byType)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"{type,-10} {total,5}   {(double)right / total,9:P1}");
+        }
+
+        s.AppendLine(CultureInfo.InvariantCulture, $"{"all",-10} {N,5}   {Accuracy,9:P1}");
+        s.Append(CultureInfo.InvariantCulture, $"visual tokens {(N == 0 ? 0 : (double)_visual / N):F0} per question; p50 latency {Stats.Median(_latency):F0} ms (encode {Stats.Median(_encode):F0} ms, time to first token {Stats.Median(_ttft):F0} ms)");
+        return s.ToString();
+    }
+}
+
+/// <summary>Order statistics for reports.</summary>
+internal static class Stats
+{
+    /// <summary>The median (the mean of the two middle values for an even count); 0 for no values.</summary>
+    public static double Median(IReadOnlyCollection<double> values) => Percentile(values, 50);
+
+    /// <summary>Linear-interpolated percentile <paramref name="p"/> (0–100); 0 for no values.</summary>
+    public static double Percentile(IReadOnlyCollection<double> values, double p)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0)
+        {
+            return 0;
+        }
+
+        double[] sorted = [.. values.Order()];
+        double rank = p / 100.0 * (sorted.Length - 1);
+        int lo = (int)Math.Floor(rank);
+        int hi = Math.Min(lo + 1, sorted.Length - 1);
+        return sorted[lo] + ((sorted[hi] - sorted[lo]) * (rank - lo));
+    }
+}
