@@ -53,6 +53,12 @@ public sealed class EvalCommandTests : IClassFixture<TinyPackageFixture>
         {
             Assert.True(r.GetProperty(field).GetDouble() > 0, field);
         }
+
+        // Through an fp32 token packet (split inference's wire format) the answers are the same.
+        (code, stdout, stderr) = CliProcess.Run(string.Empty, "eval", dataset, "--model", _tiny.Package, "--profile", "native", "--max-new-tokens", "6", "--packet", "fp32", "--json");
+        Assert.True(code == 0, stderr);
+        using JsonDocument packet = JsonDocument.Parse(stdout);
+        Assert.Equal(r.GetProperty("by_type").ToString(), packet.RootElement.GetProperty("by_type").ToString());
     }
 
     [Fact]

@@ -36,6 +36,12 @@ public sealed class InferenceOptions
     /// <summary>Entropy pruning threshold (0 = off).</summary>
     public double PruneEntropyThreshold { get; set; }
 
+    /// <summary>Mitigation: slices overlap their neighbours by this fraction of a slice, in whole patches (0 = off, the reference).</summary>
+    public double SliceOverlap { get; set; }
+
+    /// <summary>Mitigation: keep the aspect ratio and pad with a mask instead of stretching (off = the reference).</summary>
+    public bool PreserveAspect { get; set; }
+
     /// <summary>Default cap on generated tokens (0 = the package's generation default).</summary>
     public int MaxNewTokens { get; set; }
 
@@ -57,6 +63,11 @@ public sealed class InferenceOptions
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
+        if (SliceOverlap is < 0 or >= 0.5 || !double.IsFinite(SliceOverlap))
+        {
+            problems.Add($"Inference:SliceOverlap {SliceOverlap} must be a fraction in [0, 0.5).");
+        }
+
         if (string.IsNullOrWhiteSpace(Model))
         {
             problems.Add("Inference:Model is empty: set it to a model package folder (see models-quantized/README.md).");

@@ -22,7 +22,8 @@ public sealed class PromptBuilder
     private readonly int[] _reserved;
     private readonly int _imageTokenId;
 
-    public PromptBuilder(ModelManifest manifest, TokenizerAdapter tokenizer)
+    /// <param name="slicing">The slicing to start from (null: the package's, the reference); profiles apply on top.</param>
+    public PromptBuilder(ModelManifest manifest, TokenizerAdapter tokenizer, SlicingOptions? slicing = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -33,7 +34,7 @@ public sealed class PromptBuilder
         _layout = smol ? SchemaLayout.Idefics3 : SchemaLayout.MiniCpmV26;
         _reserved = [.. manifest.Tokens.Special.Values.Distinct()];
         _imageTokenId = manifest.Tokens.ImageTokenId;
-        ReferenceSlicing = manifest.Slicing.ToSlicingOptions();
+        ReferenceSlicing = slicing ?? manifest.Slicing.ToSlicingOptions();
     }
 
     public TokenizerAdapter Tokenizer { get; }

@@ -6,6 +6,7 @@ using LlavaUhd.Edge.Core.Imaging;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Prompting;
 using LlavaUhd.Edge.Core.Slicing;
+using LlavaUhd.Edge.Core.Tokens;
 using LlavaUhd.Edge.Inference.Errors;
 using LlavaUhd.Edge.Inference.Pipeline;
 using LlavaUhd.Edge.Inference.Providers;
@@ -29,6 +30,9 @@ internal static class EvalCommand
         var limit = new Option<int>("--limit") { Description = "Answer only the first N lines (0 = all).", DefaultValueFactory = _ => 0 };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Cap on generated tokens per answer.", DefaultValueFactory = _ => 12 };
         var prune = new Option<double>("--prune") { Description = "Entropy pruning threshold 0..1 (0 = off).", DefaultValueFactory = _ => 0 };
+        var overlap = new Option<double>("--overlap") { Description = "Mitigation: slice overlap as a fraction of a slice (default 0, the reference).", DefaultValueFactory = _ => 0 };
+        var pad = new Option<bool>("--pad") { Description = "Mitigation: keep the aspect ratio and pad instead of stretching." };
+        var packet = new Option<string?>("--packet") { Description = "Send the visual tokens through a token packet of this dtype (fp32, fp16, int8) before answering, as split inference does." };
         var errors = new Option<string?>("--errors") { Description = "Write every wrong answer to this JSONL file." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: accuracy, by_type, n, visual_tokens_mean, latency_ms_p50, encode_ms_p50, ttft_ms_p50." };
         var command = new Command("eval", "Answer every question of a dataset and report accuracy per type, visual tokens and latency.");
@@ -38,6 +42,9 @@ internal static class EvalCommand
         command.Options.Add(limit);
         command.Options.Add(maxNew);
         command.Options.Add(prune);
+        command.Options.Add(overlap);
+        command.Options.Add(pad);
+        command.Options.Add(packet);
         command.Options.Add(errors);
         command.Options.Add(json);
         command.SetAction(async (result, cancellationToken) =>
@@ -52,14 +59,22 @@ internal static class EvalCommand
                 List<EvalLine> lines = Read(result.GetValue(dataset)!, result.GetValue(limit));
                 InferenceOptions options = runtime.Bind(result);
                 options.PruneEntropyThreshold = result.GetValue(prune);
+                options.SliceOverlap = result.GetValue(overlap);
+                options.PreserveAspect = result.GetValue(pad);
+                TokenDType? dtype = null;
+                if (result.GetValue(packet) is { } name)
+                {
+                    dtype = TokenQuantizer.TryParse(name, out TokenDType d) ? d : throw new CliException($"--packet '{name}' is not fp32, fp16 or int8");
+                }
+
                 bool asJson = result.GetValue(json);
                 EvalReport report = await Task.Run(
-                    () => Run(options, lines, p, result.GetValue(maxNew), result.GetValue(errors), asJson ? null : Console.Error, cancellationToken),
+                    () => Run(options, lines, p, result.GetValue(maxNew), result.GetValue(errors), asJson ? null : Console.Error, dtype, cancellationToken),
                     cancellationToken);
                 Console.WriteLine(asJson ? report.ToJson() : report.ToTable());
                 return ExitCodes.Ok;
             }
-            catch (Exception ex) when (ex is CliException or ModelPackageException or ProviderUnavailableException or ArgumentException or ImageFormatException or SlicingException or PromptException or IOException or JsonException)
+            catch (Exception ex) when (ex is CliException or ModelPackageException or ProviderUnavailableException or ArgumentException or ImageFormatException or SlicingException or PromptException or IOException or JsonException or TokenPacketException)
             {
                 Console.Error.WriteLine($"eval: {ex.Message}");
                 return ExitCodes.Usage;
@@ -72,7 +87,7 @@ internal static class EvalCommand
     public sealed record EvalLine(int Number, string Image, string Question, string Answer, string Type, PixelRect? Roi);
 
     /// <summary>Answers each line (one encoding per image and region, shared by its questions) and scores it.</summary>
-    public static EvalReport Run(InferenceOptions options, IReadOnlyList<EvalLine> lines, CompressionProfile profile, int maxNewTokens, string? errorsFile, TextWriter? progress, CancellationToken cancellationToken = default)
+    public static EvalReport Run(InferenceOptions options, IReadOnlyList<EvalLine> lines, CompressionProfile profile, int maxNewTokens, string? errorsFile, TextWriter? progress, TokenDType? packet = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lines);
         using VlmPipeline pipeline = VlmPipeline.Open(options);
@@ -82,6 +97,7 @@ internal static class EvalCommand
         string? matPath = null;
         (string Image, PixelRect Rect)? encodedKey = null;
         VisualTokens? encoded = null;
+        StageTimings encodeTimings = new();
         try
         {
             foreach (EvalLine line in lines)
@@ -108,15 +124,23 @@ internal static class EvalCommand
                 if (fresh)
                 {
                     encoded = pipeline.Encode(new EncodeRequest(frame.Crop(rect)) { Profile = profile, Pruning = options.Pruning, RoiInFrame = rect, Camera = "eval" }, cancellationToken);
+                    encodeTimings = encoded.Timings;
+                    if (packet is TokenDType dtype)
+                    {
+                        // Through the wire format and back, as a decoder device receives them.
+                        byte[] bytes = TokenPacketCodec.Encode(encoded.ToPacket(), dtype, brotli: false);
+                        encoded = VisualTokens.FromPacket(TokenPacketCodec.Decode(bytes), pipeline.Encoder);
+                    }
+
                     encodedKey = (line.Image, rect);
                 }
 
                 var sampling = new SamplingOptions { MaxNewTokens = maxNewTokens };
                 VlmAnswer answer = pipeline.Answer(encoded, new GenerationRequest(line.Question) { Sampling = sampling }, null, cancellationToken);
                 StageTimings t = answer.Timings;
-                double encodeMs = t.PreprocessMs + t.EncodeMs + t.CompressMs;
+                double encodeMs = encodeTimings.PreprocessMs + encodeTimings.EncodeMs + encodeTimings.CompressMs;
                 bool correct = Matches(answer.Text, line.Answer);
-                report.Add(line.Type, correct, answer.Tokens.VisualKept, encodeMs, encodeMs + t.PrefillMs, t.TotalMs, fresh);
+                report.Add(line.Type, correct, answer.Tokens.VisualKept, encodeMs, encodeMs + t.PrefillMs, encodeMs + t.PrefillMs + t.DecodeMs, fresh);
                 if (!correct)
                 {
                     wrong?.WriteLine(JsonSerializer.Serialize(new { line = line.Number, type = line.Type, question = line.Question, expected = line.Answer, answer = answer.Text }));

@@ -78,7 +78,8 @@ internal static class ParcelScenes
         ["What is the code on the {0} parcel?", "Read the code on the {0} parcel.", "What code is printed on the {0} box?"];
 
     /// <summary>Renders scene <paramref name="index"/> of the set <paramref name="seed"/> at <paramref name="size"/> (null: drawn from <see cref="CameraSizes"/>).</summary>
-    public static ParcelScene Render(int seed, int index, (int Width, int Height)? size = null, int? parcelCount = null)
+    /// <param name="shiftX">Moves every parcel this many pixels along the belt (the sample video's motion); draws are unchanged.</param>
+    public static ParcelScene Render(int seed, int index, (int Width, int Height)? size = null, int? parcelCount = null, int shiftX = 0)
     {
         var rng = new Random(SceneSeed(seed, index));
         (int width, int height) = size ?? CameraSizes[rng.Next(CameraSizes.Count)];
@@ -123,7 +124,7 @@ internal static class ParcelScenes
             int pw = (int)(slotW * (0.45 + (rng.NextDouble() * 0.4)));
             int ph = (int)(beltH * (0.35 + (rng.NextDouble() * 0.5)));
             double center = (slots[i] + 0.5 + ((rng.NextDouble() - 0.5) * 0.3)) * slotW;
-            int px = Math.Clamp((int)(center - (pw / 2.0)), 0, width - pw);
+            int px = Math.Clamp((int)(center - (pw / 2.0)) + shiftX, 0, width - pw);
             int py = beltY + rng.Next(Math.Max(1, beltH - ph));
             var box = new Rect(px, py, pw, ph);
             string code = new([.. Enumerable.Range(0, 2 + rng.Next(3)).Select(_ => CodeAlphabet[rng.Next(CodeAlphabet.Length)])]);

@@ -15,7 +15,7 @@ internal static class SampleCommand
         var count = new Option<int>("--count") { Description = "--dataset: number of scenes (each gets up to five questions).", DefaultValueFactory = _ => 100 };
         var roi = new Option<bool>("--roi") { Description = "--dataset: code questions carry a region around the asked parcel (\"roi\")." };
         var seed = new Option<int>("--seed") { Description = "Random seed (default 7).", DefaultValueFactory = _ => 7 };
-        var video = new Option<bool>("--video") { Description = "Write an MJPG AVI instead (a parcel moving along the belt); --out should end in .avi." };
+        var video = new Option<bool>("--video") { Description = "Write an MJPG AVI instead (three parcels moving along the belt, docs/scenes.md); --out should end in .avi." };
         var frames = new Option<int>("--frames") { Description = "Frames of the video (default 60).", DefaultValueFactory = _ => 60 };
         var fps = new Option<int>("--fps") { Description = "Frame rate of the video (default 10).", DefaultValueFactory = _ => 10 };
         var command = new Command("sample", "Write a generated sample image (or video) for trying the other verbs and the service.");
@@ -118,7 +118,8 @@ internal static class SampleCommand
         return lines;
     }
 
-    /// <summary>The scene with a parcel moving along the belt, as an MJPG AVI (OpenCV's built-in writer, no FFmpeg needed).</summary>
+    /// <summary>Parcels in the demo domain (docs/scenes.md) moving slowly along the belt and back, as an MJPG AVI (OpenCV's built-in writer, no FFmpeg needed): the service's demo camera.</summary>
+    /// <remarks>Three parcels, all in frame and in their thirds throughout, so a standing question such as "How many parcels are on the belt?" has one right answer in every frame.</remarks>
     public static bool WriteVideo(string path, int width, int height, int seed, int frames, int fps)
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -127,23 +128,20 @@ internal static class SampleCommand
             Directory.CreateDirectory(dir);
         }
 
-        using Mat scene = Render(width, height, seed);
         using var writer = new VideoWriter(path, FourCC.MJPG, fps, new Size(width, height));
         if (!writer.IsOpened())
         {
             return false;
         }
 
-        using var frame = new Mat();
-        int side = Math.Max(8, height / 8);
-        int beltY = height * 3 / 5;
+        int amplitude = Math.Max(1, width / 40);
         for (int i = 0; i < frames; i++)
         {
-            scene.CopyTo(frame);
-            int x = (int)((long)i * (width + side) / frames) - side;
-            Cv2.Rectangle(frame, new Rect(x, beltY - side, side, side), new Scalar(30, 120, 230), -1);
-            Cv2.PutText(frame, string.Create(CultureInfo.InvariantCulture, $"#{i}"), new Point(8, Math.Max(16, height / 20)), HersheyFonts.HersheySimplex, Math.Max(0.4, height / 1000.0), Scalar.White, 1, LineTypes.AntiAlias);
-            writer.Write(frame);
+            // A triangle wave: 0 → amplitude → 0, so the video loops without a jump.
+            int phase = frames <= 1 ? 0 : (int)((long)i * 2 * amplitude / frames);
+            int shift = phase <= amplitude ? phase : (2 * amplitude) - phase;
+            using ParcelScene scene = ParcelScenes.Render(seed, 0, (width, height), parcelCount: 3, shiftX: shift);
+            writer.Write(scene.Image);
         }
 
         return true;
