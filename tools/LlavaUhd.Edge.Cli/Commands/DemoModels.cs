@@ -58,12 +58,16 @@ internal static class DemoModels
         string partial = dir + ".partial-" + Environment.ProcessId;
         progress?.Report($"building {model} into {dir} (first use)");
         PackageGenerator.Generate(p, partial, progress: progress);
-        if (Directory.Exists(dir))
+        try
         {
-            Directory.Delete(dir, recursive: true);
+            Directory.Move(partial, dir);
+        }
+        catch (IOException) when (File.Exists(Path.Combine(dir, ModelManifest.FileName)))
+        {
+            // Another process built the same package meanwhile: the same weights give the same files; use theirs.
+            Directory.Delete(partial, recursive: true);
         }
 
-        Directory.Move(partial, dir);
         return dir;
     }
 }

@@ -96,7 +96,7 @@ internal static class PromptCommand
     /// <summary>
     /// One line per dataset line: the prompt ids for the line's image (or its <c>roi</c>) under the profile, the ids of
     /// the answer as the model should write it (a space, the answer, then the first stop token), and the
-    /// <c>longest_edge</c> the profile resizes the region to, so a trainer can cut the same views (docs/training.md).
+    /// <c>longest_edge</c> the profile resizes the region to, so a trainer can cut the same views (docs/demo-model.md).
     /// </summary>
     private static int DumpDataset(string file, PromptBuilder builder, ModelManifest manifest, CompressionProfile profile)
     {
