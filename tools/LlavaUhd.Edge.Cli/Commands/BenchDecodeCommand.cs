@@ -15,7 +15,11 @@ namespace LlavaUhd.Edge.Cli.Commands;
 /// </summary>
 internal static class BenchDecodeCommand
 {
-    public sealed record Result(double EncodeMs, double TtftMs, double DecodeTokensPerSecond, double OutsideOrtPct, double DecodeOutsideOrtPct, double PeakRssMb, long AllocBytesPerToken, int Views, int VisualTokens, int PromptTokens, string Provider);
+    public sealed record Result(double EncodeMs, double TtftMs, double DecodeTokensPerSecond, double OutsideOrtPct, double DecodeOutsideOrtPct, double PeakRssMb, long AllocBytesPerToken, int Views, int VisualTokens, int PromptTokens, string Provider)
+    {
+        /// <summary>Prompt tokens per second of prefill (the prompt, image placeholders included, over the time to first token).</summary>
+        public double PrefillTokensPerSecond => TtftMs > 0 ? PromptTokens / (TtftMs / 1000.0) : 0;
+    }
 
     public static Command CreateDecode()
     {
@@ -47,8 +51,8 @@ internal static class BenchDecodeCommand
 
             Result r = Run(runtime.Bind(result), BenchCommand.ParseSize(result.GetValue(size)!), p, n, result.GetValue(runs));
             Console.WriteLine(result.GetValue(json)
-                ? string.Create(CultureInfo.InvariantCulture, $"{{\"encode_ms\":{r.EncodeMs:F1},\"ttft_ms\":{r.TtftMs:F1},\"decode_tokens_per_s\":{r.DecodeTokensPerSecond:F1},\"outside_ort_pct\":{r.OutsideOrtPct:F2},\"peak_rss_mb\":{r.PeakRssMb:F0},\"alloc_bytes_per_token\":{r.AllocBytesPerToken}}}")
-                : string.Create(CultureInfo.InvariantCulture, $"{r.Views} views, {r.VisualTokens} visual tokens, prompt {r.PromptTokens} on {r.Provider}: encode {r.EncodeMs:F1} ms, TTFT {r.TtftMs:F1} ms, decode {r.DecodeTokensPerSecond:F1} tok/s, outside ORT {r.OutsideOrtPct:F2}% (decode loop {r.DecodeOutsideOrtPct:F2}%), peak RSS {r.PeakRssMb:F0} MB, {r.AllocBytesPerToken} B allocated per token"));
+                ? string.Create(CultureInfo.InvariantCulture, $"{{\"encode_ms\":{r.EncodeMs:F1},\"ttft_ms\":{r.TtftMs:F1},\"decode_tokens_per_s\":{r.DecodeTokensPerSecond:F1},\"outside_ort_pct\":{r.OutsideOrtPct:F2},\"peak_rss_mb\":{r.PeakRssMb:F0},\"alloc_bytes_per_token\":{r.AllocBytesPerToken},\"prefill_tokens_per_s\":{r.PrefillTokensPerSecond:F1},\"context_tokens\":{r.PromptTokens}}}")
+                : string.Create(CultureInfo.InvariantCulture, $"{r.Views} views, {r.VisualTokens} visual tokens, prompt {r.PromptTokens} on {r.Provider}: encode {r.EncodeMs:F1} ms, TTFT {r.TtftMs:F1} ms, prefill {r.PrefillTokensPerSecond:F0} tok/s, decode {r.DecodeTokensPerSecond:F1} tok/s after {r.PromptTokens} context tokens, outside ORT {r.OutsideOrtPct:F2}% (decode loop {r.DecodeOutsideOrtPct:F2}%), peak RSS {r.PeakRssMb:F0} MB, {r.AllocBytesPerToken} B allocated per token"));
             return ExitCodes.Ok;
         }));
         return command;
@@ -107,9 +111,9 @@ internal static class BenchDecodeCommand
         long perToken = Math.Max(0, (Allocated(newTokens) - Allocated(half)) / (newTokens - half));
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
         return new Result(
-            Median(encode),
-            Median(ttft),
-            Median(tps),
+            Stats.Median(encode),
+            Stats.Median(ttft),
+            Stats.Median(tps),
             wall > 0 ? 100.0 * (wall - ort) / wall : 0,
             decodeWall > 0 ? 100.0 * Math.Max(0, decodeWall - decodeOrt) / decodeWall : 0,
             peak,
@@ -118,11 +122,5 @@ internal static class BenchDecodeCommand
             last!.Tokens.Visual,
             last.Tokens.Prompt,
             last.Provider);
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
     }
 }
