@@ -14,8 +14,8 @@ public static class DemoWeights
     /// <exception cref="InvalidDataException">The weights are missing from this build or damaged.</exception>
     public static TrainedWeights Load()
     {
-        byte[] json = Resource("weights.json") ?? throw new InvalidDataException("this build has no demo-model weights (models-quantized/demo-smolvlm/weights.json)");
-        byte[] bin = Resource("weights.bin") ?? throw new InvalidDataException("this build has no demo-model weights (models-quantized/demo-smolvlm/weights.bin)");
+        byte[] json = Resource("weights.json") ?? throw new InvalidDataException("this build has no trained demo-model weights (models-quantized/demo-smolvlm/weights.json; see docs/demo-model.md): pass --model with a package folder");
+        byte[] bin = Resource("weights.bin") ?? throw new InvalidDataException("this build has no trained demo-model weights (models-quantized/demo-smolvlm/weights.bin; see docs/demo-model.md): pass --model with a package folder");
         string? sha = Resource("weights.sha256") is { } s ? System.Text.Encoding.ASCII.GetString(s).Trim().Split(' ')[0] : null;
         return TrainedWeights.Load(json, bin, sha ?? throw new InvalidDataException("this build has no models-quantized/demo-smolvlm/weights.sha256"));
     }
