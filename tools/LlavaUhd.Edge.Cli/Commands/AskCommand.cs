@@ -63,10 +63,7 @@ internal static class AskCommand
                     throw new CliException("give the question after the image (or after --tokens FILE)");
                 }
 
-                if (!CompressionProfiles.TryParse(result.GetValue(profile), out CompressionProfile p))
-                {
-                    throw new CliException($"--profile '{result.GetValue(profile)}' is not one of {string.Join(", ", CompressionProfiles.Names)}");
-                }
+                CompressionProfile p = ProfileArgument.Parse(result.GetValue(profile));
 
                 InferenceOptions options = runtime.Bind(result);
                 options.PruneEntropyThreshold = result.GetValue(prune);

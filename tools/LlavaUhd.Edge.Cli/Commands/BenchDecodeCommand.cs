@@ -38,10 +38,7 @@ internal static class BenchDecodeCommand
         command.Options.Add(json);
         command.SetAction(result => ModelsCommand.Guard("bench decode", () =>
         {
-            if (!CompressionProfiles.TryParse(result.GetValue(profile), out CompressionProfile p))
-            {
-                throw new CliException($"--profile '{result.GetValue(profile)}' is not one of {string.Join(", ", CompressionProfiles.Names)}");
-            }
+            CompressionProfile p = ProfileArgument.Parse(result.GetValue(profile));
 
             int n = result.GetValue(newTokens);
             if (n < 4 || result.GetValue(runs) < 1)

@@ -51,10 +51,7 @@ internal static class EvalCommand
         {
             try
             {
-                if (!CompressionProfiles.TryParse(result.GetValue(profile), out CompressionProfile p))
-                {
-                    throw new CliException($"--profile '{result.GetValue(profile)}' is not one of {string.Join(", ", CompressionProfiles.Names)}");
-                }
+                CompressionProfile p = ProfileArgument.Parse(result.GetValue(profile));
 
                 List<EvalLine> lines = Read(result.GetValue(dataset)!, result.GetValue(limit));
                 InferenceOptions options = runtime.Bind(result);

@@ -39,10 +39,7 @@ internal static class PromptCommand
         {
             try
             {
-                if (!CompressionProfiles.TryParse(result.GetValue(profile), out CompressionProfile p))
-                {
-                    throw new CliException($"--profile '{result.GetValue(profile)}' is not one of {string.Join(", ", CompressionProfiles.Names)}");
-                }
+                CompressionProfile p = ProfileArgument.Parse(result.GetValue(profile));
 
                 ModelPackage package = ModelPackage.Load(DemoModels.Resolve(result.GetValue(model)!), variant: null, verifyHashes: false);
                 var builder = new PromptBuilder(package.Manifest, new TokenizerAdapter(package.LoadTokenizer()));

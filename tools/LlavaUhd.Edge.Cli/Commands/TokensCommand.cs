@@ -55,10 +55,7 @@ internal static class TokensCommand
                     throw new CliException($"--dtype '{result.GetValue(dtype)}' is not fp32, fp16 or int8");
                 }
 
-                if (!CompressionProfiles.TryParse(result.GetValue(profile), out CompressionProfile p))
-                {
-                    throw new CliException($"--profile '{result.GetValue(profile)}' is not one of {string.Join(", ", CompressionProfiles.Names)}");
-                }
+                CompressionProfile p = ProfileArgument.Parse(result.GetValue(profile));
 
                 InferenceOptions options = runtime.Bind(result);
                 using VlmPipeline pipeline = VlmPipeline.Open(options);
