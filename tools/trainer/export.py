@@ -1,0 +1,209 @@
+"""Export: weights.json + weights.bin (float16, ONNX initializer names and layouts, compact vocabulary tables) and
+the parity goldens (tests/TestData/golden/demo-smolvlm/) from the fp16-rounded model.
+
+  /usr/bin/python3 tools/trainer/export.py --ckpt /tmp/vlm/ckpt/demo/final.pt --run tools/trainer/runs/demo
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import VLM, EOU  # noqa: E402
+from pixels import views_of, to_pixels  # noqa: E402
+import train as T  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+CLI = ["dotnet", "/tmp/llava-cli/llava-edge.dll"]
+PRESET_KEYS = ["vision_hidden", "vision_layers", "vision_heads", "vision_mlp", "image_size", "patch_size", "scale_factor",
+               "text_hidden", "text_layers", "text_heads", "kv_heads", "head_dim", "text_mlp", "vocab_size", "rope_theta"]
+
+
+def onnx_tensors(model):
+    """(name, full ONNX shape, stored array float32, sparse or None) in a fixed order."""
+    sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
+    p = model.p
+    out = []
+    out.append(("embeddings.patch_embedding.weight", sd["vision.patch_embedding.weight"], None))
+    out.append(("embeddings.patch_embedding.bias", sd["vision.patch_embedding.bias"], None))
+    out.append(("embeddings.position_embedding", sd["vision.position_embedding"], None))
+    for l in range(p["vision_layers"]):
+        o, n = f"encoder.layers.{l}.", f"vision.layers.{l}."
+        out.append((o + "layer_norm1.weight", sd[n + "layer_norm1.weight"], None))
+        out.append((o + "layer_norm1.bias", sd[n + "layer_norm1.bias"], None))
+        for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            out.append((o + "self_attn." + a + ".weight", sd[n + a + ".weight"], None))
+            out.append((o + "self_attn." + a + ".bias", sd[n + a + ".bias"], None))
+        out.append((o + "layer_norm2.weight", sd[n + "layer_norm2.weight"], None))
+        out.append((o + "layer_norm2.bias", sd[n + "layer_norm2.bias"], None))
+        for a in ("fc1", "fc2"):
+            out.append((o + "mlp." + a + ".weight", sd[n + a + ".weight"], None))
+            out.append((o + "mlp." + a + ".bias", sd[n + a + ".bias"], None))
+    out.append(("post_layernorm.weight", sd["vision.post_layernorm.weight"], None))
+    out.append(("post_layernorm.bias", sd["vision.post_layernorm.bias"], None))
+    out.append(("connector.modality_projection.proj.weight", sd["vision.proj.weight"], None))
+    ids = list(model.vocab_ids)
+    out.append(("embed_tokens.weight", sd["embed"], {"axis": 0, "ids": ids}))
+    for l in range(p["text_layers"]):
+        o, n = f"model.layers.{l}.", f"layers.{l}."
+        out.append((o + "input_layernorm.weight", sd[n + "input_layernorm"], None))
+        for a in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            out.append((o + "self_attn." + a + ".weight", sd[n + a + ".weight"], None))
+        out.append((o + "post_attention_layernorm.weight", sd[n + "post_attention_layernorm"], None))
+        for a in ("gate_proj", "up_proj", "down_proj"):
+            out.append((o + "mlp." + a + ".weight", sd[n + a + ".weight"], None))
+    out.append(("model.norm.weight", sd["norm"], None))
+    out.append(("lm_head.weight", sd["lm_head"], {"axis": 1, "ids": ids}))
+    return out
+
+
+def full_shape(name, arr, sparse, vocab):
+    shape = list(arr.shape)
+    if sparse is not None:
+        shape[sparse["axis"]] = vocab
+    return shape
+
+
+def write_weights(model, out_dir, training):
+    os.makedirs(out_dir, exist_ok=True)
+    tensors, blob, off = [], bytearray(), 0
+    for name, arr, sparse in onnx_tensors(model):
+        h = np.ascontiguousarray(arr.astype("<f2"))
+        entry = {"name": name, "shape": full_shape(name, arr, sparse, model.p["vocab_size"]), "dtype": "float16",
+                 "offset": off, "length": int(h.size)}
+        if sparse is not None:
+            entry["sparse"] = sparse
+        tensors.append(entry)
+        blob += h.tobytes()
+        off += h.nbytes
+    with open(os.path.join(out_dir, "weights.bin"), "wb") as f:
+        f.write(blob)
+    sha = hashlib.sha256(bytes(blob)).hexdigest()
+    with open(os.path.join(out_dir, "weights.sha256"), "w") as f:
+        f.write(sha + "\n")
+    doc = {"format": 1, "preset": {k: model.p[k] for k in PRESET_KEYS}, "tensors": tensors, "training": training}
+    with open(os.path.join(out_dir, "weights.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+    return len(blob), sha
+
+
+def read_weights(out_dir):
+    """Dense float32 arrays from weights.json/bin (the C# TrainedWeights logic), for a round-trip check."""
+    doc = json.load(open(os.path.join(out_dir, "weights.json")))
+    blob = open(os.path.join(out_dir, "weights.bin"), "rb").read()
+    res = {}
+    for t in doc["tensors"]:
+        v = np.frombuffer(blob, dtype="<f2", count=t["length"], offset=t["offset"]).astype(np.float32)
+        full = np.zeros(t["shape"], dtype=np.float32)
+        if "sparse" in t:
+            ids = t["sparse"]["ids"]
+            if t["sparse"]["axis"] == 0:
+                full[ids, :] = v.reshape(len(ids), t["shape"][1])
+            else:
+                full[:, ids] = v.reshape(t["shape"][0], len(ids))
+        else:
+            full[...] = v.reshape(t["shape"])
+        res[t["name"]] = full
+    return doc, res
+
+
+def goldens(model, tok, gold_dir, work, n=4):
+    """4 held-out samples of seed 7 at 1280x720, fast profile (one view each), from the fp16-rounded model."""
+    os.makedirs(gold_dir, exist_ok=True)
+    ds = os.path.join(work, "golden-ds")
+    if not os.path.exists(os.path.join(ds, "dataset.jsonl")):
+        subprocess.run(CLI + ["sample", "--dataset", ds, "--count", "8", "--seed", "7", "--size", "1280x720"],
+                       check=True, stdout=subprocess.DEVNULL)
+    dump = subprocess.run(CLI + ["prompt", "--dataset", os.path.join(ds, "dataset.jsonl"), "--model", "/tmp/tiny",
+                                 "--profile", "fast"], check=True, capture_output=True, text=True).stdout
+    rows = [json.loads(l) for l in dump.splitlines()]
+    lines = [json.loads(l) for l in open(os.path.join(ds, "dataset.jsonl"))]
+    # one question per image, types in turn: count, color, position, presence
+    want, picked, used = ["count", "color", "position", "presence"], [], set()
+    for ty in want:
+        for r, l in zip(rows, lines):
+            if l["type"] == ty and l["image"] not in used and l.get("roi") is None:
+                picked.append((r, l))
+                used.add(l["image"])
+                break
+    assert len(picked) == n
+    out = []
+    for r, l in picked:
+        src = os.path.join(ds, l["image"])
+        name = os.path.splitext(os.path.basename(l["image"]))[0]
+        shutil.copy(src, os.path.join(gold_dir, name + ".png"))
+        views, rows_, cols_ = views_of(Image.open(src).convert("RGB"), 512)
+        assert len(views) == r["views"] == 1
+        with torch.no_grad():
+            feats = model.vision(to_pixels(views))  # [1,64,H]
+            ids = torch.tensor(r["input_ids"])
+            x = model.merge(ids, feats.reshape(-1, feats.shape[-1]))[None]
+            h = model.forward_full(x)[0, -1]
+            logits = model.full_logits(h)
+            banned = torch.tensor(tok.banned)
+            gen, s = [], x
+            for _ in range(8):
+                hh = model.forward_full(s)[0, -1]
+                fl = model.full_logits(hh)
+                raw_arg = int(torch.argmax(fl))
+                fl[banned] = -float("inf")
+                t = int(torch.argmax(fl))
+                assert raw_arg == t, "a banned token would win: the golden depends on the ban rule"
+                gen.append(t)
+                if t in T.STOP_IDS:
+                    break
+                s = torch.cat((s, model.embed_ids(torch.tensor([t]))[None]), 1)
+        feats.numpy().astype("<f4").tofile(os.path.join(gold_dir, name + ".f32"))
+        logits.numpy().astype("<f4").tofile(os.path.join(gold_dir, name + "-logits.f32"))
+        rec = {"image": name + ".png", "question": l["question"], "answer": l["answer"], "type": l["type"],
+               "profile": "fast", "input_ids": r["input_ids"], "image_features_file": name + ".f32",
+               "logits_file": name + "-logits.f32", "greedy_ids": gen, "greedy_text": tok.decode(gen)}
+        out.append(rec)
+        print("golden", name, l["type"], repr(l["question"]), "->", repr(rec["greedy_text"]), "expected", l["answer"], gen)
+    with open(os.path.join(gold_dir, "parity.jsonl"), "w") as f:
+        for rec in out:
+            f.write(json.dumps(rec) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--run", required=True, help="tools/trainer/runs/<name> (meta.json, curve, final eval)")
+    ap.add_argument("--out", default=os.path.join(REPO, "models-quantized", "demo-smolvlm"))
+    ap.add_argument("--golden", default=os.path.join(REPO, "tests", "TestData", "golden", "demo-smolvlm"))
+    ap.add_argument("--work", default="/tmp/vlm")
+    ap.add_argument("--tokenizer", default="/tmp/tiny/tokenizer.json")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    c = torch.load(a.ckpt)
+    model = VLM(c["preset"], c["vocab"])
+    model.load_state_dict(c["model"])
+    with torch.no_grad():  # the export precision
+        for p in model.parameters():
+            p.copy_(p.half().float())
+    model.eval()
+    training = json.load(open(os.path.join(a.run, "training.json"))) if os.path.exists(os.path.join(a.run, "training.json")) else {}
+    size, sha = write_weights(model, a.out, training)
+    doc, dense = read_weights(a.out)
+    # round trip: every dense tensor equals the fp16-rounded model's
+    for name, arr, sparse in onnx_tensors(model):
+        full = dense[name]
+        if sparse is None:
+            assert np.array_equal(full, arr), name
+        elif sparse["axis"] == 0:
+            assert np.array_equal(full[sparse["ids"]], arr) and np.count_nonzero(full) == np.count_nonzero(arr), name
+        else:
+            assert np.array_equal(full[:, sparse["ids"]], arr) and np.count_nonzero(full) == np.count_nonzero(arr), name
+    print(f"weights.bin {size} bytes sha256 {sha}; {len(doc['tensors'])} tensors; vocab rows {len(model.vocab_ids)}")
+    goldens(model, T.Tok(a.tokenizer), a.golden, a.work)
+
+
+if __name__ == "__main__":
+    main()
