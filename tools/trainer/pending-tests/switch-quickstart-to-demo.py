@@ -1,6 +1,7 @@
 import os
 import re
-root='os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..") + "/"'
+# Moves the quick start to the trained demo model (run once, from anywhere, when the weights are committed).
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..") + "/"
 p=root+'src/LlavaUhd.Edge.Service/appsettings.json'
 s=open(p).read()
 s=s.replace('"Source": ".cache/sample.avi"','"Source": ".cache/sample-parcels.avi"')
