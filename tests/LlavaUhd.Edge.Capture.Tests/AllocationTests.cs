@@ -6,7 +6,7 @@ using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Capture.Tests;
 
-/// <summary>Issue 6: the per-frame hot path (pooled grab → frame → zones + motion ROI → crops) allocates nothing in steady state.</summary>
+/// <summary>The per-frame hot path (pooled grab → frame → zones + motion ROI → crops) allocates nothing in steady state.</summary>
 public sealed class AllocationTests
 {
     [Theory]

@@ -2,10 +2,10 @@ using LlavaUhd.Edge.Core.Slicing;
 
 namespace LlavaUhd.Edge.Core.Tests;
 
-/// <summary>The worked examples of SLICING.md §B.5 and §C.4, verbatim.</summary>
+/// <summary>The worked examples of docs/slicing.md §2.3 and §3, verbatim.</summary>
 public sealed class SlicePlannerWorkedExampleTests
 {
-    // W, H, grid (c×r or ""), overview, refined, slice — SLICING.md B.5 (M = 9).
+    // W, H, grid (c×r or ""), overview, refined, slice — docs/slicing.md §2.3 (M = 9).
     [Theory]
     [InlineData(1, 1, "", "448x448", "", "")]
     [InlineData(14, 14, "", "448x448", "", "")]
@@ -37,7 +37,7 @@ public sealed class SlicePlannerWorkedExampleTests
         Assert.Equal(64 * (1 + (plan.Grid?.Count ?? 0)), plan.TotalTokens);
     }
 
-    // SLICING.md B.5, "Effect of max_slice_nums".
+    // docs/slicing.md §2.3, "Effect of M".
     [Theory]
     [InlineData(1920, 1080, 4, "3x1", "350x588")]
     [InlineData(1920, 1080, 9, "4x2", "420x476")]
@@ -61,7 +61,7 @@ public sealed class SlicePlannerWorkedExampleTests
         Assert.Equal(slice, plan.SliceSize.ToString());
     }
 
-    // SLICING.md C.4 (SmolVLM-256M: longest edge 2048, tiles 512).
+    // docs/slicing.md §3 (SmolVLM-256M: longest edge 2048, tiles 512).
     [Theory]
     [InlineData(1, 1, "2048x2048", 4, 4)]
     [InlineData(448, 448, "2048x2048", 4, 4)]
@@ -98,7 +98,7 @@ public sealed class SlicePlannerWorkedExampleTests
     [Fact]
     public void MiniCpmV_FourToOne_BreaksTheExactTieByTheLastBitOfLog()
     {
-        // |ln 4 − ln 8| is one ulp smaller than |ln 4 − ln 2|, so the reference picks 8×1 (SLICING.md B.2).
+        // |ln 4 − ln 8| is one ulp smaller than |ln 4 − ln 2|, so the reference picks 8×1 (docs/slicing.md §1).
         Assert.Equal(new GridSize(8, 1), SlicePlanner.Plan(4096, 1024, SlicingOptions.For(SliceScheme.MiniCpmV)).Grid);
         Assert.Equal(new GridSize(1, 8), SlicePlanner.Plan(1024, 4096, SlicingOptions.For(SliceScheme.MiniCpmV)).Grid);
     }

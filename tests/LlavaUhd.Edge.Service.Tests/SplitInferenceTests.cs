@@ -11,7 +11,7 @@ using MQTTnet.Formatter;
 namespace LlavaUhd.Edge.Service.Tests;
 
 /// <summary>
-/// Split inference (issue 8) over a real mosquitto: an <c>encoder</c> service (test-pattern camera, interval question)
+/// Split inference over a real mosquitto: an <c>encoder</c> service (test-pattern camera, interval question)
 /// publishes token packets, a <c>decoder</c> service (no camera) answers MQTT questions from them, exactly as a
 /// <c>full</c> service answers the same question about the same pixels; packets of another encoder and garbage are
 /// refused with error messages, and the decoder goes on.

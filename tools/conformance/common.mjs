@@ -27,10 +27,11 @@ export const REFERENCE_FILES = [
     'generation_config.json',
 ];
 
-/** Locate the reference folder: $SMOLVLM_REFERENCE_DIR, else <repo>/shared/..., else <repo>/../shared/... */
+/** Locate the reference folder: $SMOLVLM_REFERENCE_DIR, else the repository's copy (models-quantized/smolvlm-256m-instruct), else a shared/ checkout beside it. */
 export function findReferenceDir() {
     const candidates = [
         process.env.SMOLVLM_REFERENCE_DIR,
+        path.join(REPO_ROOT, 'models-quantized', MODEL_ID),
         path.join(REPO_ROOT, 'shared', 'reference', MODEL_ID),
         path.join(REPO_ROOT, '..', 'shared', 'reference', MODEL_ID),
     ].filter(Boolean);

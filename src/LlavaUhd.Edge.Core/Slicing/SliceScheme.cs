@@ -1,6 +1,6 @@
 namespace LlavaUhd.Edge.Core.Slicing;
 
-/// <summary>The slicing algorithms of the LLaVA-UHD family (see docs/SLICING.md in shared design notes).</summary>
+/// <summary>The slicing algorithms of the LLaVA-UHD family (docs/slicing.md).</summary>
 public enum SliceScheme
 {
     /// <summary>MiniCPM-V / later LLaVA-UHD slicing: area-fitted overview plus a grid of patch-aligned slices.</summary>

@@ -5,7 +5,7 @@ namespace LlavaUhd.Edge.Capture.Tests.Fakes;
 /// <summary>
 /// A simulated GPIO driver: pins hold values in memory, <see cref="SimulateInput"/> sets an input pin and raises
 /// the Rising/Falling callbacks a real chip would. System.Device.Gpio ships no fake; <see cref="GpioDriver"/> can be
-/// subclassed (see DEPENDENCIES.md §5).
+/// subclassed, which is how the library's own tests simulate a chip.
 /// </summary>
 internal sealed class FakeGpioDriver : GpioDriver
 {
