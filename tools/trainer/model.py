@@ -118,12 +118,13 @@ class DecoderLayer(nn.Module):
         return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin, v
 
     def attend(self, x, q, k, v, bias):
+        # grouped-query attention as the ONNX graph does it: query heads g*rep .. g*rep+rep-1 share KV head g
         b, _, s, _ = q.shape
         rep = self.nh // self.kvh
-        k = k.repeat_interleave(rep, dim=1)
-        v = v.repeat_interleave(rep, dim=1)
-        sc = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(self.hd)) + bias
-        o = torch.matmul(torch.softmax(sc, dim=-1), v).transpose(1, 2).reshape(b, s, self.nh * self.hd)
+        qg = q.reshape(b, self.kvh, rep * s, self.hd)
+        sc = torch.matmul(qg, k.transpose(-1, -2)) * (1.0 / math.sqrt(self.hd)) + bias.repeat(rep, 1)
+        o = torch.matmul(torch.softmax(sc, dim=-1), v).reshape(b, self.nh, s, self.hd)
+        o = o.transpose(1, 2).reshape(b, s, self.nh * self.hd)
         x = x + self.o_proj(o)
         m = rms_norm(x, self.post_attention_layernorm)
         return x + self.down_proj(F.silu(self.gate_proj(m)) * self.up_proj(m))

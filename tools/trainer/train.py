@@ -88,6 +88,9 @@ class Split:
             print(f"tower cache {n} views in {time.time() - t:.0f}s", flush=True)
         self.tower = np.load(path, mmap_mode="r")
         assert self.tower.shape == shape
+        with torch.no_grad():  # the cache must be this model's tower (same seed and dims)
+            ref = model.vision.tower(to_pixels(np.ascontiguousarray(self.views[:2]))).numpy()
+        assert np.abs(ref - self.tower[:2]).max() < 1e-4, "tower cache is from another init"
 
     def pixels(self, g, idx=None):
         v = self.views[g["offset"]:g["offset"] + g["n_views"]]
