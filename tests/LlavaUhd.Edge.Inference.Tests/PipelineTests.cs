@@ -420,10 +420,23 @@ public sealed class EncoderChunkingTests
             return pipeline.Encode(new EncodeRequest(PipelineTests.Frame(1280, 720))).Features;
         }
 
-        float[] all = Encode(0);
+        float[] all = Encode(64);
         float[] capped = Encode(4);
 
         Assert.Equal(13 * 64 * 16, all.Length);
         Assert.True(all.Zip(capped, (a, b) => MathF.Abs(a - b)).Max() < 1e-4f);
+        float[] automatic = Encode(0);
+        Assert.True(all.Zip(automatic, (a, b) => MathF.Abs(a - b)).Max() < 1e-4f);
+    }
+
+    [Theory]
+    [InlineData(0, ProviderNames.Cpu, InferenceOptions.CpuViewsPerCall)]
+    [InlineData(0, ProviderNames.Cuda, 0)]
+    [InlineData(0, ProviderNames.TensorRt, 0)]
+    [InlineData(4, ProviderNames.Cpu, 4)]
+    [InlineData(4, ProviderNames.TensorRt, 4)]
+    public void ViewsPerCall_Automatic_IsOneOnTheCpuAndAllOnAGpu(int configured, string provider, int expected)
+    {
+        Assert.Equal(expected, InferenceOptions.ViewsPerCall(configured, provider));
     }
 }

@@ -25,10 +25,19 @@ public sealed class InferenceOptions
     public int PixelThreads { get; set; }
 
     /// <summary>
-    /// Most views per vision-encoder call (0 = all of a frame's views, and of frames that arrive together, in one call:
-    /// best on a GPU). A small cap (e.g. 4) bounds the encoder's peak memory on 8 GB devices.
+    /// Most views per vision-encoder call. 0 (the default) = automatic: on a GPU provider all views of a frame, and of
+    /// frames that arrive together, in one call; on the CPU <see cref="CpuViewsPerCall"/>, because batching tiles buys
+    /// nothing there and every tile in flight holds its activations (a 1080p frame with the SmolVLM-256M-shaped INT8
+    /// package peaked at 4.1 GB with all 13 views in one call and 1.35 GB with one).
     /// </summary>
     public int MaxViewsPerEncoderCall { get; set; }
+
+    /// <summary>Views per encoder call on the CPU when <see cref="MaxViewsPerEncoderCall"/> is 0.</summary>
+    public const int CpuViewsPerCall = 1;
+
+    /// <summary>The views per call a pipeline uses: the configured cap, or the automatic choice for <paramref name="provider"/> (0 = all).</summary>
+    public static int ViewsPerCall(int configured, string provider) =>
+        configured > 0 ? configured : provider == ProviderNames.Cpu ? CpuViewsPerCall : 0;
 
     /// <summary>Default compression profile: fast, balanced, detail, ocr or native.</summary>
     public string Profile { get; set; } = "detail";

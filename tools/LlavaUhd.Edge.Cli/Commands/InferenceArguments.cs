@@ -23,7 +23,7 @@ internal sealed class InferenceArguments
 
     public Option<string?> EngineCache { get; } = new("--engine-cache") { Description = "TensorRT engine cache folder." };
 
-    public Option<int> ViewsPerCall { get; } = new("--views-per-call") { Description = "Most views per vision-encoder call (0 = all; a cap bounds peak memory).", DefaultValueFactory = _ => 0 };
+    public Option<int> ViewsPerCall { get; } = new("--views-per-call") { Description = "Most views per vision-encoder call (0 = automatic: one on the CPU, all on a GPU; a cap bounds peak memory).", DefaultValueFactory = _ => 0 };
 
     public void AddTo(Command command)
     {
