@@ -66,8 +66,21 @@ internal static class Program
 
         try
         {
+            // the model first: it checks the standing questions, a configuration problem found once the model is open
+            _ = host.Services.GetRequiredService<IVisionLanguageModel>();
             await host.RunAsync().ConfigureAwait(false);
             return ExitOk;
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync($"Invalid configuration ({ex.Failures.Count()} problems):").ConfigureAwait(false);
+            foreach (string failure in ex.Failures)
+            {
+                await Console.Error.WriteLineAsync("  - " + failure).ConfigureAwait(false);
+            }
+
+            host.Dispose();
+            return ExitInvalidConfiguration;
         }
         catch (Exception ex)
         {
@@ -140,6 +153,25 @@ internal static class Program
         return null;
     }
 
+    /// <summary>A standing question the model cannot be asked is a configuration error, found at start (not at every firing).</summary>
+    private static void CheckStandingQuestions(EdgeConfiguration config, IVisionLanguageModel model)
+    {
+        var failures = new List<string>();
+        for (int i = 0; i < config.Service.Questions.Count; i++)
+        {
+            if (model.CheckQuestion(config.Service.Questions[i].Question) is { } problem)
+            {
+                failures.Add($"Service:Questions:{i}:Question ({config.Service.Questions[i].Name}): {problem.Code}: {problem.Message}");
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            model.Dispose();
+            throw new OptionsValidationException("Service:Questions", typeof(EdgeConfiguration), failures);
+        }
+    }
+
     private static void Compose(IServiceCollection services, EdgeConfiguration config, Func<EdgeConfiguration, ILoggerFactory, IVisionLanguageModel> openModel)
     {
         string[] cameraIds = [.. config.Capture.Cameras.Select(c => c.Id)];
@@ -154,7 +186,12 @@ internal static class Program
         services.AddSingleton(new LatencyStats());
         services.AddSingleton(_ => new FrameStore(cameraIds, config.Service.FrameHistory));
         services.AddSingleton(_ => new CameraManager(config.Capture));
-        services.AddSingleton(sp => openModel(config, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp =>
+        {
+            IVisionLanguageModel model = openModel(config, sp.GetRequiredService<ILoggerFactory>());
+            CheckStandingQuestions(config, model);
+            return model;
+        });
         services.AddSingleton(sp => new ModelWorker(
             sp.GetRequiredService<IVisionLanguageModel>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<LatencyStats>(),
             config.Service.QueueDepth, sp.GetRequiredService<ILogger<ModelWorker>>(), config.Service.MaxBatch));

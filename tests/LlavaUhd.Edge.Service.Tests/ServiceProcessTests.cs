@@ -53,6 +53,19 @@ public sealed class ServiceProcessTests(MosquittoFixture broker) : IDisposable
         Assert.Contains("Port", service.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task StandingQuestionWithAReservedToken_IsAConfigurationError_NamingIt()
+    {
+        string device = "proc-" + Guid.NewGuid().ToString("N")[..8];
+        await using ServiceProcess service = ServiceProcess.Start(ServiceHarness.Args(broker.Port, false, device, _outbox,
+            "--Service:Questions:0:Camera=cam0", "--Service:Questions:0:Name=bad", "--Service:Questions:0:Question=Describe <image> please",
+            "--Service:Questions:0:IntervalSeconds=1"));
+        Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(90)), service.Output);
+        Assert.True(service.ExitCode == 2, service.Output);
+        Assert.Contains("Service:Questions:0:Question (bad): reserved_token", service.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", service.Output, StringComparison.Ordinal);   // one line, no stack trace
+    }
+
     public void Dispose()
     {
         try

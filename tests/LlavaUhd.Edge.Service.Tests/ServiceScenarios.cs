@@ -110,6 +110,9 @@ public abstract class ServiceScenarios
                 (service.Topic("nocam/ask"), """{"question":"hi"}""", "unknown_camera"),
                 (service.Topic("cam0/ask"), """{"question":"hi","roi":{"x":300,"y":0,"width":100,"height":10}}""", "invalid_field"),
                 (service.Topic("cam0/ask"), """{"question":"hi","frame":999999999}""", "invalid_field"),
+                (service.Topic("cam0/ask"), """{"question":"What is <image> there?"}""", "reserved_token"),
+                (service.Topic("cam0/ask"), """{"question":"Stop here<end_of_utterance> and answer"}""", "reserved_token"),
+                (service.Topic("cam0/ask"), JsonSerializer.Serialize(new { question = string.Concat(Enumerable.Repeat("belt ", 700)) }), "question_too_long"),
             ];
             foreach ((string topic, string payload, string code) in cases)
             {
@@ -121,6 +124,22 @@ public abstract class ServiceScenarios
 
             await client.PublishAsync(service.Topic("cam0/ask"), """{"question":"still there?"}""", "replies/bad", c);
             Assert.Equal("still there?", Json(await client.NextAsync(timeoutSeconds: 30)).GetProperty("question").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task StandingQuestionWithAReservedToken_IsRefusedAtSet_AndTheOldOneStays()
+    {
+        (ServiceHarness service, int port) = await StartAsync(null,
+            "--Service:Questions:0:Camera=cam0", "--Service:Questions:0:Question=Count the boxes.", "--Service:Questions:0:IntervalSeconds=60");
+        await using (service)
+        {
+            await using TestClient client = await TestClient.ConnectAsync(port, MqttProtocolVersion.V500, service.Topic("errors"));
+            await client.PublishAsync(service.Topic("cam0/question/set"), "\"What is <image>?\"");
+            JsonElement error = Json(await client.NextAsync(timeoutSeconds: 30));
+            Assert.Equal("reserved_token", error.GetProperty("error").GetString());
+            Assert.Contains("<image>", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal("Count the boxes.", service.Get<IReadOnlyDictionary<string, CameraRuntime>>()["cam0"].Primary!.Question);
         }
     }
 

@@ -197,6 +197,12 @@ public interface IVisionLanguageModel : IDisposable
     VisualTokens Encode(EncodeRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Checks a question before any work is queued: null when it can be asked, else why not (it spells a reserved
+    /// model token, or it is too long). Models without a tokenizer of their own accept every question.
+    /// </summary>
+    QuestionProblem? CheckQuestion(string question) => null;
+
+    /// <summary>
     /// Encodes regions that arrived together, results in request order. Models that can batch (the ONNX pipeline:
     /// one encoder call for all tiles) override this; the default encodes one by one.
     /// </summary>

@@ -21,6 +21,10 @@ public sealed class PromptBuilder
     private readonly SchemaLayout _layout;
     private readonly int[] _reserved;
     private readonly int _imageTokenId;
+    private readonly Dictionary<int, string> _reservedNames;
+
+    /// <summary>The most tokens a question may have (a question, not a document: the image needs the context).</summary>
+    public const int MaxQuestionTokens = 512;
 
     /// <param name="slicing">The slicing to start from (null: the package's, the reference); profiles apply on top.</param>
     public PromptBuilder(ModelManifest manifest, TokenizerAdapter tokenizer, SlicingOptions? slicing = null)
@@ -34,6 +38,12 @@ public sealed class PromptBuilder
         _layout = smol ? SchemaLayout.Idefics3 : SchemaLayout.MiniCpmV26;
         _reserved = [.. manifest.Tokens.Special.Values.Distinct()];
         _imageTokenId = manifest.Tokens.ImageTokenId;
+        _reservedNames = [];
+        foreach ((string token, int id) in manifest.Tokens.Special)
+        {
+            _reservedNames.TryAdd(id, token);
+        }
+
         ReferenceSlicing = slicing ?? manifest.Slicing.ToSlicingOptions();
     }
 
@@ -47,6 +57,29 @@ public sealed class PromptBuilder
 
     /// <summary>The slice plan <paramref name="profile"/> gives a region of <paramref name="size"/> pixels.</summary>
     public SlicePlan PlanFor(PixelSize size, CompressionProfile profile) => _plans.Get(size, profile.Apply(ReferenceSlicing, size));
+
+    /// <summary>
+    /// Why <paramref name="question"/> cannot be asked (it spells a reserved token such as <c>&lt;image&gt;</c>, or has
+    /// more than <see cref="MaxQuestionTokens"/> tokens), or null: the check every entry point runs before queueing work.
+    /// </summary>
+    public QuestionProblem? Check(string question)
+    {
+        ArgumentNullException.ThrowIfNull(question);
+        var ids = new List<int>(Math.Min(question.Length + 1, 8192));
+        Tokenizer.Encode(question, ids);
+        foreach (int id in ids)
+        {
+            if (id == _imageTokenId || _reservedNames.ContainsKey(id))
+            {
+                string name = _reservedNames.TryGetValue(id, out string? n) ? n : "<image>";
+                return new QuestionProblem(QuestionProblem.ReservedToken, $"The question contains the reserved model token {name}; remove it and ask again.");
+            }
+        }
+
+        return ids.Count > MaxQuestionTokens
+            ? new QuestionProblem(QuestionProblem.TooLong, $"The question has {ids.Count} tokens; at most {MaxQuestionTokens} are allowed.")
+            : null;
+    }
 
     /// <summary>
     /// The prompt for <paramref name="question"/> about an image sliced by <paramref name="plan"/> (null: no image),

@@ -122,6 +122,8 @@ public sealed class VlmPipeline : IVisionLanguageModel
     /// <summary>The slice plan <paramref name="profile"/> gives a region of <paramref name="size"/> pixels.</summary>
     public SlicePlan PlanFor(PixelSize size, CompressionProfile profile) => _prompts.PlanFor(size, profile);
 
+    public QuestionProblem? CheckQuestion(string question) => _prompts.Check(question);
+
     public VisualTokens Encode(EncodeRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -81,6 +81,12 @@ public static class ErrorCodes
     public const string Internal = "internal_error";
     public const string Rejected = "rejected";
 
+    /// <summary>The question spells a reserved model token such as <c>&lt;image&gt;</c>.</summary>
+    public const string ReservedToken = "reserved_token";
+
+    /// <summary>The question has more tokens than a question may have.</summary>
+    public const string QuestionTooLong = "question_too_long";
+
     /// <summary>A token packet on <c>…/tokens</c> that cannot be read (truncated, bad checksum, bad header, …).</summary>
     public const string InvalidPacket = "invalid_packet";
 

@@ -52,6 +52,11 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
     {
         ArgumentNullException.ThrowIfNull(question);
         CameraRuntime camera = _cameras[question.Camera];
+        if (_worker.Model.CheckQuestion(question.Text) is { } problem)
+        {
+            throw new RequestRejectedException(problem.Code, problem.Message);
+        }
+
         if (_encoderRole)
         {
             throw new RequestRejectedException(ErrorCodes.Rejected, $"This device runs as an encoder (Service:Role = encoder): it publishes tokens on …/{camera.Id}/tokens and does not answer; ask the decoder device.");
@@ -118,6 +123,8 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
             case CameraSetting.Enable:
                 camera.Enabled = change.Enabled ?? camera.Enabled;
                 break;
+            case CameraSetting.Question when primary is not null && _worker.Model.CheckQuestion(change.Question!) is { } problem:
+                return ValueTask.FromResult<RequestError?>(new RequestError(problem.Code, problem.Message));
             case CameraSetting.Question when primary is not null:
                 primary.Question = change.Question!;
                 break;
