@@ -71,6 +71,41 @@ public sealed class SampleDatasetTests
     }
 
     [Fact]
+    public void Dataset_ScenesJsonl_IsTheGroundTruthOfEveryImage()
+    {
+        string dir = Directory.CreateTempSubdirectory("scenes").FullName;
+        (int code, _, string stderr) = CliProcess.Run(string.Empty, "sample", "--dataset", dir, "--count", "12", "--seed", "3");
+        Assert.True(code == 0, stderr);
+        string[] lines = File.ReadAllLines(Path.Combine(dir, "scenes.jsonl"));
+        Assert.Equal(12, lines.Length);
+        var counts = File.ReadLines(Path.Combine(dir, "dataset.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "count")
+            .ToDictionary(e => e.GetProperty("image").GetString()!, e => int.Parse(e.GetProperty("answer").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        for (int i = 0; i < lines.Length; i++)
+        {
+            JsonElement e = JsonDocument.Parse(lines[i]).RootElement;
+            using ParcelScene scene = ParcelScenes.Render(3, i);
+            string image = e.GetProperty("image").GetString()!;
+            Assert.Equal(scene.Image.Width, e.GetProperty("width").GetInt32());
+            Assert.Equal(scene.Image.Height, e.GetProperty("height").GetInt32());
+            int[] belt = [.. e.GetProperty("belt").EnumerateArray().Select(v => v.GetInt32())];
+            Assert.Equal(new[] { scene.Belt.X, scene.Belt.Y, scene.Belt.Width, scene.Belt.Height }, belt);
+            JsonElement[] parcels = [.. e.GetProperty("parcels").EnumerateArray()];
+            Assert.Equal(counts[image], parcels.Length);
+            for (int k = 0; k < parcels.Length; k++)
+            {
+                Parcel p = scene.Parcels[k];
+                Assert.Equal(p.Color, parcels[k].GetProperty("color").GetString());
+                Assert.Equal(p.Code, parcels[k].GetProperty("code").GetString());
+                int[] box = [.. parcels[k].GetProperty("box").EnumerateArray().Select(v => v.GetInt32())];
+                Assert.Equal(new[] { p.Box.X, p.Box.Y, p.Box.Width, p.Box.Height }, box);
+                Assert.True(box[1] >= belt[1] && box[1] + box[3] <= belt[1] + belt[3], "parcels lie on the belt");
+            }
+        }
+    }
+
+    [Fact]
     public void Dataset_SameSeed_SameBytes_OtherSeed_OtherScenes()
     {
         string a = Directory.CreateTempSubdirectory("ds-a").FullName, b = Directory.CreateTempSubdirectory("ds-b").FullName, c = Directory.CreateTempSubdirectory("ds-c").FullName;

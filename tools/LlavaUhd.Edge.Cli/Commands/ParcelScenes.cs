@@ -17,14 +17,18 @@ internal sealed record SceneQuestion(string Type, string Question, string Answer
 /// <summary>A rendered scene: the frame, its parcels and its questions.</summary>
 internal sealed class ParcelScene : IDisposable
 {
-    public ParcelScene(Mat image, IReadOnlyList<Parcel> parcels, IReadOnlyList<SceneQuestion> questions)
+    public ParcelScene(Mat image, Rect belt, IReadOnlyList<Parcel> parcels, IReadOnlyList<SceneQuestion> questions)
     {
+        Belt = belt;
         Image = image;
         Parcels = parcels;
         Questions = questions;
     }
 
     public Mat Image { get; }
+
+    /// <summary>The belt band (without its rails).</summary>
+    public Rect Belt { get; }
 
     public IReadOnlyList<Parcel> Parcels { get; }
 
@@ -132,7 +136,7 @@ internal static class ParcelScenes
             parcels.Add(new Parcel(colors[i], box, code));
         }
 
-        return new ParcelScene(image, parcels, Questions(parcels, width, rng));
+        return new ParcelScene(image, new Rect(0, beltY, width, beltH), parcels, Questions(parcels, width, rng));
     }
 
     /// <summary>The seed of scene <paramref name="index"/> of set <paramref name="seed"/> (docs/scenes.md; not HashCode, which is randomised per process).</summary>

@@ -85,17 +85,33 @@ internal static class SampleCommand
         return command;
     }
 
-    /// <summary>Writes <paramref name="count"/> parcel scenes to <c>DIR/images/</c> and their questions to <c>DIR/dataset.jsonl</c>.</summary>
+    /// <summary>Writes <paramref name="count"/> parcel scenes to <c>DIR/images/</c>, their questions to <c>DIR/dataset.jsonl</c> and their ground truth (belt, parcels with colour, box and code) to <c>DIR/scenes.jsonl</c>.</summary>
     public static int WriteDataset(string directory, int count, int seed, (int Width, int Height)? size, bool withRoi)
     {
         Directory.CreateDirectory(Path.Combine(directory, "images"));
         int lines = 0;
         using var writer = new StreamWriter(Path.Combine(directory, "dataset.jsonl"), append: false, new System.Text.UTF8Encoding(false));
+        using var truth = new StreamWriter(Path.Combine(directory, "scenes.jsonl"), append: false, new System.Text.UTF8Encoding(false));
+        static System.Text.Json.Nodes.JsonArray Box(Rect r) => new(r.X, r.Y, r.Width, r.Height);
         for (int i = 0; i < count; i++)
         {
             using ParcelScene scene = ParcelScenes.Render(seed, i, size);
             string relative = string.Create(CultureInfo.InvariantCulture, $"images/{seed}-{i:D5}.png");
             ImageFiles.WritePng(Path.Combine(directory, relative), scene.Image);
+            var parcels = new System.Text.Json.Nodes.JsonArray();
+            foreach (Parcel p in scene.Parcels)
+            {
+                parcels.Add(new System.Text.Json.Nodes.JsonObject { ["color"] = p.Color, ["box"] = Box(p.Box), ["code"] = p.Code });
+            }
+
+            truth.WriteLine(new System.Text.Json.Nodes.JsonObject
+            {
+                ["image"] = relative,
+                ["width"] = scene.Image.Width,
+                ["height"] = scene.Image.Height,
+                ["belt"] = Box(scene.Belt),
+                ["parcels"] = parcels,
+            }.ToJsonString());
             foreach (SceneQuestion q in scene.Questions)
             {
                 var line = new System.Text.Json.Nodes.JsonObject
