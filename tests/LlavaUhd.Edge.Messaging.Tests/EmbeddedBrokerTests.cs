@@ -21,6 +21,39 @@ public sealed class EmbeddedBrokerTests
         Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, r.ResultCode);
     }
 
+    [Theory]
+    [InlineData("5")]
+    [InlineData("311")]
+    public async Task MosquittoClients_WithoutAClientId_CanSubscribeAndPublish(string version)
+    {
+        int port = TestPorts.Free();
+        await using var broker = new EmbeddedBroker(port, null, null);
+        await broker.StartAsync();
+        using var sub = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mosquitto_sub", ["-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", version, "-t", "demo/#", "-C", "1", "-W", "20"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        string received = string.Empty;
+        Task<string> read = sub.StandardOutput.ReadToEndAsync();
+        for (int i = 0; i < 40 && !read.IsCompleted; i++)
+        {
+            await Task.Delay(250);   // until the subscription is in place: publish again until it is heard
+            using var pub = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mosquitto_pub", ["-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", version, "-t", "demo/x", "-m", "hello"])
+            {
+                RedirectStandardError = true,
+            })!;
+            string err = await pub.StandardError.ReadToEndAsync();
+            await pub.WaitForExitAsync();
+            Assert.True(pub.ExitCode == 0, $"mosquitto_pub -V {version}: {err}");
+        }
+
+        received = await read;
+        await sub.WaitForExitAsync();
+        Assert.True(sub.ExitCode == 0, await sub.StandardError.ReadToEndAsync());
+        Assert.Equal("hello", received.Trim());
+    }
+
     [Fact]
     public async Task RetainedMessages_SurviveRestart_WhenPersisted()
     {

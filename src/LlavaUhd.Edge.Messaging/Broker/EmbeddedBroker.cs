@@ -84,11 +84,52 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         if (!open && (!string.Equals(e.UserName, _username, StringComparison.Ordinal) || !string.Equals(e.Password, _password ?? "", StringComparison.Ordinal)))
         {
             e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
-            _logger.LogWarning("Embedded broker refused client {ClientId}: bad user name or password.", e.ClientId);
+            _logger.LogWarning("Embedded broker refused client {ClientId} from {Endpoint}: bad user name or password.", e.ClientId, e.RemoteEndPoint);
+            return Task.CompletedTask;
+        }
+
+        if (string.IsNullOrEmpty(e.ClientId))
+        {
+            // MQTT lets a client leave its id empty: 5.0 clients get one assigned (CONNACK carries it); 3.1.1 clients
+            // only with a clean session (there is no session to come back to). mosquitto_pub/sub send an empty id.
+            if (e.ProtocolVersion != MQTTnet.Formatter.MqttProtocolVersion.V500 && e.CleanSession != true)
+            {
+                e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+                _logger.LogWarning("Embedded broker refused a client from {Endpoint}: an empty client id needs a clean session (MQTT 3.1.1).", e.RemoteEndPoint);
+                return Task.CompletedTask;
+            }
+
+            string assigned = "auto-" + Guid.NewGuid().ToString("N")[..16];
+            e.AssignedClientIdentifier = assigned;
+            if (e.ProtocolVersion != MQTTnet.Formatter.MqttProtocolVersion.V500 && !AssignLegacyClientId(e, assigned))
+            {
+                e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+                _logger.LogWarning("Embedded broker refused a client from {Endpoint}: an empty client id over MQTT 3.1.1 (give one with -i, or use MQTT 5 with -V 5).", e.RemoteEndPoint);
+            }
         }
 
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// MQTTnet assigns a client id only to MQTT 5 clients and refuses a 3.1.1 client with an empty one, although MQTT
+    /// 3.1.1 (3.1.3-6) lets a server accept it with a clean session by assigning an id. mosquitto_pub/sub speak 3.1.1
+    /// by default and send an empty id, so the broker writes the id into the CONNECT packet the event reads
+    /// (the event's private field, checked by EmbeddedBrokerTests against the real mosquitto clients).
+    /// </summary>
+    private static bool AssignLegacyClientId(ValidatingConnectionEventArgs e, string id)
+    {
+        if (s_connectPacket?.GetValue(e) is MQTTnet.Packets.MqttConnectPacket packet)
+        {
+            packet.ClientId = id;
+            return true;
+        }
+
+        return false;
+    }
+
+    private static readonly System.Reflection.FieldInfo? s_connectPacket =
+        typeof(ValidatingConnectionEventArgs).GetField("_connectPacket", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic);
 
     private Task OnLoadingRetained(LoadingRetainedMessagesEventArgs e)
     {
