@@ -60,7 +60,7 @@ internal static class Program
         }
         catch (Exception ex) when (ex is FormatException or FileNotFoundException or InvalidDataException)
         {
-            await Console.Error.WriteLineAsync("Invalid configuration: " + ex.Message).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("Invalid configuration: " + DescribeLoadError(ex, args)).ConfigureAwait(false);
             return ExitInvalidConfiguration;
         }
 
@@ -118,6 +118,23 @@ internal static class Program
         EdgeConfiguration config = EdgeConfiguration.Load(builder.Configuration);
         Compose(builder.Services, config, openModel ?? ((c, l) => OpenPipeline(c, l)));
         return builder.Build();
+    }
+
+    /// <summary>A configuration file that cannot be read: which file, and for malformed JSON the line and column.</summary>
+    internal static string DescribeLoadError(Exception ex, string[] args)
+    {
+        string file = ConfigFile(args) is { } f ? Path.GetFullPath(f) : Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is System.Text.Json.JsonException { LineNumber: long line } json)
+            {
+                // JsonException counts from 0; editors count lines and columns from 1
+                string problem = json.Message.Split(" LineNumber:", 2)[0].TrimEnd('.', ' ');
+                return $"{file}: line {line + 1}, column {(json.BytePositionInLine ?? 0) + 1}: {problem}.";
+            }
+        }
+
+        return ex is FileNotFoundException ? ex.Message : $"{file}: {ex.Message}";
     }
 
     /// <summary>The configuration layers in order; later ones override earlier ones.</summary>

@@ -136,6 +136,28 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void UnknownKeys_AreProblems_NamingTheNearestValidKey()
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => Load("--Service:CheckPaths=false", "--Servce:QueueDepth=4", "--Inference:Modle=/x", "--Mqtt:Port=1884", "--Service:Questions:0:Camera=cam0", "--Service:Questions:0:Question=Hi?", "--Service:Questions:0:Intervall=3"));
+        string[] failures = [.. ex.Failures];
+        Assert.Contains(failures, f => f.StartsWith("Servce:", StringComparison.Ordinal) && f.Contains("did you mean 'Service'", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Inference:Modle:", StringComparison.Ordinal) && f.Contains("did you mean 'Inference:Model'", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Service:Questions:0:Intervall:", StringComparison.Ordinal) && f.Contains("'Service:Questions:0:IntervalSeconds'", StringComparison.Ordinal));
+        Assert.Equal(3, failures.Length);   // the valid keys around them are no problem
+    }
+
+    [Fact]
+    public void TypeErrors_InOneSection_DoNotHideItsOtherProblems()
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => Load("--Service:CheckPaths=false", "--Service:QueueDepth=lots", "--Service:FrameHistory=-3", "--Inference:Profile=sharp", "--Mqtt:Port=abc"));
+        string[] failures = [.. ex.Failures];
+        Assert.Contains(failures, f => f.StartsWith("Service:QueueDepth: 'lots' is not a whole number", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Mqtt:Port: 'abc' is not a whole number", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("Service:FrameHistory", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("Inference:Profile", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Roles_InvalidTokenSettings_AreAllListed()
     {
         var ex = Assert.Throws<OptionsValidationException>(() => Program.Build(

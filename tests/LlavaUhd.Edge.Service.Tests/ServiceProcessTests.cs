@@ -66,6 +66,17 @@ public sealed class ServiceProcessTests(MosquittoFixture broker) : IDisposable
         Assert.DoesNotContain("   at ", service.Output, StringComparison.Ordinal);   // one line, no stack trace
     }
 
+    [Fact]
+    public async Task MalformedConfigFile_ExitsWithCode2_NamingLineAndColumn()
+    {
+        string file = Path.Combine(_outbox, "broken.json");
+        await File.WriteAllTextAsync(file, "{\n  \"Service\": {\n    \"QueueDepth\": 4,,\n  }\n}\n");
+        await using ServiceProcess service = ServiceProcess.Start(["--config", file]);
+        Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(60)), service.Output);
+        Assert.True(service.ExitCode == 2, service.Output);
+        Assert.Contains($"{file}: line 3, column", service.Output, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         try

@@ -111,7 +111,8 @@ internal sealed class EdgeConfiguration
     public static EdgeConfiguration Load(IConfiguration configuration)
     {
         var problems = new List<string>();
-        EdgeConfiguration config = Bind(configuration, problems);
+        // unknown keys and unreadable values first: what passes is bound, so the rest is still checked
+        EdgeConfiguration config = Bind(ConfigurationKeys.Check(configuration, problems), problems);
         problems.AddRange(config.Problems());   // also after a binding error: the rest is still checked
         if (problems.Count > 0)
         {
