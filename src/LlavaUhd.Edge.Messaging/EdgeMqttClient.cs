@@ -1,3 +1,4 @@
+using LlavaUhd.Edge.Core.Diagnostics;
 using System.Buffers;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -39,6 +40,9 @@ public sealed class EdgeMqttClient : IAsyncDisposable
     private readonly ISettingsHandler? _settings;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly LogThrottle _rejectLog;
+    private string? _connectError;
+    private int _connectFailures;
     private readonly QuestionParser _parser;
     private readonly IMqttClient _client;
     private readonly MqttClientOptions _clientOptions;
@@ -86,6 +90,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         Topics = new MqttTopics(options);
         _parser = new QuestionParser(cameras, options.MaxPayloadBytes, _time);
+        _rejectLog = new LogThrottle(TimeSpan.FromSeconds(10), _time);
         _v5 = options.ProtocolVersion == 5;
         _questions = Channel.CreateBounded<Question>(new BoundedChannelOptions(options.QuestionQueueCapacity)
         {
@@ -374,6 +379,9 @@ public sealed class EdgeMqttClient : IAsyncDisposable
                     else
                     {
                         TimeSpan jittered = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
+                        _connectFailures++;
+                        _logger.LogWarning("MQTT: cannot connect to {Host}:{Port}: {Reason}; attempt {Attempt}, next in {Delay:0.0} s.",
+                            _options.Host, _options.Port, _connectError, _connectFailures, jittered.TotalSeconds);
                         await Task.Delay(jittered, _time, ct).ConfigureAwait(false);
                         delay = TimeSpan.FromTicks(Math.Min(max.Ticks, delay.Ticks * 2));
                         continue;
@@ -408,6 +416,16 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         }
     }
 
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+
+        return ex;
+    }
+
     private async Task<bool> TryConnectAsync(CancellationToken ct)
     {
         MqttClientConnectResult result;
@@ -417,15 +435,18 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         }
         catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or InvalidOperationException && !ct.IsCancellationRequested)
         {
-            _logger.LogDebug("MQTT: connect to {Host}:{Port} failed: {Message}", _options.Host, _options.Port, ex.Message);
+            _connectError = ex is OperationCanceledException ? "no answer from the broker (timed out)" : Innermost(ex).Message;
             return false;
         }
 
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
+            _connectError = $"the broker refused the connection: {result.ResultCode} {result.ReasonString}".TrimEnd();
             _logger.LogError("MQTT: broker {Host}:{Port} refused the connection: {Code} {Reason}", _options.Host, _options.Port, result.ResultCode, result.ReasonString);
             return false;
         }
+
+        _connectFailures = 0;
 
         try
         {
@@ -662,9 +683,11 @@ public sealed class EdgeMqttClient : IAsyncDisposable
     private void Reject(string camera, string topic, string? questionId, ReplyRoute route, RequestError error)
     {
         Interlocked.Increment(ref _rejected);
-        if (error.Code != ErrorCodes.Busy)
+        if (error.Code != ErrorCodes.Busy && _rejectLog.Allow(error.Code, out int suppressed))
         {
-            _logger.LogWarning("MQTT: rejected request on {Topic}: {Code}: {Message}", topic, error.Code, error.Message);
+            // one line per error code per 10 s, with the count of those held back: a flood of bad input cannot flood the log
+            _logger.LogWarning("MQTT: rejected request on {Topic}: {Code}: {Message}{More}", LogText.Quote(topic), error.Code, LogText.Quote(error.Message),
+                suppressed > 0 ? $" (and {suppressed} more {error.Code} since the last line)" : string.Empty);
         }
 
         var reply = new ErrorReply
@@ -735,7 +758,11 @@ public sealed class EdgeMqttClient : IAsyncDisposable
                         Interlocked.Increment(ref _busy);
                     }
 
-                    _logger.LogInformation("MQTT: question {Id} on {Camera} refused ({Code}): {Message}", question.Id, question.Camera, ex.Code, ex.Message);
+                    if (_rejectLog.Allow("refused:" + ex.Code, out int suppressed))
+                    {
+                        _logger.LogInformation("MQTT: question {Id} on {Camera} refused ({Code}): {Message}{More}", LogText.Quote(question.Id), question.Camera, ex.Code, LogText.Quote(ex.Message),
+                            suppressed > 0 ? $" (and {suppressed} more refused {ex.Code} since the last line)" : string.Empty);
+                    }
                     Reject(question.Camera, Topics.Ask(question.Camera), question.Id, question.Reply, new RequestError(ex.Code, ex.Message));
                 }
                 catch (OutboxFullException ex)

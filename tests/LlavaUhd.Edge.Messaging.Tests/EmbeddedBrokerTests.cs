@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
 using LlavaUhd.Edge.Messaging.Broker;
+using LlavaUhd.Edge.Messaging.Options;
+using LlavaUhd.Edge.Messaging.Outbox;
 using LlavaUhd.Edge.Messaging.Tests.Infrastructure;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -52,6 +54,30 @@ public sealed class EmbeddedBrokerTests
         await sub.WaitForExitAsync();
         Assert.True(sub.ExitCode == 0, await sub.StandardError.ReadToEndAsync());
         Assert.Equal("hello", received.Trim());
+    }
+
+    [Fact]
+    public async Task UnreachableBroker_IsLoggedAtOnce_WithTheReasonAndTheNextAttempt()
+    {
+        int port = TestPorts.Free();   // nothing listens there
+        MqttOptions options = TestDevice.NewOptions(port);
+        var log = new CapturingLogger<EdgeMqttClient>();
+        using AnswerOutbox outbox = AnswerOutbox.Open(options.Outbox);
+        await using var client = new EdgeMqttClient(options, TestDevice.Cameras, outbox, new EchoHandler(), logger: log);
+        await client.StartAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (log.Lines.Count(l => l.Text.Contains("cannot connect", StringComparison.Ordinal)) < 2 && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(50);
+        }
+
+        string[] lines = [.. log.Lines.Where(l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning).Select(l => l.Text).Where(t => t.Contains("cannot connect", StringComparison.Ordinal))];
+        Assert.True(lines.Length >= 2, string.Join("\n", log.Lines.Select(l => l.Text)));
+        Assert.Contains($"127.0.0.1:{port}", lines[0], StringComparison.Ordinal);
+        Assert.Contains("attempt 1, next in", lines[0], StringComparison.Ordinal);
+        Assert.Contains("attempt 2, next in", lines[1], StringComparison.Ordinal);
+        Assert.Contains("refused", lines[0], StringComparison.OrdinalIgnoreCase);   // the reason: connection refused
+        await client.StopAsync();
     }
 
     [Fact]

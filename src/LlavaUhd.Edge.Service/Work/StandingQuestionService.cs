@@ -1,3 +1,4 @@
+using LlavaUhd.Edge.Core.Diagnostics;
 using System.Diagnostics;
 using LlavaUhd.Edge.Capture.Triggers;
 using LlavaUhd.Edge.Core.Slicing;
@@ -230,8 +231,8 @@ internal sealed class StandingQuestionService : BackgroundService
             _mqtt.PublishAnswer(answer);
             Interlocked.Increment(ref _published);
             _logger.LogInformation(
-                "Answer {Camera} [{Name}] frame #{Frame}: {Question} → \"{Answer}\" ({Tokens} tokens, {Stop}; model {ModelMs:0.0} ms, queue {QueueMs:0.0} ms)",
-                camera.Id, q.Name, result.FrameSequence, text, result.Answer.Text, result.Answer.Tokens.Generated, result.Answer.StopReason, result.ModelMs, result.QueueMs);
+                "Answer {Camera} [{Name}] frame #{Frame}: {Question} → {Answer} ({Tokens} tokens, {Stop}; model {ModelMs:0.0} ms, queue {QueueMs:0.0} ms)",
+                camera.Id, q.Name, result.FrameSequence, LogText.Quote(text), LogText.Quote(result.Answer.Text), result.Answer.Tokens.Generated, result.Answer.StopReason, result.ModelMs, result.QueueMs);
             foreach (GpioOutput output in _outputs)
             {
                 output.Apply(result.Answer.Text);
