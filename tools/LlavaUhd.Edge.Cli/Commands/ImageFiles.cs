@@ -47,13 +47,28 @@ internal static class ImageFiles
 
     public static void WritePng(string path, Mat image)
     {
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null)
+        if (!Cv2.HaveImageWriter(path))
         {
-            Directory.CreateDirectory(dir);
+            throw new CliException($"cannot write '{path}': no image writer for '{Path.GetExtension(path)}' (use .png, .jpg, .bmp or .tiff)");
         }
 
-        if (!Cv2.ImWrite(path, image))
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        bool written;
+        try
+        {
+            if (dir is not null)
+            {
+                Directory.CreateDirectory(dir);
+            }
+
+            written = Cv2.ImWrite(path, image);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OpenCVException)
+        {
+            throw new CliException($"cannot write '{path}': {ex.Message}");
+        }
+
+        if (!written)
         {
             throw new CliException($"could not write '{path}' (is the extension .png, and the folder writable?)");
         }

@@ -52,14 +52,25 @@ internal static class SlicesCommand
 
         foreach (SliceView view in plan.Slices)
         {
-            Scalar color = Palette(view.Index);
             PixelRect f = view.Footprint;
-            Cv2.Rectangle(canvas, new Rect(f.X, f.Y, f.Width, f.Height), color, thickness);
-            string label = string.Create(CultureInfo.InvariantCulture, $"r{view.Row}c{view.Column} {view.Size.Width}x{view.Size.Height} {view.Tokens}t");
-            Label(canvas, label, new Point(f.X + (3 * thickness), f.Y + (int)(22 * unit)), fontScale, color, thickness);
+            Cv2.Rectangle(canvas, new Rect(f.X, f.Y, f.Width, f.Height), Palette(view.Index), thickness);
         }
 
-        DrawOverviewInset(canvas, source, plan, unit, fontScale, thickness);
+        Rect? inset = DrawOverviewInset(canvas, source, plan, unit, fontScale, thickness);
+        foreach (SliceView view in plan.Slices)
+        {
+            // each label at its slice's top-left corner, or its bottom-left when the overview inset covers that
+            PixelRect f = view.Footprint;
+            string label = string.Create(CultureInfo.InvariantCulture, $"r{view.Row}c{view.Column} {view.Size.Width}x{view.Size.Height} {view.Tokens}t");
+            Size text = Cv2.GetTextSize(label, HersheyFonts.HersheySimplex, fontScale, thickness + 2, out _);
+            var at = new Point(f.X + (3 * thickness), f.Y + (int)(22 * unit));
+            if (inset is { } r && r.IntersectsWith(new Rect(at.X, at.Y - text.Height, text.Width, text.Height + 4)))
+            {
+                at = new Point(at.X, f.Y + f.Height - (int)(10 * unit));
+            }
+
+            Label(canvas, label, at, fontScale, Palette(view.Index), thickness);
+        }
         string banner = string.Create(
             CultureInfo.InvariantCulture,
             $"{plan.Scheme.ToName()}  {plan.Original.Width}x{plan.Original.Height}  grid {plan.Grid?.ToString() ?? "none"}  views {plan.Views.Length}  tokens {plan.TotalTokens}");
@@ -69,7 +80,8 @@ internal static class SlicesCommand
         return plan;
     }
 
-    private static void DrawOverviewInset(Mat canvas, Mat source, SlicePlan plan, double unit, double fontScale, int thickness)
+    /// <summary>Draws the overview at the top right; returns the area it and its label take (null: no room).</summary>
+    private static Rect? DrawOverviewInset(Mat canvas, Mat source, SlicePlan plan, double unit, double fontScale, int thickness)
     {
         SliceView overview = plan.OverviewView;
         int maxW = Math.Max(16, canvas.Width / 4);
@@ -79,7 +91,7 @@ internal static class SlicesCommand
         int h = Math.Max(1, (int)(overview.Size.Height * scale));
         if (w + 4 > canvas.Width || h + 4 > canvas.Height)
         {
-            return;
+            return null;
         }
 
         using Mat inset = new();
@@ -93,6 +105,7 @@ internal static class SlicesCommand
         Cv2.Rectangle(canvas, at, Scalar.White, thickness);
         string label = string.Create(CultureInfo.InvariantCulture, $"{(overview.Kind == ViewKind.Global ? "global" : "overview")} {overview.Size.Width}x{overview.Size.Height} {overview.Tokens}t");
         Label(canvas, label, new Point(at.X + (int)(4 * unit), at.Bottom + (int)(18 * unit)), fontScale, Scalar.White, thickness);
+        return new Rect(at.X, at.Y, at.Width, at.Height + (int)(24 * unit));
     }
 
     private static void Label(Mat canvas, string text, Point at, double scale, Scalar color, int thickness)
