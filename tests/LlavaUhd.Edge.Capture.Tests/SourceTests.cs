@@ -59,8 +59,9 @@ public sealed class SourceTests
         Assert.Contains("MaxRegions", all, StringComparison.Ordinal);
         Assert.Equal(11, problems.Count);
 
+        // the manager refuses the shape problems only: a missing device or file is opened and retried at run time
         var ex = Assert.Throws<CaptureConfigurationException>(() => new CameraManager(options));
-        Assert.Equal(problems, ex.Problems);
+        Assert.Equal(problems.Where(p => !p.Contains("does not exist", StringComparison.Ordinal)), ex.Problems);
     }
 
     [Theory]
@@ -116,7 +117,7 @@ public sealed class SourceTests
 
         Assert.True(TestVideos.WaitFor(() => camera.Status is { State: CameraState.Failed, Attempt: >= 3 }), camera.Status.ToString());
         CameraStatus failed = camera.Status;
-        Assert.Contains("could not open", failed.Reason, StringComparison.Ordinal);
+        Assert.Contains("does not exist", failed.Reason, StringComparison.Ordinal);
         Assert.NotNull(failed.RetryIn);
         lock (states)
         {

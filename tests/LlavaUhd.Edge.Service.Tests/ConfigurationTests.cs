@@ -108,7 +108,6 @@ public sealed class ConfigurationTests
         string[] failures = [.. ex.Failures];
         string[] expected =
         [
-            "video file '/no/such/video.avi' does not exist",
             "Inference:Model '/no/such/model' does not exist",
             "Inference:Profile 'sharp'",
             "Port",

@@ -136,10 +136,11 @@ public sealed class CameraOptions
         return problems;
     }
 
-    /// <summary>Throws <see cref="CaptureConfigurationException"/> listing every problem.</summary>
+    /// <summary>Throws <see cref="CaptureConfigurationException"/> listing every problem of shape (a missing device, file or folder is not one: opening it is retried).</summary>
     public void ThrowIfInvalid()
     {
-        IReadOnlyList<string> problems = Validate();
+        var problems = new List<string>();
+        Validate("Camera", problems, checkPaths: false);
         if (problems.Count > 0)
         {
             throw new CaptureConfigurationException(problems);

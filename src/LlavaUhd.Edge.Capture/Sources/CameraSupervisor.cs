@@ -307,7 +307,9 @@ public sealed class CameraManager : IDisposable
     public CameraManager(CaptureOptions options, Func<CameraOptions, ICameraSource>? sourceFactory = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        IReadOnlyList<string> problems = options.Validate();
+        // the shape of every source only: a camera whose device, file or folder is missing now is opened and
+        // retried like one that fails later, so the others run meanwhile
+        IReadOnlyList<string> problems = options.Validate(checkPaths: false);
         if (problems.Count > 0)
         {
             throw new CaptureConfigurationException(problems);

@@ -42,6 +42,16 @@ public sealed class OpenCvCameraSource : ICameraSource
             throw new CameraException($"{Description}: this OpenCV build has no GStreamer support; on Jetson use JetPack's OpenCV (built with GStreamer), or a V4L2 device.");
         }
 
+        if (_kind == CameraSourceKind.File && !source.Contains("://", StringComparison.Ordinal) && !File.Exists(source))
+        {
+            throw new CameraException($"{Description}: the video file does not exist (yet).");
+        }
+
+        if (_kind == CameraSourceKind.Device && source.StartsWith("/dev/", StringComparison.Ordinal) && !File.Exists(source))
+        {
+            throw new CameraException($"{Description}: the device does not exist (is the camera plugged in? V4L2 devices are /dev/videoN).");
+        }
+
         VideoCapture capture = _kind switch
         {
             CameraSourceKind.Device when source.All(char.IsAsciiDigit) =>

@@ -51,7 +51,8 @@ internal sealed class EdgeConfiguration
         var problems = new List<string>();
         bool checkPaths = Service.CheckPaths;
         // A decoder has no cameras: an empty Capture section is fine there.
-        problems.AddRange(Capture.Validate(checkPaths).Where(p => !(Service.IsDecoder && Capture.Cameras.Count == 0 && p.Contains("Cameras is empty", StringComparison.Ordinal))));
+        // cameras: the shape of each source; one missing at start is retried at run time (CameraSupervisor), not fatal
+        problems.AddRange(Capture.Validate(checkPaths: false).Where(p => !(Service.IsDecoder && Capture.Cameras.Count == 0 && p.Contains("Cameras is empty", StringComparison.Ordinal))));
         problems.AddRange(Triggers.Validate());
         problems.AddRange(Inference.Problems());
         if (checkPaths && !string.IsNullOrWhiteSpace(Inference.Model) && !Directory.Exists(Inference.Model))
