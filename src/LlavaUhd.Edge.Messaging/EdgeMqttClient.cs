@@ -313,7 +313,8 @@ public sealed class EdgeMqttClient : IAsyncDisposable
             .WithTcpServer(o.EmbeddedBroker ? "127.0.0.1" : o.Host, o.Port)
             .WithClientId(o.EffectiveClientId)
             .WithProtocolVersion(o.ProtocolVersion == 5 ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311)
-            .WithCleanStart(true)
+            .WithCleanStart(o.CleanSession)
+            .WithSessionExpiryInterval(o.CleanSession || o.ProtocolVersion != 5 ? 0u : (uint)o.SessionExpirySeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(o.KeepAliveSeconds))
             .WithTimeout(TimeSpan.FromSeconds(o.TimeoutSeconds))
             .WithWillTopic(topics.Available)
@@ -607,7 +608,17 @@ public sealed class EdgeMqttClient : IAsyncDisposable
     {
         try
         {
-            HandleIncoming(e.ApplicationMessage);
+            // A question is acknowledged to the broker only once it is answered (the answer in the outbox) or refused:
+            // a question in flight when the process dies is delivered again on the next start (at least once).
+            if (e.ApplicationMessage.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce)
+            {
+                e.AutoAcknowledge = false;
+            }
+
+            if (!HandleIncoming(e.ApplicationMessage, e) && !e.AutoAcknowledge)
+            {
+                return e.AcknowledgeAsync(CancellationToken.None);
+            }
         }
         catch (Exception ex)
         {
@@ -618,20 +629,21 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    private void HandleIncoming(MqttApplicationMessage message)
+    /// <summary>Handles one message; true when it became a queued question that acknowledges <paramref name="received"/> itself when done.</summary>
+    private bool HandleIncoming(MqttApplicationMessage message, MqttApplicationMessageReceivedEventArgs? received = null)
     {
         foreach ((string filter, Action<string, byte[]> handler) in _raw)
         {
             if (MqttTopicFilterComparer.Compare(message.Topic, filter) == MqttTopicFilterCompareResult.IsMatch)
             {
                 handler(message.Topic, message.Payload.ToArray());
-                return;
+                return false;
             }
         }
 
         if (!Topics.TryParse(message.Topic, out TopicAddress address))
         {
-            return;
+            return false;
         }
 
         var route = new ReplyRoute
@@ -644,7 +656,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         {
             Reject(address.Camera, message.Topic, null, route,
                 new RequestError(ErrorCodes.PayloadTooLarge, $"Payload of {payload.Length} bytes exceeds the limit of {_options.MaxPayloadBytes}."));
-            return;
+            return false;
         }
 
         ReadOnlySpan<byte> bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
@@ -660,16 +672,17 @@ public sealed class EdgeMqttClient : IAsyncDisposable
                 Reject(address.Camera, message.Topic, null, s.Reply, new RequestError(ErrorCodes.Busy, "Too many setting changes pending."));
             }
 
-            return;
+            return false;
         }
 
         ParseResult<Question> r = _parser.ParseAsk(address.Camera, bytes, route, address.Kind == TopicKind.SharedAsk);
-        if (r.Value is not Question question)
+        if (r.Value is not Question parsed)
         {
             Reject(address.Camera, message.Topic, null, r.Reply, r.Error!);
-            return;
+            return false;
         }
 
+        Question question = received is { AutoAcknowledge: false } ? parsed with { Received = received } : parsed;
         Interlocked.Increment(ref _queueDepth);
         if (!_questions.Writer.TryWrite(question))
         {
@@ -677,7 +690,10 @@ public sealed class EdgeMqttClient : IAsyncDisposable
             Interlocked.Increment(ref _busy);
             Reject(question.Camera, message.Topic, question.Id, question.Reply,
                 new RequestError(ErrorCodes.Busy, $"The question queue is full ({_options.QuestionQueueCapacity}); try again later."));
+            return false;
         }
+
+        return question.Received is not null;
     }
 
     private void Reject(string camera, string topic, string? questionId, ReplyRoute route, RequestError error)
@@ -778,6 +794,18 @@ public sealed class EdgeMqttClient : IAsyncDisposable
                 finally
                 {
                     Interlocked.Decrement(ref _queueDepth);
+                    if (question.Received is { } received)
+                    {
+                        try
+                        {
+                            await received.AcknowledgeAsync(CancellationToken.None).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException)
+                        {
+                            // the connection dropped meanwhile: the broker delivers the question again (at least once)
+                            _logger.LogDebug("MQTT: acknowledging question {Id} failed: {Message}", LogText.Quote(question.Id), ex.Message);
+                        }
+                    }
                 }
             }
         }

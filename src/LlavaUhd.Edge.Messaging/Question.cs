@@ -45,6 +45,9 @@ public sealed record Question
     public bool Shared { get; init; }
 
     public DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>The broker's delivery, acknowledged once the question is answered or refused (null: already acknowledged).</summary>
+    internal MQTTnet.MqttApplicationMessageReceivedEventArgs? Received { get; init; }
 }
 
 /// <summary>The runtime-changeable settings of a camera (<c>…/&lt;camera&gt;/&lt;setting&gt;/set</c>).</summary>

@@ -75,3 +75,28 @@ public sealed class ServiceOutageTests
         }
     }
 }
+
+/// <summary>The persistent session: questions sent while the service is away are answered when it is back.</summary>
+[Collection(MosquittoCollection.Name)]
+public sealed class PersistentSessionTests(MosquittoFixture broker)
+{
+    [Fact]
+    public async Task AsksSentWhileTheServiceRestarts_AreAnsweredWhenItIsBack()
+    {
+        string device = "persist-" + Guid.NewGuid().ToString("N")[..8];
+        await using TestClient asker = await TestClient.ConnectAsync(broker.Port, MQTTnet.Formatter.MqttProtocolVersion.V500, "replies/persist");
+        ServiceHarness first = await ServiceHarness.StartAsDeviceAsync(device, broker.Port, false, null, true);
+        await first.DisposeAsync();   // a normal stop: the broker keeps the session (clean start off, expiry 1 day)
+
+        const int n = 5;
+        for (int i = 0; i < n; i++)
+        {
+            await asker.PublishAsync($"llavauhd/{device}/cam0/ask", $$"""{"question":"while away {{i}}"}""", "replies/persist", [(byte)i]);
+        }
+
+        await using ServiceHarness second = await ServiceHarness.StartAsDeviceAsync(device, broker.Port, false, null, true);
+        List<MQTTnet.MqttApplicationMessage> replies = await asker.CollectAsync(n, timeoutSeconds: 60);
+        Assert.Equal(n, replies.Count);
+        Assert.Equal(Enumerable.Range(0, n).Select(i => $"while away {i}").Order(), replies.Select(r => System.Text.Json.JsonDocument.Parse(r.ConvertPayloadToString()).RootElement.GetProperty("question").GetString()).Order());
+    }
+}

@@ -34,6 +34,16 @@ public sealed class MqttOptions
 
     public int KeepAliveSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// false (default): a persistent session — the broker keeps the subscriptions and queues the questions (QoS 1)
+    /// sent while the service is away, and they are answered when it is back (docs/mqtt.md, "Delivery guarantees").
+    /// true: every connection starts clean and what was sent meanwhile is lost.
+    /// </summary>
+    public bool CleanSession { get; set; }
+
+    /// <summary>How long the broker keeps the session after a disconnect (MQTT 5; a 3.1.1 broker keeps it by its own policy).</summary>
+    public int SessionExpirySeconds { get; set; } = 86_400;
+
     /// <summary>Timeout of CONNECT and of each QoS 1 publish waiting for its PUBACK.</summary>
     public int TimeoutSeconds { get; set; } = 5;
 

@@ -67,9 +67,12 @@ public sealed class ServiceHarness : IAsyncDisposable
         StartAsync(port, embedded, model, camera: true, extra);
 
     /// <summary><paramref name="camera"/> false: without the test-pattern camera (a decoder).</summary>
-    public static async Task<ServiceHarness> StartAsync(int port, bool embedded, IVisionLanguageModel? model, bool camera, params string[] extra)
+    public static Task<ServiceHarness> StartAsync(int port, bool embedded, IVisionLanguageModel? model, bool camera, params string[] extra) =>
+        StartAsDeviceAsync("dev-" + Guid.NewGuid().ToString("N")[..8], port, embedded, model, camera, extra);
+
+    /// <summary>As <see cref="StartAsync(int, bool, IVisionLanguageModel?, bool, string[])"/> with a given device id (a restart of the same device).</summary>
+    public static async Task<ServiceHarness> StartAsDeviceAsync(string device, int port, bool embedded, IVisionLanguageModel? model, bool camera, params string[] extra)
     {
-        string device = "dev-" + Guid.NewGuid().ToString("N")[..8];
         string outbox = Directory.CreateTempSubdirectory("llava-svc-outbox-").FullName;
         List<string> args = Args(port, embedded, device, outbox, camera, extra);
         IHost host = Program.Build(
