@@ -172,6 +172,37 @@ def goldens(model, tok, gold_dir, work, n=4):
             f.write(json.dumps(rec) + "\n")
 
 
+def training_summary(run, ckpt):
+    """The "training" object of weights.json: seeds, data, steps, time, final losses, held-out accuracy."""
+    import csv
+    meta = json.load(open(os.path.join(run, "meta.json")))
+    rows = list(csv.DictReader(open(os.path.join(run, "curve.csv"))))
+    last = rows[-100:]
+    final = {}
+    for t in ("count", "color", "position", "presence", "code"):
+        v = [float(r["loss_" + t]) for r in last if r["loss_" + t]]
+        final[t] = round(sum(v) / len(v), 4) if v else None
+    st = ckpt.get("state", {})
+    out = {
+        "trainer": "tools/trainer/train.py (see tools/trainer/README.md)",
+        "seed": meta["args"]["seed"], "train_data_seeds": {"phase1": 1001, "main": 1000}, "heldout_seed": 7,
+        "trainer_phase_v": "tools/trainer/train.py",
+        "args": meta["args"], "params": meta["params"], "vocab_rows": meta["vocab_k"],
+        "data": {k: meta[k] for k in ("phase1_groups", "phase1_views", "phase1_questions", "train_groups",
+                                      "train_views", "train_questions")},
+        "steps": int(rows[-1]["step"]), "groups_seen": st.get("groups_seen"), "questions_seen": st.get("questions_seen"),
+        "budget_clock_min": round(float(rows[-1]["elapsed_s"]) / 60, 1),
+        "final_loss_per_token_last100": final, "final_loss_mean_last100": round(sum(float(r["loss"]) for r in last) / len(last), 4),
+    }
+    if meta["args"].get("init"):  # phase S (symbolic.py) before this run
+        s0 = torch.load(meta["args"]["init"])["state"]
+        out["phase_s"] = {"trainer": "tools/trainer/symbolic.py", "steps": s0["step"], "minutes": round(s0["elapsed"] / 60, 1)}
+    for f in ("final_eval.json", "timing.json"):
+        if os.path.exists(os.path.join(run, f)):
+            out[f[:-5]] = json.load(open(os.path.join(run, f)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", required=True)
@@ -189,7 +220,7 @@ def main():
         for p in model.parameters():
             p.copy_(p.half().float())
     model.eval()
-    training = json.load(open(os.path.join(a.run, "training.json"))) if os.path.exists(os.path.join(a.run, "training.json")) else {}
+    training = training_summary(a.run, c)
     size, sha = write_weights(model, a.out, training)
     doc, dense = read_weights(a.out)
     # round trip: every dense tensor equals the fp16-rounded model's

@@ -175,16 +175,18 @@ class VLM(nn.Module):
                 xp = layer.attend(xp, q, k, v, bias)
         return kvs
 
-    def run_suffix(self, kvs, xs):
-        """xs [B,T,H] (right padded) continuing after the prefix whose cache is kvs. Returns final-normed [B,T,H]."""
+    def run_suffix(self, kvs, xs, prefix_of=None):
+        """xs [B,T,H] (right padded) continuing after the prefix whose cache is kvs (batch 1, or one prefix per
+        group with prefix_of [B] naming each sequence's group). Returns final-normed [B,T,H]."""
         P = kvs[0][0].shape[2]
         B, T, _ = xs.shape
         cos, sin = self.rope(P, T)
         bias = torch.cat((torch.zeros(T, P), torch.triu(torch.full((T, T), -1e9), 1)), 1)
         for (kp, vp), layer in zip(kvs, self.layers):
             q, k, v = layer.qkv(xs, cos, sin)
-            kall = torch.cat((kp.expand(B, -1, -1, -1), k), 2)
-            vall = torch.cat((vp.expand(B, -1, -1, -1), v), 2)
+            kp, vp = (kp[prefix_of], vp[prefix_of]) if prefix_of is not None else (kp.expand(B, -1, -1, -1), vp.expand(B, -1, -1, -1))
+            kall = torch.cat((kp, k), 2)
+            vall = torch.cat((vp, v), 2)
             xs = layer.attend(xs, q, kall, vall, bias)
         return rms_norm(xs, self.norm)
 

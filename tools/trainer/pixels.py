@@ -111,7 +111,7 @@ def profile_edge(profile, roi):
 def to_pixels(views_u8):
     """uint8 [...,512,512,3] (numpy or torch) -> float32 CHW in [-1,1], as (v/255 - 0.5)/0.5."""
     import torch
-    t = torch.as_tensor(views_u8)
+    t = torch.from_numpy(np.array(views_u8)) if isinstance(views_u8, np.ndarray) else torch.as_tensor(views_u8)
     x = t.permute(*range(t.dim() - 3), t.dim() - 1, t.dim() - 3, t.dim() - 2).float()
     return (x * (1.0 / 255.0) - 0.5) / 0.5
 

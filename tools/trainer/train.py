@@ -68,6 +68,12 @@ class Split:
         self.groups = pickle.load(open(f"{root}/groups.pkl", "rb"))
         self.views = np.load(f"{root}/views.npy", mmap_mode="r")
         self.tower = None
+        truth = f"{root}/scenes.jsonl"  # ground truth of every scene (sample --dataset writes it)
+        self.truth = {}
+        if os.path.exists(truth):
+            for line in open(truth):
+                t = json.loads(line)
+                self.truth[t["image"]] = t
 
     def pixels_range(self, s, e):
         return to_pixels(np.ascontiguousarray(self.views[s:e]))
@@ -113,7 +119,7 @@ def prefix_len(g):
     return lcp
 
 
-def encode_group_views(model, split, g, rng, train, grad_tiles=3, frozen=False):
+def encode_group_views(model, split, g, rng, train, grad_tiles=3, frozen=False, graded=None):
     """Features [V*64,H] of a group in view order; in training, big groups backprop only through the global
     view and `grad_tiles` random tiles (the other views are encoded without gradient)."""
     V = g["n_views"]
@@ -128,11 +134,16 @@ def encode_group_views(model, split, g, rng, train, grad_tiles=3, frozen=False):
                 pre = torch.cat([model.vision.tower(split.pixels(g, slice(s, s + 8))) for s in range(0, V, 8)])
         return model.vision.proj(pre).reshape(V * 64, -1)
     if V <= 1 + grad_tiles + 1:
-        return model.vision(split.pixels(g)).reshape(V * 64, -1)
+        fg = model.vision(split.pixels(g))
+        if graded is not None:
+            graded.append((list(range(V)), fg))
+        return fg.reshape(V * 64, -1)
     tiles = list(range(V - 1))
     pick = sorted(rng.sample(tiles, grad_tiles)) + [V - 1]
     rest = [i for i in range(V) if i not in pick]
     fg = model.vision(split.pixels(g, pick))
+    if graded is not None:
+        graded.append((pick, fg))
     with torch.no_grad():
         fr = model.vision(split.pixels(g, rest))
     feats = fg.new_empty(V, fg.shape[1], fg.shape[2])
@@ -140,8 +151,27 @@ def encode_group_views(model, split, g, rng, train, grad_tiles=3, frozen=False):
     return feats.reshape(V * 64, -1)
 
 
-def group_loss(model, split, g, rng, frozen=False):
-    feats = encode_group_views(model, split, g, rng, train=True, frozen=frozen)
+def symbolic_loss(sym, split, g, graded):
+    """Dense per-token loss: the encoder's output against the symbolic embedding of each token's labels
+    (symbolic.py), normalised by the target's mean square."""
+    from symbolic import view_rects, token_labels
+    truth = split.truth[g["image"]]
+    region = tuple(g["roi"]) if g["roi"] is not None else (0, 0, truth["width"], truth["height"])
+    rects, rows, cols = view_rects(region, g["edge"])
+    assert (len(rects), rows, cols) == (g["n_views"], g["rows"], g["cols"]), (g["image"], g["profile"])
+    col, cov, ctr, area = token_labels(truth["parcels"], rects)
+    with torch.no_grad():
+        target = sym(col, cov, ctr, area).reshape(len(rects), 64, -1)
+    out = []
+    for idx, f in graded:
+        t = target[torch.tensor(idx)]
+        out.append(((f - t) ** 2).mean() / (t ** 2).mean())
+    return torch.stack(out).mean()
+
+
+def group_loss(model, split, g, rng, frozen=False, sym=None):
+    graded = [] if sym is not None else None
+    feats = encode_group_views(model, split, g, rng, train=True, frozen=frozen, graded=graded)
     P = prefix_len(g)
     ids0 = torch.tensor(g["input_ids"][0][:P])
     kvs = model.run_prefix(model.merge(ids0, feats)[None])
@@ -163,6 +193,8 @@ def group_loss(model, split, g, rng, frozen=False):
     ti = torch.tensor([p[1] for p in tpos])
     logits = model.logits_compact(h[bi, ti])
     losses = full_vocab_ce(logits, model.lut[torch.tensor(tgt)], model.p["vocab_size"])
+    if sym is not None:
+        return losses, types, symbolic_loss(sym, split, g, graded)
     return losses, types
 
 
@@ -252,13 +284,13 @@ def vocab_of(groups):
     return sorted(ids)
 
 
-def param_groups(model, wd, vision_mult, proj_mult):
+def param_groups(model, wd, vision_mult, proj_mult, text_mult=1.0):
     groups = {}
     for n, p in model.named_parameters():
         part = "proj" if n.startswith("vision.proj") else "tower" if n.startswith("vision.") else "text"
         decay = p.dim() >= 2 and n != "embed"
         groups.setdefault((part, decay), []).append(p)
-    mult = {"tower": vision_mult, "proj": proj_mult, "text": 1.0}
+    mult = {"tower": vision_mult, "proj": proj_mult, "text": text_mult}
     return [{"params": ps, "weight_decay": wd if decay else 0.0, "lr_mult": mult[part]}
             for (part, decay), ps in sorted(groups.items())]
 
@@ -301,6 +333,10 @@ def main():
     ap.add_argument("--ckpt-every-min", type=float, default=4.0)
     ap.add_argument("--preset", default="{}", help="JSON overrides of the model dimensions")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", default="", help="start from a phase S checkpoint (symbolic.py): its decoder, vocabulary and symbolic embedding")
+    ap.add_argument("--symbolic-weight", type=float, default=0.0, help="weight of the dense per-token loss against the symbolic embedding")
+    ap.add_argument("--text-lr-mult", type=float, default=1.0)
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
 
@@ -320,13 +356,31 @@ def main():
     preset = dict(DEFAULT_PRESET)
     preset.update(json.loads(a.preset))
     vocab = vocab_of([g for sp in splits.values() for g in sp.groups])
+    sym = None
+    if a.init:
+        from symbolic import SymbolicEmbedding
+        init = torch.load(a.init)
+        assert set(vocab) <= set(init["vocab"]), "the phase S vocabulary must hold every id of the data"
+        vocab = init["vocab"]
+        preset = init["preset"]
     model = VLM(preset, vocab, embed_std=a.embed_std)
+    if a.init:
+        own = model.vision.state_dict()
+        missing = model.load_state_dict(init["model"])
+        model.vision.load_state_dict(own)  # the vision encoder starts fresh; phase S never trained it
+        sym = SymbolicEmbedding(preset["text_hidden"])
+        sym.load_state_dict(init["sym"])
+        for p in sym.parameters():
+            p.requires_grad_(False)
+        print(f"init from {a.init} (phase S step {init['state']['step']})", flush=True)
+    if a.symbolic_weight <= 0:
+        sym = None
     if a.phase1_tower_cache and "phase1" in splits:
         assert a.freeze_vision_until >= a.phase1_frac, "cached tower features need a frozen tower during phase 1"
         splits["phase1"].cache_tower(model, os.path.join(ck_dir, "phase1_tower.npy"))
     if a.proj_init == "pca" and not a.resume:
         pca_init(model, splits["phase1"] if "phase1" in splits else train)
-    opt = torch.optim.AdamW(param_groups(model, a.wd, a.vision_lr_mult, a.proj_lr_mult), lr=a.lr, betas=(0.9, 0.98), eps=1e-8)
+    opt = torch.optim.AdamW(param_groups(model, a.wd, a.vision_lr_mult, a.proj_lr_mult, a.text_lr_mult), lr=a.lr, betas=(0.9, 0.98), eps=1e-8)
     n_params = sum(p.numel() for p in model.parameters())
 
     # periodic eval subset: the first images of the held-out set, fast + detail frames, fast + native codes
@@ -345,6 +399,7 @@ def main():
         state = c["state"]
         random.setstate(c["py_rng"])
         torch.set_rng_state(c["torch_rng"])
+        state.setdefault("wall", state["elapsed"])
         print(f"resumed at step {state['step']} ({state['elapsed'] / 60:.1f} min)", flush=True)
     else:
         for f in ("curve.csv", "eval.csv"):
@@ -397,10 +452,14 @@ def main():
         print(f"EVAL step {state['step']} ({time.time() - t:.0f}s) by type {bt} by profile {bp}", flush=True)
 
     model.train()
+    cpu_mark = time.process_time()
     while True:
-        now = time.time()
-        state["elapsed"] += now - t_mark
-        t_mark = now
+        now, cpu = time.time(), time.process_time()
+        # the budget clock: wall seconds, or (--clock cpu) this process's CPU seconds per thread, which equals the
+        # wall time on an idle machine and does not shrink the training when other work shares the cores
+        state["elapsed"] += (cpu - cpu_mark) / a.threads if a.clock == "cpu" else now - t_mark
+        state["wall"] = state.get("wall", 0.0) + now - t_mark
+        t_mark, cpu_mark = now, cpu
         progress = state["elapsed"] / budget
         if progress >= 1.0 or (a.max_steps and state["step"] >= a.max_steps):
             break
@@ -423,9 +482,13 @@ def main():
                 perms[name] = order(name, state["epoch"][name])
             batch.append(splits[name].groups[perms[name][state["pos"][name]]])
             state["pos"][name] += 1
-        all_losses, all_types, weights = [], [], []
+        all_losses, all_types, weights, sym_losses = [], [], [], []
         for g in batch:
-            losses, types = group_loss(model, splits[name], g, rng, frozen=frozen)
+            if sym is not None:
+                losses, types, sl = group_loss(model, splits[name], g, rng, frozen=frozen, sym=sym)
+                sym_losses.append(sl)
+            else:
+                losses, types = group_loss(model, splits[name], g, rng, frozen=frozen)
             all_losses.append(losses)
             all_types += types
             for ans in g["answer_ids"]:
@@ -436,8 +499,9 @@ def main():
             loss = (losses * w).sum() / w.sum()
         else:
             loss = losses.mean()
+        sym_loss = torch.stack(sym_losses).mean() if sym_losses else None
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss + a.symbolic_weight * sym_loss if sym_loss is not None else loss).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         with torch.no_grad():  # the untrained vocabulary stays exactly zero; the <image> row is never read
@@ -457,6 +521,7 @@ def main():
         if state["step"] % 10 == 0:
             curve_f.flush()
             print(f"step {state['step']} {state['elapsed'] / 60:.1f}min lr {lr:.2e} loss {loss.item():.3f} "
+                  + (f"sym {sym_loss.item():.3f} " if sym_loss is not None else "") +
                   f"{ {t: round(float(np.mean(v)), 3) for t, v in per.items()} } {dt:.2f}s/step {name} ep {state['epoch'][name]} pos {state['pos'][name]}", flush=True)
         if time.time() - last_ck >= a.ckpt_every_min * 60:
             save()
@@ -466,7 +531,7 @@ def main():
     run_eval()
     torch.save({"model": model.state_dict(), "vocab": vocab, "preset": preset, "state": state},
                os.path.join(ck_dir, "final.pt"))
-    print(f"DONE step {state['step']} elapsed {state['elapsed'] / 60:.1f} min", flush=True)
+    print(f"DONE step {state['step']} budget clock {state['elapsed'] / 60:.1f} min, wall {state.get('wall', 0) / 60:.1f} min", flush=True)
 
 
 if __name__ == "__main__":
