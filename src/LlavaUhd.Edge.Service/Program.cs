@@ -113,9 +113,9 @@ internal static class Program
         });
         logging?.Invoke(builder.Logging);
         builder.Services.AddSystemd();   // Type=notify (READY=1/STOPPING=1) and journal log format under systemd; no-op otherwise
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
-
         EdgeConfiguration config = EdgeConfiguration.Load(builder.Configuration);
+        // the outbox drain on stop, plus time for the rest of the shutdown
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.Service.ShutdownDrainSeconds + 10));
         Compose(builder.Services, config, openModel ?? ((c, l) => OpenPipeline(c, l)));
         return builder.Build();
     }
@@ -248,7 +248,8 @@ internal static class Program
 
         services.AddSingleton(sp => new MqttService(
             config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
-            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>()));
+            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>(),
+            TimeSpan.FromSeconds(config.Service.ShutdownDrainSeconds)));
         IReadOnlyDictionary<string, MotionWatcher> motion = config.Service.IsDecoder ? new Dictionary<string, MotionWatcher>() : MotionWatchers(config);
         services.AddSingleton(sp => new CaptureService(
             config.Service.IsDecoder ? null : sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>(), motion));

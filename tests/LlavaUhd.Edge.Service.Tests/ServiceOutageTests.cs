@@ -74,6 +74,59 @@ public sealed class ServiceOutageTests
             Assert.True(ids.Count - published <= 2, $"{ids.Count - published} duplicates");
         }
     }
+
+    [Fact]
+    public async Task NormalStop_DuringAnOutage_DeliversTheOutbox_WhenTheBrokerIsBackInTime()
+    {
+        await using var broker = new MosquittoProcess();
+        await broker.StartAsync();
+        string device = "drain-" + Guid.NewGuid().ToString("N")[..8];
+        string topic = $"llavauhd/{device}/cam0/answer";
+        var ids = new List<string>();
+        await using TestClient robot = await TestClient.ConnectAsync(broker.Port, MqttProtocolVersion.V500, topic);
+        robot.Client.ApplicationMessageReceivedAsync += e =>
+        {
+            lock (ids)
+            {
+                ids.Add(JsonDocument.Parse(e.ApplicationMessage.ConvertPayloadToString()).RootElement.GetProperty("id").GetString()!);
+            }
+
+            return Task.CompletedTask;
+        };
+
+        ServiceHarness service = await ServiceHarness.StartAsync(broker.Port, embedded: false, new SlowModel(TimeSpan.Zero), [
+            $"--Mqtt:DeviceId={device}", "--Mqtt:ReconnectMinDelayMs=2000", "--Mqtt:ReconnectMaxDelayMs=3000", "--Service:ShutdownDrainSeconds=30",
+            "--Service:Questions:0:Camera=cam0", "--Service:Questions:0:Question=Anything?", "--Service:Questions:0:IntervalSeconds=0.05"]);
+        await using (service)
+        {
+            var standing = service.Get<StandingQuestionService>();
+            var mqtt = service.Get<EdgeMqttClient>();
+            var outbox = service.Get<AnswerOutbox>();
+            await WaitUntilAsync(() => standing.Published >= 3);
+            await broker.StopAsync();
+            await WaitUntilAsync(() => !mqtt.IsConnected);
+            await WaitUntilAsync(() => outbox.PendingCount >= 5);
+            service.Get<IReadOnlyDictionary<string, CameraRuntime>>()["cam0"].Enabled = false;   // no new answers from here on
+            await Task.Delay(200);
+            long published = standing.Published;
+            Assert.True(outbox.PendingCount > 0);
+
+            Task stopping = service.StopAsync();   // a normal stop while the broker is away
+            await Task.Delay(500);
+            Assert.False(stopping.IsCompleted, "the stop did not wait for the outbox");
+            await broker.StartAsync();
+            await robot.Client.ReconnectAsync();
+            await robot.Client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+            await stopping.WaitAsync(TimeSpan.FromSeconds(40));
+
+            Assert.Equal(0, outbox.PendingCount);
+            await WaitUntilAsync(() => { lock (ids) { return ids.Distinct().Count() >= published; } });
+            lock (ids)
+            {
+                Assert.Equal(published, ids.Distinct().LongCount());
+            }
+        }
+    }
 }
 
 /// <summary>The persistent session: questions sent while the service is away are answered when it is back.</summary>

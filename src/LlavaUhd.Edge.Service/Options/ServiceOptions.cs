@@ -48,6 +48,9 @@ internal sealed class ServiceOptions
     /// <summary>How long a question waits for a camera's first frame before it is refused.</summary>
     public int FrameWaitMs { get; set; } = 5_000;
 
+    /// <summary>On a normal stop, how long the service keeps delivering what its outbox holds (waiting out a broker outage meanwhile) before it exits.</summary>
+    public int ShutdownDrainSeconds { get; set; } = 10;
+
     /// <summary>Stop after this many answers (0: run until stopped). Command line: <c>--max-answers N</c>.</summary>
     public int MaxAnswers { get; set; }
 
@@ -78,6 +81,11 @@ internal sealed class ServiceOptions
         if (FrameHistory is < 0 or > 64)
         {
             problems.Add(Invariant($"Service:FrameHistory = {FrameHistory} must be 0–64."));
+        }
+
+        if (ShutdownDrainSeconds is < 0 or > 600)
+        {
+            problems.Add(Invariant($"Service:ShutdownDrainSeconds = {ShutdownDrainSeconds} must be 0–600."));
         }
 
         if (FrameWaitMs is < 0 or > 600_000)
