@@ -58,6 +58,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(string Filter, Action<string, byte[]> Handler)> _raw = [];
     private byte[]? _lastStatus;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _settingStates = new(StringComparer.Ordinal);
     private long _answered;
     private long _rejected;
     private long _busy;
@@ -249,11 +250,20 @@ public sealed class EdgeMqttClient : IAsyncDisposable
             : Task.CompletedTask;
     }
 
-    /// <summary>Publishes the retained <c>…/&lt;camera&gt;/&lt;setting&gt;/state</c>.</summary>
+    /// <summary>
+    /// Publishes the retained <c>…/&lt;camera&gt;/&lt;setting&gt;/state</c> now if connected, and again after every
+    /// reconnect, so the retained state always tells what the service runs with (the service sets every camera's
+    /// settings at start, restored ones included).
+    /// </summary>
     public Task PublishSettingStateAsync(SettingState state, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(state);
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
-        return PublishAsync(Topics.State(state.Camera, state.Setting), json, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken);
+        string topic = Topics.State(state.Camera, state.Setting);
+        _settingStates[topic] = json;
+        return _client.IsConnected
+            ? PublishAsync(topic, json, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
+            : Task.CompletedTask;
     }
 
     /// <summary>Clean shutdown: stops the loops, publishes <c>offline</c> (retained) and disconnects normally.</summary>
@@ -477,6 +487,11 @@ public sealed class EdgeMqttClient : IAsyncDisposable
             if (Volatile.Read(ref _lastStatus) is byte[] status)
             {
                 await PublishAsync(Topics.Status, status, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
+            }
+
+            foreach ((string topic, byte[] state) in _settingStates)
+            {
+                await PublishAsync(topic, state, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException && !ct.IsCancellationRequested)
@@ -840,6 +855,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
                         Timestamp = _time.GetUtcNow(),
                     };
                     byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
+                    _settingStates[Topics.State(change.Camera, change.SettingName)] = json;
                     _direct.Writer.TryWrite(new MqttApplicationMessageBuilder().WithTopic(Topics.State(change.Camera, change.SettingName))
                         .WithPayload(json).WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
                 }

@@ -199,7 +199,12 @@ internal static class Program
         }
 
         services.AddSingleton(config);
-        services.AddSingleton<IReadOnlyDictionary<string, CameraRuntime>>(runtimes);
+        services.AddSingleton(sp => new PersistedSettings(config.Mqtt.Outbox.Directory, sp.GetRequiredService<ILogger<PersistedSettings>>()));
+        services.AddSingleton<IReadOnlyDictionary<string, CameraRuntime>>(sp =>
+        {
+            sp.GetRequiredService<PersistedSettings>().Restore(runtimes);   // settings changed over MQTT before the last stop
+            return runtimes;
+        });
         services.AddSingleton(new LatencyStats());
         services.AddSingleton(_ => new FrameStore(cameraIds, config.Service.FrameHistory));
         services.AddSingleton(_ => new CameraManager(config.Capture));
@@ -214,8 +219,8 @@ internal static class Program
             config.Service.QueueDepth, sp.GetRequiredService<ILogger<ModelWorker>>(), config.Service.MaxBatch));
         services.AddSingleton(sp => new AnswerCounter(config.Service.MaxAnswers, sp.GetRequiredService<IHostApplicationLifetime>().StopApplication));
         services.AddSingleton(sp => new QuestionService(
-            runtimes, sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<AnswerCounter>(),
-            config, sp.GetRequiredService<ILogger<QuestionService>>()));
+            sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<AnswerCounter>(),
+            config, sp.GetRequiredService<ILogger<QuestionService>>(), sp.GetRequiredService<PersistedSettings>()));
         services.AddSingleton(sp => AnswerOutbox.Open(config.Mqtt.Outbox, sp.GetRequiredService<ILogger<AnswerOutbox>>()));
         if (config.Service.IsDecoder)
         {
@@ -279,13 +284,13 @@ internal static class Program
         services.AddSingleton<IReadOnlyList<GpioOutput>>(sp =>
             gpio ? [.. t.Outputs.Select(o => new GpioOutput(sp.GetRequiredService<GpioController>(), o))] : []);
         services.AddSingleton(sp => new StandingQuestionService(
-            runtimes, sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<EdgeMqttClient>(),
+            sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<EdgeMqttClient>(),
             sp.GetRequiredService<AnswerCounter>(), sp.GetRequiredService<IReadOnlyList<Trigger>>(), sp.GetRequiredService<IReadOnlyList<GpioOutput>>(),
             config.Mqtt.DeviceId, sp.GetRequiredService<ILogger<StandingQuestionService>>(), sp.GetService<TokenPublisher>()));
         services.AddSingleton(sp => new StatusService(
             new ServiceInfo(config.Mqtt.DeviceId, Versions(), EngineState(sp)),
             sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ModelWorker>(),
-            sp.GetRequiredService<CaptureService>(), sp.GetRequiredService<QuestionService>(), runtimes, sp.GetRequiredService<LatencyStats>(),
+            sp.GetRequiredService<CaptureService>(), sp.GetRequiredService<QuestionService>(), sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<LatencyStats>(),
             config.Mqtt.StatsIntervalSeconds, sp.GetRequiredService<ILogger<StatusService>>()));
 
         // Started in this order, stopped in reverse: MQTT last to stop, so the last answers still go out.

@@ -152,4 +152,32 @@ public sealed class PersistentSessionTests(MosquittoFixture broker)
         Assert.Equal(n, replies.Count);
         Assert.Equal(Enumerable.Range(0, n).Select(i => $"while away {i}").Order(), replies.Select(r => System.Text.Json.JsonDocument.Parse(r.ConvertPayloadToString()).RootElement.GetProperty("question").GetString()).Order());
     }
+
+    [Fact]
+    public async Task SettingsMadeOverMqtt_SurviveARestart_AndTheRetainedStateTellsTheTruth()
+    {
+        string device = "settings-" + Guid.NewGuid().ToString("N")[..8];
+        string outbox = Directory.CreateTempSubdirectory("llava-settings-").FullName;
+        string[] args = [$"--Mqtt:Outbox:Directory={outbox}", "--Service:Questions:0:Camera=cam0", "--Service:Questions:0:Question=Count the boxes.", "--Service:Questions:0:IntervalSeconds=60"];
+        await using (ServiceHarness first = await ServiceHarness.StartAsDeviceAsync(device, broker.Port, false, null, true, args))
+        {
+            await using TestClient client = await TestClient.ConnectAsync(broker.Port, MQTTnet.Formatter.MqttProtocolVersion.V500, $"llavauhd/{device}/cam0/+/state");
+            await client.PublishAsync($"llavauhd/{device}/cam0/question/set", "\"Is the belt empty?\"");
+            await client.PublishAsync($"llavauhd/{device}/cam0/interval/set", "7");
+            await client.PublishAsync($"llavauhd/{device}/cam0/enable/set", "false");
+            await client.NextAsync(m => m.Topic.EndsWith("/enable/state", StringComparison.Ordinal) && m.ConvertPayloadToString().Contains("false", StringComparison.Ordinal), 30);
+        }
+
+        await using ServiceHarness second = await ServiceHarness.StartAsDeviceAsync(device, broker.Port, false, null, true, args);
+        CameraRuntime cam0 = second.Get<IReadOnlyDictionary<string, CameraRuntime>>()["cam0"];
+        Assert.Equal("Is the belt empty?", cam0.Primary!.Question);
+        Assert.Equal(7, cam0.Primary.IntervalSeconds);
+        Assert.False(cam0.Enabled);
+
+        // a newcomer reads the retained state: what the restarted service runs with
+        await using TestClient reader = await TestClient.ConnectAsync(broker.Port, MQTTnet.Formatter.MqttProtocolVersion.V500, $"llavauhd/{device}/cam0/question/state");
+        System.Text.Json.JsonElement state = System.Text.Json.JsonDocument.Parse((await reader.NextAsync(timeoutSeconds: 30)).ConvertPayloadToString()).RootElement;
+        Assert.Equal("Is the belt empty?", state.GetProperty("question").GetString());
+        Directory.Delete(outbox, recursive: true);
+    }
 }

@@ -163,6 +163,9 @@ public abstract class ServiceScenarios
             Assert.Equal(60, cam.GetProperty("interval_s").GetDouble());
 
             await client.Client.SubscribeAsync(service.Topic("cam0/interval/state"));
+            // the retained state tells what runs from the start: the configured 60 s, then the change
+            JsonElement initial = Json(await client.NextAsync(m => m.Topic.EndsWith("/interval/state", StringComparison.Ordinal), 30));
+            Assert.Equal(60, initial.GetProperty("interval_s").GetDouble());
             await client.PublishAsync(service.Topic("cam0/interval/set"), "5");
             JsonElement state = Json(await client.NextAsync(m => m.Topic.EndsWith("/interval/state", StringComparison.Ordinal), 30));
             Assert.Equal(5, state.GetProperty("interval_s").GetDouble());

@@ -99,8 +99,35 @@ internal sealed class StatusService : BackgroundService
         OutboxPending = _outbox.PendingCount,
     };
 
+    /// <summary>Every camera's settings as retained <c>…/state</c> (sent now and after every reconnect): the retained state tells what runs, restored settings included.</summary>
+    private async Task PublishSettingStatesAsync(CancellationToken ct)
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        foreach (CameraRuntime camera in _cameras.Values)
+        {
+            await _mqtt.PublishSettingStateAsync(new SettingState { Camera = camera.Id, Setting = "enable", Enabled = camera.Enabled, Timestamp = now }, ct).ConfigureAwait(false);
+            if (camera.Primary is { } q)
+            {
+                await _mqtt.PublishSettingStateAsync(new SettingState { Camera = camera.Id, Setting = "question", Question = q.Question, Timestamp = now }, ct).ConfigureAwait(false);
+                if (q.IsInterval)
+                {
+                    await _mqtt.PublishSettingStateAsync(new SettingState { Camera = camera.Id, Setting = "interval", IntervalS = q.IntervalSeconds, Timestamp = now }, ct).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await PublishSettingStatesAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogWarning("Status: setting states not published now ({Message}); they go out on the next connection.", ex.Message);
+        }
+
         _capture.CameraStateChanged += MarkDirty;
         _questions.SettingsChanged += MarkDirty;
         DateTimeOffset nextStats = DateTimeOffset.UtcNow + _statsInterval;

@@ -26,6 +26,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
     private readonly TimeSpan _frameWait;
     private readonly bool _encoderRole;
     private readonly ILogger _logger;
+    private readonly PersistedSettings? _settings;
 
     public QuestionService(
         IReadOnlyDictionary<string, CameraRuntime> cameras,
@@ -33,8 +34,10 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
         ModelWorker worker,
         AnswerCounter counter,
         EdgeConfiguration config,
-        ILogger<QuestionService> logger)
+        ILogger<QuestionService> logger,
+        PersistedSettings? settings = null)
     {
+        _settings = settings;
         _cameras = cameras;
         _frames = frames;
         _worker = worker;
@@ -140,6 +143,16 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
         }
 
         _logger.LogInformation("Setting {Camera}/{Setting} = {Value}", change.Camera, change.SettingName, (object?)change.Enabled ?? (object?)change.Question ?? change.IntervalS);
+        try
+        {
+            _settings?.Save(_cameras);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // applied but not kept: say so (the retained state shows it until the next restart)
+            _logger.LogError("Setting {Camera}/{Setting}: applied, but {File} could not be written ({Message}); it is lost on restart.", change.Camera, change.SettingName, _settings?.FilePath, ex.Message);
+        }
+
         SettingsChanged?.Invoke(this, EventArgs.Empty);
         return ValueTask.FromResult<RequestError?>(null);
     }
