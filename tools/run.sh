@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: sets everything up (tools/setup.sh), builds the CLI and the service, generates
-# what the embedded defaults need if it is absent (.cache/sample.avi, a looping MJPG sample video as the camera, and
-# .cache/models/tiny-smolvlm, a generated test model with random weights), then runs the service with the embedded
-# MQTT broker and a standing question every 2 s. Answers appear in the log and on MQTT
+# what the embedded defaults need if it is absent (.cache/sample-parcels.avi, a looping MJPG video of parcels on a
+# conveyor as the camera, and .cache/models/demo-smolvlm, the trained demo model built from the weights in
+# models-quantized/demo-smolvlm/), then runs the service with the embedded MQTT broker and the standing question
+# "How many parcels are on the belt?" every 2 s. Answers appear in the log and on MQTT
 # (llavauhd/edge-1/cam0/answer on 127.0.0.1:18830, user/password edge/edge).
 #
 #   bash tools/run.sh                      # stops after 3 answers (--max-answers 3)
@@ -16,11 +17,14 @@ dotnet build tools/LlavaUhd.Edge.Cli -c Release --no-restore --verbosity quiet -
 dotnet build src/LlavaUhd.Edge.Service -c Release --no-restore --verbosity quiet -clp:ErrorsOnly
 cli=(dotnet tools/LlavaUhd.Edge.Cli/bin/Release/net10.0/llava-edge.dll)
 mkdir -p .cache
-if [[ ! -f .cache/sample.avi ]]; then
-    "${cli[@]}" sample --video --size 1280x720 --frames 100 --fps 10 --out .cache/sample.avi
+if [[ ! -f .cache/sample-parcels.avi ]]; then
+    "${cli[@]}" sample --video --size 1280x720 --frames 100 --fps 10 --out .cache/sample-parcels.avi
 fi
-if [[ ! -f .cache/models/tiny-smolvlm/model.json ]]; then
-    rm -rf .cache/models/tiny-smolvlm
-    "${cli[@]}" models generate --preset tiny-smolvlm --out .cache/models/tiny-smolvlm --seed 7
+# Rebuilt whenever the committed weights change (their sha256 is recorded beside the package).
+demo=.cache/models/demo-smolvlm
+if [[ ! -f $demo/model.json ]] || ! cmp -s models-quantized/demo-smolvlm/weights.sha256 "$demo/.weights.sha256"; then
+    rm -rf "$demo"
+    "${cli[@]}" models generate --preset demo-smolvlm --out "$demo"
+    cp models-quantized/demo-smolvlm/weights.sha256 "$demo/.weights.sha256"
 fi
 exec dotnet src/LlavaUhd.Edge.Service/bin/Release/net10.0/LlavaUhd.Edge.Service.dll --max-answers "${MAX_ANSWERS:-3}" "$@"
