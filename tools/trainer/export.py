@@ -195,8 +195,11 @@ def training_summary(run, ckpt):
         "final_loss_per_token_last100": final, "final_loss_mean_last100": round(sum(float(r["loss"]) for r in last) / len(last), 4),
     }
     if meta["args"].get("init"):  # phase S (symbolic.py) before this run
-        s0 = torch.load(meta["args"]["init"])["state"]
+        init = torch.load(meta["args"]["init"])
+        s0 = init["state"]
         out["phase_s"] = {"trainer": "tools/trainer/symbolic.py", "steps": s0["step"], "minutes": round(s0["elapsed"] / 60, 1)}
+        if "vision_steps" in init:
+            out["phase_v0"] = {"trainer": "tools/trainer/pretrain_vision.py", "steps": init["vision_steps"]}
     for f in ("final_eval.json", "timing.json"):
         if os.path.exists(os.path.join(run, f)):
             out[f[:-5]] = json.load(open(os.path.join(run, f)))

@@ -336,6 +336,8 @@ def main():
     ap.add_argument("--init", default="", help="start from a phase S checkpoint (symbolic.py): its decoder, vocabulary and symbolic embedding")
     ap.add_argument("--symbolic-weight", type=float, default=0.0, help="weight of the dense per-token loss against the symbolic embedding")
     ap.add_argument("--text-lr-mult", type=float, default=1.0)
+    ap.add_argument("--keep-init-vision", action="store_true", help="keep the --init checkpoint's vision encoder (pretrain_vision.py)")
+    ap.add_argument("--skip-types", default="", help="comma-separated question types left out of training (e.g. code)")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -353,6 +355,9 @@ def main():
     splits = {"main": train}
     if a.phase1_train:
         splits["phase1"] = Split(a.phase1_train)
+    skip = {t for t in a.skip_types.split(",") if t}
+    for sp in splits.values():  # a group is one kind (frame questions, or one code question): drop whole groups
+        sp.groups = [g for g in sp.groups if not set(g["types"]) & skip]
     preset = dict(DEFAULT_PRESET)
     preset.update(json.loads(a.preset))
     vocab = vocab_of([g for sp in splits.values() for g in sp.groups])
@@ -367,7 +372,8 @@ def main():
     if a.init:
         own = model.vision.state_dict()
         missing = model.load_state_dict(init["model"])
-        model.vision.load_state_dict(own)  # the vision encoder starts fresh; phase S never trained it
+        if not a.keep_init_vision:
+            model.vision.load_state_dict(own)  # the vision encoder starts fresh; phase S never trained it
         sym = SymbolicEmbedding(preset["text_hidden"])
         sym.load_state_dict(init["sym"])
         for p in sym.parameters():

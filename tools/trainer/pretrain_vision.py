@@ -1,0 +1,105 @@
+"""Phase V0: the vision encoder alone against the symbolic embedding (symbolic.py), no decoder in the loop.
+
+Each cached view of the data.py splits gets its token labels from the scene's ground truth (scenes.jsonl) and the
+runtime's view geometry; the loss is the encoder's 64 output tokens against the frozen symbolic embedding of those
+labels (mean square error over the target's mean square). Without the decoder a step costs only the encoder, so the
+encoder sees many more views per minute than in phase V, where the answer loss joins.
+
+  /usr/bin/python3 tools/trainer/pretrain_vision.py --init /tmp/vlm/ckpt/symS.pt --out /tmp/vlm/ckpt/vision.pt \\
+      --splits /tmp/vlm/trainfast /tmp/vlm/train --budget-min 20
+"""
+import argparse
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import VLM  # noqa: E402
+from symbolic import SymbolicEmbedding, token_labels, view_rects  # noqa: E402
+from train import Split  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--init", required=True, help="phase S checkpoint (decoder, vocabulary, symbolic embedding)")
+    ap.add_argument("--vision-from", default="", help="a checkpoint whose vision encoder to start from (else fresh)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--splits", nargs="+", required=True)
+    ap.add_argument("--budget-min", type=float, default=20)
+    ap.add_argument("--views-per-step", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=77)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    torch.manual_seed(a.seed)
+    init = torch.load(a.init)
+    model = VLM(init["preset"], init["vocab"])
+    model.load_state_dict(init["model"])
+    if a.vision_from:
+        src = torch.load(a.vision_from)["model"]
+        model.load_state_dict({k: v for k, v in src.items() if k.startswith("vision.")}, strict=False)
+    sym = SymbolicEmbedding(init["preset"]["text_hidden"])
+    sym.load_state_dict(init["sym"])
+    sym.requires_grad_(False)
+    splits = [Split(s) for s in a.splits]
+    # every (split, group, view) with its labels computed on demand
+    items = []
+    for si, sp in enumerate(splits):
+        for gi, g in enumerate(sp.groups):
+            for v in range(g["n_views"]):
+                items.append((si, gi, v))
+    print(f"{len(items)} views in {len(splits)} splits", flush=True)
+    params = list(model.vision.parameters())
+    opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    rng = random.Random(a.seed)
+    label_cache = {}
+
+    def labels(si, gi):
+        key = (si, gi)
+        if key not in label_cache:
+            sp, g = splits[si], splits[si].groups[gi]
+            truth = sp.truth[g["image"]]
+            region = tuple(g["roi"]) if g["roi"] is not None else (0, 0, truth["width"], truth["height"])
+            rects, rows, cols = view_rects(region, g["edge"])
+            assert (len(rects), rows, cols) == (g["n_views"], g["rows"], g["cols"])
+            with torch.no_grad():
+                label_cache[key] = sym(*token_labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)
+        return label_cache[key]
+
+    t0 = time.time()
+    step = 0
+    budget = a.budget_min * 60
+    while time.time() - t0 < budget:
+        frac = (time.time() - t0) / budget
+        lr = a.lr * min(1.0, (step + 1) / 20) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for pg in opt.param_groups:
+            pg["lr"] = lr
+        batch = [items[rng.randrange(len(items))] for _ in range(a.views_per_step)]
+        views = np.stack([splits[si].views[splits[si].groups[gi]["offset"] + v] for si, gi, v in batch])
+        target = torch.stack([labels(si, gi)[v] for si, gi, v in batch])
+        from pixels import to_pixels
+        out = model.vision(to_pixels(views))
+        loss = ((out - target) ** 2).mean() / (target ** 2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        if step % 20 == 0:
+            print(f"V0 step {step} {(time.time() - t0) / 60:.1f}min lr {lr:.2e} sym {loss.item():.3f}", flush=True)
+        if step % 200 == 0:
+            torch.save({"model": model.state_dict(), "sym": init["sym"], "vocab": init["vocab"], "preset": init["preset"],
+                        "state": init["state"]}, a.out + ".tmp")
+            os.replace(a.out + ".tmp", a.out)
+    torch.save({"model": model.state_dict(), "sym": init["sym"], "vocab": init["vocab"], "preset": init["preset"],
+                "state": init["state"], "vision_steps": step}, a.out)
+    print(f"V0 DONE {step} steps, {step * a.views_per_step} views, {(time.time() - t0) / 60:.1f} min", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,412 @@
+"""Symbolic scenes: what each visual token should say, and a decoder trained on that before it sees pixels.
+
+A from-scratch VLM on two CPU cores learns the answer priors long before it learns to look at the image (the
+gradient that reaches the vision encoder through a randomly initialised decoder is too weak). The curriculum here
+splits the problem in two (docs/demo-model.md, "Training"):
+
+1. Phase S: scenes drawn from the scene specification (docs/scenes.md) without rendering. Each visual token of each
+   view (tile or global view, the runtime's Idefics3 layout) gets labels from geometry alone — the colour of the
+   parcel covering most of it, how much it covers, whether a parcel's centre lies in it, the parcel's area in the
+   view — and a *symbolic* embedding of those labels stands in for the vision encoder's output. The decoder learns
+   the reasoning (which tokens the question is about, counting, left/right/middle, presence) on thousands of scenes a
+   minute, with the runtime's real prompt ids.
+2. Phase V (train.py --symbolic): the vision encoder learns to produce the symbolic embedding of each token from the
+   rendered views (a dense per-token loss), together with the answer loss through the decoder.
+
+The symbolic embedding table is a training device only: nothing of it is exported."""
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pixels import TILE, rescale_to_max_len, scale_below_upper_bound, vision_encoder_size, PROFILE_EDGE  # noqa: E402
+
+COLORS = ["red", "green", "blue", "yellow", "orange", "purple", "white"]
+SIZES = [(1280, 720), (1920, 1080), (2560, 1440), (3840, 2160), (1600, 1200), (2560, 1080), (1440, 1440), (1080, 1920)]
+COUNT = ["How many parcels are on the belt?", "How many parcels are there?", "Count the parcels on the conveyor.",
+         "How many boxes are on the conveyor belt?"]
+COLOR_SIDE = ["What color is the parcel on the {0}?", "Which color is the {0} parcel?", "What is the color of the parcel on the {0}?"]
+COLOR_LARGEST = ["What color is the largest parcel?", "Which color is the biggest parcel?", "What is the color of the largest box?"]
+POSITION = ["Where is the {0} parcel?", "Is the {0} parcel on the left, in the middle or on the right?", "Where on the belt is the {0} box?"]
+PRESENCE = ["Is there {0} parcel?", "Is there {0} parcel on the belt?", "Do you see {0} box?"]
+ANSWERS = [str(i) for i in range(7)] + COLORS + ["left", "middle", "right", "yes", "no"]
+FAKE = 49189
+CLI = ["dotnet", os.environ.get("LLAVA_CLI", "/tmp/llava-cli/llava-edge.dll")]
+N_LABEL_COLORS = len(COLORS) + 1  # 0 = no parcel
+
+
+def article(c):
+    return ("an " if c[0] in "aeiou" else "a ") + c
+
+
+def all_questions():
+    qs = list(COUNT) + list(COLOR_LARGEST)
+    qs += [p.format(s) for p in COLOR_SIDE for s in ("left", "right", "middle")]
+    qs += [p.format(c) for p in POSITION for c in COLORS]
+    qs += [p.format(article(c)) for p in PRESENCE for c in COLORS]
+    return qs
+
+
+def prompt_table(work, tok_model, image):
+    """question text -> (head ids, tail ids) around the image block, answer text -> answer ids, from the runtime's
+    own `prompt --dataset` (the real tokenizer and chat template)."""
+    os.makedirs(work, exist_ok=True)
+    path = f"{work}/questions.jsonl"
+    qs, ans = all_questions(), ANSWERS
+    with open(path, "w") as f:
+        for i, q in enumerate(qs):
+            f.write(json.dumps({"image": os.path.abspath(image), "question": q, "answer": ans[i % len(ans)], "type": "count"}) + "\n")
+        for a in ans:
+            f.write(json.dumps({"image": os.path.abspath(image), "question": qs[0], "answer": a, "type": "count"}) + "\n")
+    out = subprocess.run(CLI + ["prompt", "--dataset", path, "--model", tok_model, "--profile", "fast"], check=True,
+                         capture_output=True, text=True).stdout.splitlines()
+    dumps = [json.loads(l) for l in out]
+    table, answers = {}, {}
+    for q, d in zip(qs, dumps):
+        ids = d["input_ids"]
+        a = ids.index(FAKE)
+        b = len(ids) - 1 - ids[::-1].index(FAKE)
+        table[q] = (ids[:a], ids[b + 1:])
+    for a, d in zip(ans, dumps[len(qs):]):
+        answers[a] = d["answer_ids"]
+    return table, answers
+
+
+# ---------------------------------------------------------------- scenes
+def sample_scene(r: random.Random, size=None):
+    """A scene drawn by the rules of docs/scenes.md (geometry only)."""
+    W, H = size or r.choice(SIZES)
+    belt_h = int(H * (0.34 + r.random() * 0.06))
+    belt_y = int(H * (0.5 + (r.random() - 0.5) * 0.1) - belt_h / 2)
+    n = r.randrange(7)
+    slots = sorted(r.sample(range(6), n))
+    cols = r.sample(COLORS, n)
+    parcels = []
+    slot_w = W / 6
+    for i in range(n):
+        pw = int(slot_w * (0.45 + r.random() * 0.4))
+        ph = int(belt_h * (0.35 + r.random() * 0.5))
+        c = (slots[i] + 0.5 + (r.random() - 0.5) * 0.3) * slot_w
+        px = min(max(int(c - pw / 2), 0), W - pw)
+        py = belt_y + r.randrange(max(1, belt_h - ph))
+        parcels.append({"color": cols[i], "box": [px, py, pw, ph]})
+    return {"width": W, "height": H, "belt": [0, belt_y, W, belt_h], "parcels": parcels}
+
+
+def third(cx, w):
+    return "left" if cx * 3 < w else "middle" if cx * 3 < 2 * w else "right"
+
+
+def center_x(p):
+    return p["box"][0] + p["box"][2] // 2
+
+
+def scene_questions(s, r: random.Random, per_type=2):
+    """All the question kinds of docs/scenes.md section 4 that the scene allows (several of a kind)."""
+    ps, W = s["parcels"], s["width"]
+    out = [("count", r.choice(COUNT), str(len(ps)))]
+    by_x = sorted(ps, key=center_x)
+    if len(by_x) >= 2:
+        opts = [("left", by_x[0]), ("right", by_x[-1])] + ([("middle", by_x[len(by_x) // 2])] if len(by_x) % 2 else [])
+        for side, p in opts:
+            out.append(("color", r.choice(COLOR_SIDE).format(side), p["color"]))
+        big = sorted(ps, key=lambda p: -p["box"][2] * p["box"][3])
+        if big[0]["box"][2] * big[0]["box"][3] >= 1.3 * big[1]["box"][2] * big[1]["box"][3]:
+            out.append(("color", r.choice(COLOR_LARGEST), big[0]["color"]))
+    clear = [p for p in ps if abs(center_x(p) * 3.0 / W - round(center_x(p) * 3.0 / W)) > 0.1 or round(center_x(p) * 3.0 / W) in (0, 3)]
+    for p in r.sample(clear, min(len(clear), per_type)):
+        out.append(("position", r.choice(POSITION).format(p["color"]), third(center_x(p), W)))
+    present = [p["color"] for p in ps]
+    absent = [c for c in COLORS if c not in present]
+    for c in r.sample(present, min(len(present), per_type)):
+        out.append(("presence", r.choice(PRESENCE).format(article(c)), "yes"))
+    for c in r.sample(absent, min(len(absent), per_type)):
+        out.append(("presence", r.choice(PRESENCE).format(article(c)), "no"))
+    return out
+
+
+# ---------------------------------------------------------------- token labels
+def view_rects(region, edge):
+    """Frame rectangles (x0, y0, x1, y1) that each view of `region` (x, y, w, h) covers, in the runtime's order:
+    tiles row-major, then the global view (the whole region, squashed to 512 x 512). Returns (rects, rows, cols)."""
+    rx, ry, rw, rh = region
+    h, w = rescale_to_max_len(rh, rw, edge)
+    h, w = scale_below_upper_bound(h, w)
+    h2, w2 = vision_encoder_size(h, w)
+    sx, sy = rw / w2, rh / h2
+    rects, rows, cols = [], 0, 0
+    if h2 > TILE or w2 > TILE:
+        rows, cols = math.ceil(h2 / TILE), math.ceil(w2 / TILE)
+        for r in range(rows):
+            for c in range(cols):
+                rects.append((rx + c * TILE * sx, ry + r * TILE * sy, rx + (c + 1) * TILE * sx, ry + (r + 1) * TILE * sy))
+    rects.append((rx, ry, rx + rw, ry + rh))
+    return rects, rows, cols
+
+
+def token_labels(parcels, rects, grid=8):
+    """Per view and token (row-major 8 x 8): colour index (0 none, 1.. COLORS), coverage in [0, 1], centre flag,
+    area of the parcel in the view (a fraction of the view / 0.05, clipped at 2; centre tokens only)."""
+    V = len(rects)
+    col = np.zeros((V, grid * grid), np.int64)
+    cov = np.zeros((V, grid * grid), np.float32)
+    ctr = np.zeros((V, grid * grid), np.float32)
+    area = np.zeros((V, grid * grid), np.float32)
+    if not parcels:
+        return col, cov, ctr, area
+    boxes = np.array([[p["box"][0], p["box"][1], p["box"][0] + p["box"][2], p["box"][1] + p["box"][3]] for p in parcels], np.float64)
+    cidx = np.array([COLORS.index(p["color"]) + 1 for p in parcels])
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    k = np.arange(grid)
+    for v, (x0, y0, x1, y1) in enumerate(rects):
+        tw, th = (x1 - x0) / grid, (y1 - y0) / grid
+        tx0 = (x0 + k * tw)[None, :, None]  # [1, col, 1]
+        ty0 = (y0 + k * th)[:, None, None]  # [row, 1, 1]
+        ox = np.clip(np.minimum(tx0 + tw, boxes[None, None, :, 2]) - np.maximum(tx0, boxes[None, None, :, 0]), 0, None)
+        oy = np.clip(np.minimum(ty0 + th, boxes[None, None, :, 3]) - np.maximum(ty0, boxes[None, None, :, 1]), 0, None)
+        frac = (ox * oy / (tw * th)).reshape(grid * grid, -1)  # [64, P]
+        best = frac.argmax(1)
+        bf = frac[np.arange(grid * grid), best]
+        has = bf > 0.05
+        col[v] = np.where(has, cidx[best], 0)
+        cov[v] = np.where(has, bf, 0)
+        vis = (np.clip(np.minimum(x1, boxes[:, 2]) - np.maximum(x0, boxes[:, 0]), 0, None) *
+               np.clip(np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1]), 0, None)) / ((x1 - x0) * (y1 - y0))
+        inside = (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
+        for p in np.nonzero(inside)[0]:
+            t = min(int((cy[p] - y0) / th), grid - 1) * grid + min(int((cx[p] - x0) / tw), grid - 1)
+            ctr[v, t] = 1.0
+            col[v, t] = cidx[p]
+            cov[v, t] = max(cov[v, t], 0.5)
+            area[v, t] = min(vis[p] / 0.05, 2.0)
+    return col, cov, ctr, area
+
+
+class SymbolicEmbedding(nn.Module):
+    """labels -> [T, H]: slot (token index in its view) + coverage x colour + centre x (colour + area).
+
+    The colour vectors are the decoder's own embeddings of the colour words as the questions spell them (" red",
+    ...), read live during phase S (`words` = a callable returning them) and frozen with the rest afterwards: a
+    question about red then finds red tokens by matching the very vector its own word carries."""
+
+    def __init__(self, h, grid=8, words=None):
+        super().__init__()
+        self.slot = nn.Parameter(torch.randn(grid * grid, h) * 0.5)
+        self.color = nn.Parameter(torch.randn(N_LABEL_COLORS, h))
+        self.center = nn.Parameter(torch.randn(N_LABEL_COLORS, h))
+        self.area = nn.Parameter(torch.randn(h))
+        # where the slot is in its view as two linear ramps (x, y in [-1, 1]): "the leftmost red token" is then an
+        # attention score that grows along one direction, and a parcel's mean x a linear read-out
+        self.ramp = nn.Parameter(torch.randn(2, h))
+        g = (torch.arange(grid, dtype=torch.float32) + 0.5) / grid * 2 - 1
+        self.register_buffer("xy", torch.stack((g.repeat(grid), g.repeat_interleave(grid)), 1), persistent=False)  # [64, 2]
+        self.words = words
+
+    def colors(self):
+        if self.words is None:
+            return self.color
+        return torch.cat((self.color[:1], self.words()), 0)
+
+    def freeze_words(self):
+        """Copies the live colour words into the table (for saving and for phase V)."""
+        if self.words is not None:
+            with torch.no_grad():
+                self.color[1:] = self.words()
+            self.words = None
+
+    def forward(self, col, cov, ctr, area):
+        """Each [V, 64]; returns [V * 64, H]."""
+        col, cov, ctr, area = (torch.as_tensor(x) for x in (col, cov, ctr, area))
+        c = self.colors()
+        e = (self.slot[None] + (self.xy @ self.ramp)[None] + cov[..., None] * c[col] + ctr[..., None] * (self.center[col] + c[col] + area[..., None] * self.area))
+        return e.reshape(-1, e.shape[-1])
+
+
+def layout(scene, profile, region=None):
+    region = region or (0, 0, scene["width"], scene["height"])
+    edge = PROFILE_EDGE[profile]
+    rects, rows, cols = view_rects(region, edge)
+    return rects, rows, cols
+
+
+# ---------------------------------------------------------------- phase S
+def main():
+    import argparse
+    import pickle
+    import time
+    from model import VLM, DEFAULT_PRESET, full_vocab_ce
+    from train import vocab_of
+
+    ap = argparse.ArgumentParser(description="Phase S: the decoder on symbolic scenes (see the module docstring).")
+    ap.add_argument("--out", required=True, help="checkpoint file to write (resumed when it exists)")
+    ap.add_argument("--work", default="/tmp/vlm/symbolic")
+    ap.add_argument("--tok-model", default="/tmp/tiny")
+    ap.add_argument("--vocab-from", nargs="*", default=["/tmp/vlm/train", "/tmp/vlm/trainfast", "/tmp/vlm/heldout"],
+                    help="data.py splits whose ids join the vocabulary (so phase V and the export share it)")
+    ap.add_argument("--image", default="/tmp/vlm/heldout/images/7-00000.png", help="any image, for the prompt dump")
+    ap.add_argument("--budget-min", type=float, default=15)
+    ap.add_argument("--groups-per-step", type=int, default=12)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--profiles", default="fast:0.4,balanced:0.3,detail:0.3")
+    ap.add_argument("--seed", type=int, default=4321)
+    ap.add_argument("--freeze-sym", action="store_true", help="keep the symbolic embedding as loaded (colour words untied)")
+    ap.add_argument("--fast-first", type=float, default=0.5, help="fraction of the budget on the fast profile only (64 visual tokens)")
+    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--preset", default="{}")
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    table, answers = prompt_table(a.work, a.tok_model, a.image)
+    groups = []
+    for d in a.vocab_from:
+        groups += pickle.load(open(f"{d}/groups.pkl", "rb"))
+    extra = {"input_ids": [h + t for h, t in table.values()] + [list(range(49152, 49190)) + [198, 1116]], "answer_ids": list(answers.values())}
+    vocab = vocab_of(groups + [extra])
+    preset = dict(DEFAULT_PRESET)
+    preset.update(json.loads(a.preset))
+    model = VLM(preset, vocab, embed_std=1.0)
+    # the colour words' ids: the one token in which two position questions about different colours differ
+    base = table[POSITION[0].format(COLORS[0])][1]
+    pos = [i for i in range(len(base)) if len({tuple(table[POSITION[0].format(c)][1][:i + 1]) for c in COLORS}) > 1][0]
+    assert all(len(table[POSITION[0].format(c)][1]) == len(base) for c in COLORS), "each colour word is one token"
+    word_ids = torch.tensor([table[POSITION[0].format(c)][1][pos] for c in COLORS])
+    print(f"colour word ids {word_ids.tolist()}", flush=True)
+    sym = SymbolicEmbedding(preset["text_hidden"], words=lambda: model.embed_ids(word_ids))
+    if a.freeze_sym:  # the encoder was taught these targets (pretrain_vision.py): the decoder adapts, the targets stay
+        sym.words = None
+        sym.requires_grad_(False)
+    params = [p for n, p in model.named_parameters() if not n.startswith("vision.")] + [p for p in sym.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    state = {"step": 0, "elapsed": 0.0}
+    if os.path.exists(a.out):
+        c = torch.load(a.out)
+        model.load_state_dict(c["model"])
+        missing = sym.load_state_dict(c["sym"], strict=False).missing_keys
+        if missing or a.freeze_sym:  # the parameter set changed: a fresh optimiser state
+            print(f"new symbolic parameters {missing}" if missing else "symbolic embedding frozen", flush=True)
+        else:
+            opt.load_state_dict(c["opt"])
+        state = c["state"]
+        assert c["vocab"] == vocab
+        print(f"resumed at step {state['step']}", flush=True)
+    def frozen_sym():
+        d = {k: v.detach().clone() for k, v in sym.state_dict().items()}
+        d["color"][1:] = sym.colors()[1:].detach()
+        return d
+
+    prof = [(p.split(":")[0], float(p.split(":")[1])) for p in a.profiles.split(",")]
+    fast_until = a.fast_first
+    from data import image_block
+
+    def pick_profile(r):
+        x, acc = r.random(), 0.0
+        for p, w in prof:
+            acc += w
+            if x < acc:
+                return p
+        return prof[-1][0]
+
+    def batch_losses(scenes, profile, qsets):
+        """Scenes of one frame size at one profile (one prefix length): prefixes batched, all questions batched."""
+        rects, rows, cols = layout(scenes[0], profile)
+        head = table[qsets[0][0][1]][0]
+        prefix = torch.tensor(head + image_block(rows, cols))
+        xp = torch.stack([model.merge(prefix, sym(*token_labels(s["parcels"], rects))) for s in scenes])
+        kvs = model.run_prefix(xp)
+        seqs, owner, tpos, tgt, types = [], [], [], [], []
+        for g, qs in enumerate(qsets):
+            for ty, q, ans in qs:
+                tail, aid = table[q][1], answers[ans]
+                b = len(seqs)
+                seqs.append(tail + aid[:-1])
+                owner.append(g)
+                for j, t in enumerate(aid):
+                    tpos.append((b, len(tail) - 1 + j))
+                    tgt.append(t)
+                    types.append((b, ty))
+        T = max(len(s) for s in seqs)
+        pad = torch.zeros(len(seqs), T, dtype=torch.long)
+        for b, s in enumerate(seqs):
+            pad[b, :len(s)] = torch.tensor(s)
+        h = model.run_suffix(kvs, model.embed_ids(pad), prefix_of=torch.tensor(owner))
+        logits = model.logits_compact(h[torch.tensor([p[0] for p in tpos]), torch.tensor([p[1] for p in tpos])])
+        tk = model.lut[torch.tensor(tgt)]
+        return full_vocab_ce(logits, tk, preset["vocab_size"]), types, (logits.argmax(-1) == tk)
+
+    held_rng = random.Random(99)
+    held = []
+    for _ in range(40):
+        size, p = held_rng.choice(SIZES), pick_profile(held_rng)
+        sc = [sample_scene(held_rng, size) for _ in range(4)]
+        held.append((sc, p, [scene_questions(s, held_rng, per_type=1) for s in sc]))
+
+    @torch.no_grad()
+    def evaluate():
+        right, total = {}, {}
+        for sc, p, qsets in held:
+            _, types, ok = batch_losses(sc, p, qsets)
+            per_q = {}
+            for (b, ty), o in zip(types, ok.tolist()):
+                per_q.setdefault((b, ty), []).append(o)
+            for (b, ty), os_ in per_q.items():
+                right[ty] = right.get(ty, 0) + all(os_)
+                total[ty] = total.get(ty, 0) + 1
+        return {t: round(right[t] / total[t], 3) for t in sorted(total)}
+
+    rng = random.Random(a.seed + state["step"])
+    budget = a.budget_min * 60
+    t_mark = time.time()
+    while state["elapsed"] < budget:
+        lr = a.lr * min(1.0, (state["step"] + 1) / a.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * state["elapsed"] / budget)))
+        for pg in opt.param_groups:
+            pg["lr"] = lr
+        size, profile = rng.choice(SIZES), pick_profile(rng)
+        if state["elapsed"] < fast_until * budget:
+            profile = "fast"
+        scenes = [sample_scene(rng, size) for _ in range(a.groups_per_step)]
+        qsets = [scene_questions(s, rng) for s in scenes]
+        l, tys, _ = batch_losses(scenes, profile, qsets)
+        n = {}
+        for b, _t in tys:  # every question weighs the same, whatever its number of answer tokens
+            n[b] = n.get(b, 0) + 1
+        losses = [l * torch.tensor([1.0 / n[b] for b, _t in tys])]
+        raw = [l.detach()]
+        n_q = len(n)
+        loss = torch.cat(losses).sum() / n_q
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        state["step"] += 1
+        now = time.time()
+        state["elapsed"] += now - t_mark
+        t_mark = now
+        if state["step"] % 20 == 0:
+            per = {}
+            for l, (b, ty) in zip(torch.cat(raw).tolist(), tys):
+                per.setdefault(ty, []).append(l)
+            print(f"S step {state['step']} {state['elapsed'] / 60:.1f}min lr {lr:.2e} loss {loss.item():.3f} per token "
+                  f"{ {t: round(float(np.mean(v)), 3) for t, v in sorted(per.items())} }", flush=True)
+        if state["step"] % a.eval_every == 0:
+            print(f"S EVAL step {state['step']} {evaluate()}", flush=True)
+            torch.save({"model": model.state_dict(), "sym": frozen_sym(), "opt": opt.state_dict(), "state": state,
+                        "vocab": vocab, "preset": preset}, a.out + ".tmp")
+            os.replace(a.out + ".tmp", a.out)
+            t_mark = time.time()
+    print(f"S EVAL final step {state['step']} {evaluate()}", flush=True)
+    torch.save({"model": model.state_dict(), "sym": frozen_sym(), "opt": opt.state_dict(), "state": state,
+                "vocab": vocab, "preset": preset}, a.out)
+
+
+if __name__ == "__main__":
+    main()
