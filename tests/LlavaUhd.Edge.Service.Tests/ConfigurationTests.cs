@@ -69,7 +69,7 @@ public sealed class ConfigurationTests
         Assert.Equal(3, c.Service.MaxAnswers);
         Assert.Equal(("broker.local", 8883, false, "plant/line3", "cell-7"), (c.Mqtt.Host, c.Mqtt.Port, c.Mqtt.EmbeddedBroker, c.Mqtt.TopicPrefix, c.Mqtt.DeviceId));
         Assert.Equal(["cpu"], c.Inference.Providers.Order);   // the configured order replaces the default chain
-        Assert.Equal("bench", c.Service.Questions.Single().Name);
+        Assert.Equal(("parcels", "How many parcels are on the belt?"), (c.Service.Questions.Single().Name, c.Service.Questions.Single().Question));
     }
 
     [Fact]
