@@ -1,46 +1,36 @@
 using System.Buffers.Binary;
-using System.Runtime.Intrinsics.X86;
+using System.Numerics;
 
 namespace LlavaUhd.Edge.Core.Tokens;
 
-/// <summary>CRC-32C (Castagnoli), as used by iSCSI, ext4 and Kafka: SSE4.2 instructions where present, a table elsewhere.</summary>
+/// <summary>CRC-32C (Castagnoli), as used by iSCSI, ext4 and Kafka: the token packets' checksum.</summary>
 public static class Crc32C
 {
     private const uint Polynomial = 0x82F63B78; // reflected 0x1EDC6F41
     private static readonly uint[] s_table = BuildTable();
 
-    public static uint Compute(ReadOnlySpan<byte> data) => ~Append(0xFFFFFFFF, data);
-
-    private static uint Append(uint crc, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// CRC-32C of <paramref name="data"/> through the platform's <see cref="BitOperations.Crc32C(uint, ulong)"/>: the
+    /// SSE4.2 instruction on x86-64, the ARMv8 CRC instructions on Jetson and Raspberry Pi, a software path elsewhere.
+    /// </summary>
+    public static uint Compute(ReadOnlySpan<byte> data)
     {
-        if (Sse42.X64.IsSupported)
+        uint crc = 0xFFFFFFFF;
+        while (data.Length >= 8)
         {
-            while (data.Length >= 8)
-            {
-                crc = (uint)Sse42.X64.Crc32(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
-                data = data[8..];
-            }
-        }
-
-        if (Sse42.IsSupported)
-        {
-            foreach (byte b in data)
-            {
-                crc = Sse42.Crc32(crc, b);
-            }
-
-            return crc;
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+            data = data[8..];
         }
 
         foreach (byte b in data)
         {
-            crc = s_table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+            crc = BitOperations.Crc32C(crc, b);
         }
 
-        return crc;
+        return ~crc;
     }
 
-    /// <summary>The portable path, exposed so tests can check it against the hardware one.</summary>
+    /// <summary>A bit-level reference (a table), for tests to check the platform's path against.</summary>
     internal static uint ComputeSoftware(ReadOnlySpan<byte> data)
     {
         uint crc = 0xFFFFFFFF;
