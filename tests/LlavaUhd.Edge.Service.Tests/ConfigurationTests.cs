@@ -146,6 +146,32 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void RelativePaths_ResolveAgainstTheConfigFilesFolder_OrTheDataDirectory()
+    {
+        string dir = Directory.CreateTempSubdirectory("cfg-paths").FullName;
+        string file = Path.Combine(dir, "device.json");
+        File.WriteAllText(file, """
+            { "Capture": { "Cameras": [ { "Id": "a", "Source": "clips/belt.avi" }, { "Id": "b", "Source": "rtsp://cam.local/stream" }, { "Id": "c", "Source": "0" } ] },
+              "Inference": { "Model": "models/demo" },
+              "Mqtt": { "Outbox": { "Directory": "state/outbox" } },
+              "Service": { "CheckPaths": false } }
+            """);
+        EdgeConfiguration c = Load("--config", file);
+        Assert.Equal(Path.Combine(dir, "clips", "belt.avi"), c.Capture.Cameras[0].Source);
+        Assert.Equal("rtsp://cam.local/stream", c.Capture.Cameras[1].Source);
+        Assert.Equal("0", c.Capture.Cameras[2].Source);
+        Assert.Equal(Path.Combine(dir, "models", "demo"), c.Inference.Model);
+        Assert.Equal(Path.Combine(dir, "state", "outbox"), c.Mqtt.Outbox.Directory);
+
+        EdgeConfiguration d = Load("--config", file, "--Service:DataDirectory=../data");
+        string data = Path.GetFullPath(Path.Combine(dir, "..", "data"));
+        Assert.Equal(data, d.DataDirectory);
+        Assert.Equal(Path.Combine(data, "clips", "belt.avi"), d.Capture.Cameras[0].Source);
+        Assert.Equal(Path.Combine(data, "state", "outbox"), d.Mqtt.Outbox.Directory);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public void TypeErrors_InOneSection_DoNotHideItsOtherProblems()
     {
         var ex = Assert.Throws<OptionsValidationException>(() => Load("--Service:CheckPaths=false", "--Service:QueueDepth=lots", "--Service:FrameHistory=-3", "--Inference:Profile=sharp", "--Mqtt:Port=abc"));

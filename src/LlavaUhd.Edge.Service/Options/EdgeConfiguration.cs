@@ -114,6 +114,7 @@ internal sealed class EdgeConfiguration
         var problems = new List<string>();
         // unknown keys and unreadable values first: what passes is bound, so the rest is still checked
         EdgeConfiguration config = Bind(ConfigurationKeys.Check(configuration, problems), problems);
+        config.ResolvePaths(configuration["Service:ConfigFile"]);
         problems.AddRange(config.Problems());   // also after a binding error: the rest is still checked
         if (problems.Count > 0)
         {
@@ -130,6 +131,41 @@ internal sealed class EdgeConfiguration
         }
 
         return config;
+    }
+
+    /// <summary>The folder relative paths resolve against (<see cref="ServiceOptions.DataDirectory"/>).</summary>
+    public string DataDirectory { get; private set; } = Directory.GetCurrentDirectory();
+
+    /// <summary>Makes every relative path absolute against <see cref="DataDirectory"/>, so nothing depends on the working directory the service was started in.</summary>
+    private void ResolvePaths(string? configFile)
+    {
+        string origin = string.IsNullOrWhiteSpace(configFile)
+            ? Directory.GetCurrentDirectory()
+            : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(configFile)) ?? Directory.GetCurrentDirectory();
+        DataDirectory = string.IsNullOrWhiteSpace(Service.DataDirectory) ? origin : System.IO.Path.GetFullPath(Service.DataDirectory, origin);
+        string? Full(string? path) =>
+            string.IsNullOrWhiteSpace(path) || System.IO.Path.IsPathRooted(path) ? path : System.IO.Path.GetFullPath(path, DataDirectory);
+
+        foreach (CameraOptions camera in Capture.Cameras.Where(c => c is not null))
+        {
+            if (camera.ResolveKind() is CameraSourceKind.File or CameraSourceKind.ImageFolder && !camera.Source.Contains("://", StringComparison.Ordinal))
+            {
+                camera.Source = Full(camera.Source.Trim())!;
+            }
+        }
+
+        if (!Inference.Model.Contains(':', StringComparison.Ordinal))
+        {
+            Inference.Model = Full(Inference.Model)!;
+        }
+
+        Inference.Providers.TensorRt.EngineCacheDir = Full(Inference.Providers.TensorRt.EngineCacheDir)!;
+        Inference.Providers.TensorRt.TimingCacheDir = Full(Inference.Providers.TensorRt.TimingCacheDir);
+        Mqtt.Outbox.Directory = Full(Mqtt.Outbox.Directory)!;
+        Mqtt.Broker.RetainedFile = Full(Mqtt.Broker.RetainedFile);
+        Mqtt.Tls.CaFile = Full(Mqtt.Tls.CaFile);
+        Mqtt.Tls.ClientCertFile = Full(Mqtt.Tls.ClientCertFile);
+        Mqtt.Tls.ClientKeyFile = Full(Mqtt.Tls.ClientKeyFile);
     }
 
     private static void BindSection(IConfiguration configuration, string name, object target, List<string> problems)

@@ -48,6 +48,13 @@ internal sealed class ServiceOptions
     /// <summary>How long a question waits for a camera's first frame before it is refused.</summary>
     public int FrameWaitMs { get; set; } = 5_000;
 
+    /// <summary>
+    /// The folder relative paths in the configuration resolve against (camera files and folders, the model, the
+    /// outbox, caches, certificates): by default the config file's folder (<c>--config FILE</c>), or the current
+    /// directory for the embedded demo defaults; a relative value here is itself relative to that default.
+    /// </summary>
+    public string? DataDirectory { get; set; }
+
     /// <summary>On a normal stop, how long the service keeps delivering what its outbox holds (waiting out a broker outage meanwhile) before it exits.</summary>
     public int ShutdownDrainSeconds { get; set; } = 10;
 
