@@ -47,6 +47,19 @@ public sealed class QuestionParser
     /// <summary>Parses an ask payload. <paramref name="route"/> holds the MQTT 5 reply properties, if any.</summary>
     public ParseResult<Question> ParseAsk(string camera, ReadOnlySpan<byte> payload, ReplyRoute route, bool shared = false)
     {
+        try
+        {
+            return ParseAskCore(camera, payload, route, shared);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // System.Text.Json reads a string with a lone surrogate escape ("\ud83d" without its pair) only when asked for it
+            return new(null, new RequestError(ErrorCodes.InvalidJson, $"Payload holds a string that is not valid Unicode: {ex.Message}"), route);
+        }
+    }
+
+    private ParseResult<Question> ParseAskCore(string camera, ReadOnlySpan<byte> payload, ReplyRoute route, bool shared)
+    {
         if (CheckBytes(payload) is RequestError early)
         {
             return new(null, early, route);
@@ -156,6 +169,18 @@ public sealed class QuestionParser
     /// words ON/OFF/true/false as Home Assistant switches send them.
     /// </summary>
     public ParseResult<SettingChange> ParseSetting(string camera, string setting, ReadOnlySpan<byte> payload, ReplyRoute route)
+    {
+        try
+        {
+            return ParseSettingCore(camera, setting, payload, route);
+        }
+        catch (InvalidOperationException ex)
+        {
+            return new(null, new RequestError(ErrorCodes.InvalidJson, $"Payload holds a string that is not valid Unicode: {ex.Message}"), route);
+        }
+    }
+
+    private ParseResult<SettingChange> ParseSettingCore(string camera, string setting, ReadOnlySpan<byte> payload, ReplyRoute route)
     {
         if (CheckBytes(payload) is RequestError early)
         {

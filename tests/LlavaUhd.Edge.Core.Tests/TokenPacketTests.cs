@@ -205,6 +205,60 @@ public sealed class TokenPacketTests
             }
         }
     }
+    [Fact]
+    public void Fuzz_MutatedPackets_GetASpecificError_NeverAnotherException()
+    {
+        // a seeded mutation loop: flipped bytes, truncations, extensions, overwritten header words, in every encoding
+        byte[][] seeds =
+        [
+            TokenPacketCodec.Encode(Packet(), TokenDType.Float32, false),
+            TokenPacketCodec.Encode(Packet(width: 16, seed: 3), TokenDType.Float16, true),
+            TokenPacketCodec.Encode(Packet(width: 24, seed: 5, scheme: SliceScheme.MiniCpmV), TokenDType.Int8, false),
+        ];
+        var rng = new Random(2026);
+        var errors = new HashSet<TokenPacketError>();
+        int decoded = 0;
+        for (int i = 0; i < 3000; i++)
+        {
+            byte[] original = seeds[i % seeds.Length];
+            byte[] data = (byte[])original.Clone();
+            switch (rng.Next(4))
+            {
+                case 0:
+                    for (int k = 1 + rng.Next(8); k > 0; k--)
+                    {
+                        data[rng.Next(data.Length)] ^= (byte)(1 + rng.Next(255));
+                    }
+
+                    break;
+                case 1:
+                    data = data[..rng.Next(data.Length)];
+                    break;
+                case 2:
+                    data = [.. data, .. Enumerable.Range(0, 1 + rng.Next(64)).Select(_ => (byte)rng.Next(256))];
+                    break;
+                default:
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(rng.Next(Math.Min(64, data.Length - 4))), (uint)rng.Next());
+                    break;
+            }
+
+            try
+            {
+                TokenPacketCodec.Decode(data);
+                decoded++;
+                Assert.Equal(original, data);   // only an unchanged packet reads back (a no-op mutation)
+            }
+            catch (TokenPacketException ex)
+            {
+                Assert.True(Enum.IsDefined(ex.Error), ex.Message);
+                Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+                errors.Add(ex.Error);
+            }
+        }
+
+        Assert.True(errors.Count >= 3, "errors seen: " + string.Join(", ", errors));
+        Assert.True(decoded < 30, $"{decoded} mutated packets read back");
+    }
 }
 
 public sealed class TokenPacketLengthTests
@@ -224,4 +278,5 @@ public sealed class TokenPacketLengthTests
         byte[] longer = [.. bytes, 0, 0];
         Assert.Equal(TokenPacketError.PayloadSizeMismatch, Assert.Throws<TokenPacketException>(() => TokenPacketCodec.Decode(longer)).Error);
     }
+
 }

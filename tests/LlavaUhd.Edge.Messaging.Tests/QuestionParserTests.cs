@@ -96,4 +96,52 @@ public sealed class QuestionParserTests
     [InlineData("zoom", "1", ErrorCodes.UnknownSetting)]
     public void Settings_Invalid(string setting, string payload, string code) =>
         Assert.Equal(code, _parser.ParseSetting("dock", setting, Encoding.UTF8.GetBytes(payload), ReplyRoute.None).Error!.Code);
+
+    [Fact]
+    public void Fuzz_MutatedQuestions_GetASpecificError_NeverAnException()
+    {
+        var parser = new QuestionParser(["cam1", "cam2"], 4096);
+        string[] seeds =
+        [
+            """{"question":"Is the door open?","id":"q-17","roi":{"x":0,"y":0,"width":640,"height":480},"max_tokens":32,"reply_to":"plc/replies","correlation_id":"job-42"}""",
+            """{"question":"How many parcels?","frame":12}""",
+            """{"question":"\u00e9t\u00e9 \ud83d\udce6","max_tokens":1}""",
+        ];
+        string[] known = [ErrorCodes.PayloadTooLarge, ErrorCodes.InvalidUtf8, ErrorCodes.InvalidJson, ErrorCodes.InvalidField, ErrorCodes.UnknownCamera];
+        byte[] alphabet = System.Text.Encoding.UTF8.GetBytes("{}[]\":,0123456789-.eE truefalsnul\\/u\u00ff");
+        var rng = new Random(2026);
+        int accepted = 0;
+        for (int i = 0; i < 6000; i++)
+        {
+            byte[] data = System.Text.Encoding.UTF8.GetBytes(seeds[i % seeds.Length]);
+            for (int k = 1 + rng.Next(6); k > 0 && data.Length > 0; k--)
+            {
+                int at = rng.Next(data.Length);
+                data = rng.Next(4) switch
+                {
+                    0 => [.. data[..at], .. data[(at + 1)..]],
+                    1 => [.. data[..at], alphabet[rng.Next(alphabet.Length)], .. data[at..]],
+                    2 => data[..at],
+                    _ => [.. data[..at], (byte)rng.Next(256), .. data[(at + 1)..]],
+                };
+            }
+
+            ParseResult<SettingChange> setting = parser.ParseSetting("cam1", "question", data, new ReplyRoute());
+            Assert.True(setting.Value is not null || setting.Error is not null);
+            ParseResult<Question> r = parser.ParseAsk(rng.Next(8) == 0 ? "cam9" : "cam1", data, new ReplyRoute());
+            if (r.Value is null)
+            {
+                Assert.NotNull(r.Error);
+                Assert.Contains(r.Error!.Code, known);
+                Assert.False(string.IsNullOrWhiteSpace(r.Error.Message));
+            }
+            else
+            {
+                accepted++;
+                Assert.InRange(r.Value.Text.Length, 1, QuestionParser.MaxQuestionChars);
+            }
+        }
+
+        Assert.InRange(accepted, 1, 5999);   // some mutations keep a valid question, most do not
+    }
 }
