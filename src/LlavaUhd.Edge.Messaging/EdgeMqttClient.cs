@@ -637,8 +637,13 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            // Never let one message take the receive loop down.
-            _logger.LogError(ex, "MQTT: failed to handle a message on {Topic}.", e.ApplicationMessage.Topic);
+            // Never let one message take the receive loop down, nor leave it unacknowledged (the broker would hold
+            // a slot of its in-flight window for it until the next connection).
+            _logger.LogError(ex, "MQTT: failed to handle a message on {Topic}.", LogText.Quote(e.ApplicationMessage.Topic));
+            if (!e.AutoAcknowledge)
+            {
+                return e.AcknowledgeAsync(CancellationToken.None);
+            }
         }
 
         return Task.CompletedTask;
