@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LlavaUhd.Edge.Service.Tests.Infrastructure;
+using LlavaUhd.Edge.Tests.Streams;
 using MQTTnet;
 using MQTTnet.Formatter;
 using OpenCvSharp;
@@ -44,5 +45,33 @@ public sealed class ServiceCameraTests
         JsonElement after = Json(await client.NextAsync(m => State(Json(m), "late") == "live", 30));
         Assert.Equal("live", State(after, "cam0"));
         Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task AnRtspCamera_IsAnswered_AndItsStateOnMqttFollowsAStall()
+    {
+        using var server = new RtspTestServer("h264");
+        using var proxy = new StallingTcpProxy(server.Port);
+        int port = TestPorts.Free();
+        await using ServiceHarness service = await ServiceHarness.StartAsync(port, embedded: true, null,
+            "--Capture:Cameras:1:Id=ip", $"--Capture:Cameras:1:Source={server.UrlThrough(proxy)}", "--Capture:Cameras:1:StallTimeoutSeconds=2",
+            "--Capture:Cameras:1:InitialBackoffMs=250", "--Capture:Cameras:1:MaxBackoffMs=1000");
+        await using TestClient client = await TestClient.ConnectAsync(port, MqttProtocolVersion.V500, service.Topic("status"), "replies/rtsp");
+        await client.NextAsync(m => m.Topic.EndsWith("/status", StringComparison.Ordinal) && State(Json(m), "ip") == "live", 30);
+
+        // a question about the network camera's frame is answered (the frame went capture → slicing → model)
+        await client.PublishAsync(service.Topic("ip/ask"), """{"question":"What is on the belt?","id":"r-1","max_tokens":2}""", "replies/rtsp");
+        JsonElement answer = Json(await client.NextAsync(m => m.Topic == "replies/rtsp", 30));
+        Assert.Equal("r-1", answer.GetProperty("question_id").GetString());
+        Assert.Equal("ip", answer.GetProperty("camera").GetString());
+        Assert.False(answer.TryGetProperty("error", out _));
+
+        proxy.Stalled = true;
+        JsonElement stalled = Json(await client.NextAsync(m => m.Topic.EndsWith("/status", StringComparison.Ordinal) && State(Json(m), "ip")?.StartsWith("failed", StringComparison.Ordinal) == true, 30));
+        Assert.Contains("stalled: no data for", State(stalled, "ip"), StringComparison.Ordinal);
+        Assert.Equal("live", State(stalled, "cam0"));   // the other camera is not affected
+
+        proxy.Stalled = false;
+        await client.NextAsync(m => m.Topic.EndsWith("/status", StringComparison.Ordinal) && State(Json(m), "ip") == "live", 30);
     }
 }

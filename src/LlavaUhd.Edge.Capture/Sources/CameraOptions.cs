@@ -29,6 +29,29 @@ public enum CameraSourceKind
     TestPattern,
 }
 
+/// <summary>What decodes a camera's frames (docs/cameras.md, "Decoders").</summary>
+public enum CameraDecoder
+{
+    /// <summary>Streams: an ffmpeg child process when ffmpeg is installed, else OpenCV. Files: OpenCV, then ffmpeg when OpenCV cannot read the file. GStreamer pipelines: OpenCV when it has GStreamer, else a gst-launch-1.0 child process.</summary>
+    Auto,
+
+    /// <summary>OpenCV's <c>VideoCapture</c> in this process.</summary>
+    OpenCv,
+
+    /// <summary>An <c>ffmpeg</c> child process writing raw BGR frames to a pipe (streams and files).</summary>
+    FFmpeg,
+
+    /// <summary>A <c>gst-launch-1.0</c> child process writing raw BGR frames to a pipe (GStreamer pipelines, and streams through <c>uridecodebin</c>).</summary>
+    GStreamer,
+}
+
+/// <summary>How RTSP carries the media: interleaved in the RTSP TCP connection, or as RTP over UDP.</summary>
+public enum RtspTransport
+{
+    Tcp,
+    Udp,
+}
+
 /// <summary>What a camera does when a source ends (a file or folder reaches its end, a stream stops).</summary>
 public enum EndOfStreamAction
 {
@@ -79,6 +102,19 @@ public sealed class CameraOptions
     public int InitialBackoffMs { get; set; } = 500;
 
     public int MaxBackoffMs { get; set; } = 30_000;
+
+    /// <summary>What decodes the frames; <see cref="CameraDecoder.Auto"/> picks by source kind and what is installed.</summary>
+    public CameraDecoder Decoder { get; set; } = CameraDecoder.Auto;
+
+    /// <summary>RTSP transport for rtsp:// and rtsps:// sources (TCP by default: it passes NAT and firewalls and loses nothing).</summary>
+    public RtspTransport Transport { get; set; } = RtspTransport.Tcp;
+
+    /// <summary>
+    /// A stream (or a decoder child process) that delivers no frame for this long is declared stalled, closed and
+    /// reopened with back-off: a camera that keeps its socket open but stops sending. The first frame after a
+    /// (re)connect may take this long or 15 s, whichever is longer.
+    /// </summary>
+    public double StallTimeoutSeconds { get; set; } = 10;
 
     /// <summary>Static zones; empty means the whole frame (or motion boxes when <see cref="Motion"/> is set).</summary>
     public IList<ZoneOptions> Zones { get; init; } = [];
@@ -193,6 +229,37 @@ public sealed class CameraOptions
         if (!Enum.IsDefined(OnEnd))
         {
             problems.Add($"{path}: OnEnd {OnEnd} is not one of Default, Stop, Loop, Reconnect.");
+        }
+
+        if (!Enum.IsDefined(Decoder))
+        {
+            problems.Add($"{path}: Decoder {Decoder} is not one of Auto, OpenCv, FFmpeg, GStreamer.");
+        }
+        else if (Enum.IsDefined(Kind) && !string.IsNullOrWhiteSpace(Source))
+        {
+            CameraSourceKind kind = ResolveKind();
+            if (Decoder == CameraDecoder.FFmpeg && kind is not (CameraSourceKind.Stream or CameraSourceKind.File or CameraSourceKind.Device))
+            {
+                problems.Add($"{path}: Decoder FFmpeg reads streams, video files and devices; this source is {kind}.");
+            }
+            else if (Decoder == CameraDecoder.GStreamer && kind is not (CameraSourceKind.GStreamer or CameraSourceKind.Stream or CameraSourceKind.File))
+            {
+                problems.Add($"{path}: Decoder GStreamer runs pipelines, streams and video files; this source is {kind}.");
+            }
+            else if (Decoder == CameraDecoder.GStreamer && Width == 0)
+            {
+                problems.Add($"{path}: Decoder GStreamer needs Width and Height (the size of the raw frames gst-launch-1.0 writes).");
+            }
+        }
+
+        if (!Enum.IsDefined(Transport))
+        {
+            problems.Add($"{path}: Transport {Transport} is not one of Tcp, Udp.");
+        }
+
+        if (!(StallTimeoutSeconds >= 0.5 && StallTimeoutSeconds <= 3600))
+        {
+            problems.Add(Invariant($"{path}: StallTimeoutSeconds must be between 0.5 and 3600; got {StallTimeoutSeconds}."));
         }
 
         if (InitialBackoffMs <= 0 || MaxBackoffMs < InitialBackoffMs)

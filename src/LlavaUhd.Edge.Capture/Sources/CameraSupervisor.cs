@@ -190,7 +190,7 @@ public sealed class CameraSupervisor : IDisposable
                     {
                         buffer.Dispose();
                         ended = source.IsFinite;
-                        reason = source.IsFinite ? "the end of the source was reached" : "the stream stopped delivering frames";
+                        reason = source.IsFinite ? "the end of the source was reached" : source.LastError ?? "the stream stopped delivering frames";
                         break;
                     }
 

@@ -20,19 +20,104 @@ public interface ICameraSource : IDisposable
 
     /// <summary>Reads the next frame as 8-bit BGR into <paramref name="destination"/>.</summary>
     bool Read(Mat destination);
+
+    /// <summary>Why the last <see cref="Read"/> returned false, when the source knows (a stall, a decoder's error); null otherwise.</summary>
+    string? LastError => null;
 }
 
-/// <summary>Creates the source for a camera's options.</summary>
+/// <summary>Creates the source for a camera's options: the decoder by <see cref="CameraOptions.Decoder"/> (docs/cameras.md, "Decoders").</summary>
 public static class CameraSourceFactory
 {
     public static ICameraSource Create(CameraOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.ResolveKind() switch
+        CameraSourceKind kind = options.ResolveKind();
+        switch (kind)
         {
-            CameraSourceKind.ImageFolder => new ImageFolderSource(options),
-            CameraSourceKind.TestPattern => new TestPatternSource(options),
-            _ => new OpenCvCameraSource(options),
+            case CameraSourceKind.ImageFolder:
+                return new ImageFolderSource(options);
+            case CameraSourceKind.TestPattern:
+                return new TestPatternSource(options);
+        }
+
+        return options.Decoder switch
+        {
+            CameraDecoder.OpenCv => new OpenCvCameraSource(options),
+            CameraDecoder.FFmpeg => new ProcessCameraSource(options, DecoderCommand.FFmpeg(options)),
+            CameraDecoder.GStreamer => new ProcessCameraSource(options, DecoderCommand.GStreamer(options)),
+            _ => kind switch
+            {
+                // OpenCV's FFmpeg backend in the portable OpenCvSharp runtime cannot open URLs: a decoder process can
+                CameraSourceKind.Stream when DecoderCommand.IsInstalled("ffmpeg") => new ProcessCameraSource(options, DecoderCommand.FFmpeg(options)),
+                CameraSourceKind.File when DecoderCommand.IsInstalled("ffmpeg") =>
+                    new FirstToOpenSource(new OpenCvCameraSource(options), () => new ProcessCameraSource(options, DecoderCommand.FFmpeg(options))),
+                CameraSourceKind.GStreamer when !OpenCvCameraSource.HasGStreamer && options.Width > 0 && DecoderCommand.IsInstalled("gst-launch-1.0") =>
+                    new ProcessCameraSource(options, DecoderCommand.GStreamer(options)),
+                _ => new OpenCvCameraSource(options),
+            },
         };
+    }
+}
+
+/// <summary>
+/// A source that tries a first decoder and, when it cannot open the source, a second one (video files: OpenCV reads
+/// MJPEG AVI itself; H.264/H.265 files need ffmpeg in the portable OpenCV runtime). The choice sticks once made.
+/// </summary>
+internal sealed class FirstToOpenSource : ICameraSource
+{
+    private readonly ICameraSource _first;
+    private readonly Func<ICameraSource> _second;
+    private ICameraSource? _active;
+    private ICameraSource? _fallback;
+
+    public FirstToOpenSource(ICameraSource first, Func<ICameraSource> second)
+    {
+        _first = first;
+        _second = second;
+    }
+
+    public string Description => (_active ?? _first).Description;
+
+    public bool IsFinite => (_active ?? _first).IsFinite;
+
+    public string? LastError => _active?.LastError;
+
+    public void Open()
+    {
+        if (_active is not null)
+        {
+            _active.Open();
+            return;
+        }
+
+        try
+        {
+            _first.Open();
+            _active = _first;
+        }
+        catch (Errors.CameraException first)
+        {
+            _fallback = _second();
+            try
+            {
+                _fallback.Open();
+            }
+            catch (Errors.CameraException second)
+            {
+                throw new Errors.CameraException($"{first.Message} With {_fallback.Description}: {second.Message}");
+            }
+
+            _first.Dispose();
+            _active = _fallback;
+        }
+    }
+
+    public bool Read(Mat destination) =>
+        (_active ?? throw new InvalidOperationException($"{Description}: Read before Open.")).Read(destination);
+
+    public void Dispose()
+    {
+        _first.Dispose();
+        _fallback?.Dispose();
     }
 }
