@@ -58,12 +58,48 @@ public sealed class MosquittoProcess : IBrokerEndpoint, IAsyncDisposable
     private Process? _process;
 
     public MosquittoProcess()
+        : this(null, null)
+    {
+    }
+
+    /// <summary>
+    /// With <paramref name="tls"/>: a TLS listener with the test CA's broker certificate that requires a client
+    /// certificate from that CA (and still a password). With <paramref name="acl"/>: mosquitto's <c>acl_file</c>
+    /// text; <paramref name="users"/> are added to the password file beside the usual test user.
+    /// </summary>
+    public MosquittoProcess(TestCertificates? tls, string? acl, params (string User, string Password)[] users)
     {
         Port = TestPorts.Free();
         _dir = Directory.CreateTempSubdirectory("llava-mosq-").FullName;
         string passwd = Path.Combine(_dir, "passwd");
         Run("mosquitto_passwd", $"-b -c {passwd} {TestPorts.User} {TestPorts.Password}");
+        foreach ((string user, string password) in users)
+        {
+            Run("mosquitto_passwd", $"-b {passwd} {user} {password}");
+        }
+
+        string extra = "";
+        if (tls is not null)
+        {
+            extra += $"""
+                cafile {tls.CaFile}
+                certfile {tls.ServerCertFile}
+                keyfile {tls.ServerKeyFile}
+                require_certificate true
+                tls_version tlsv1.2
+
+                """;
+        }
+
+        if (acl is not null)
+        {
+            string aclFile = Path.Combine(_dir, "acl");
+            File.WriteAllText(aclFile, acl);
+            extra += $"acl_file {aclFile}\nlog_type notice\nlog_type information\nlog_type debug\n";
+        }
+
         File.WriteAllText(Path.Combine(_dir, "mosquitto.conf"), $"""
+            per_listener_settings false
             listener {Port} 127.0.0.1
             allow_anonymous false
             password_file {passwd}
@@ -74,7 +110,7 @@ public sealed class MosquittoProcess : IBrokerEndpoint, IAsyncDisposable
             user root
             set_tcp_nodelay true
             max_queued_messages 10000
-
+            {extra}
             """);
     }
 

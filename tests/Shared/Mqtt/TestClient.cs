@@ -22,16 +22,30 @@ public sealed class TestClient : IAsyncDisposable
         };
     }
 
-    public static async Task<TestClient> ConnectAsync(int port, MqttProtocolVersion version = MqttProtocolVersion.V500, params string[] filters)
+    public static Task<TestClient> ConnectAsync(int port, MqttProtocolVersion version = MqttProtocolVersion.V500, params string[] filters) =>
+        ConnectAsync(port, version, null, TestPorts.User, TestPorts.Password, filters);
+
+    /// <summary>With <paramref name="tls"/>: over TLS, trusting the test CA and presenting its client certificate.</summary>
+    public static async Task<TestClient> ConnectAsync(int port, MqttProtocolVersion version, TestCertificates? tls, string user, string password, params string[] filters)
     {
         var c = new TestClient();
-        MqttClientConnectResult r = await c._client.ConnectAsync(new MqttClientOptionsBuilder()
+        MqttClientOptionsBuilder options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithClientId("test-" + Guid.NewGuid().ToString("N")[..8])
             .WithProtocolVersion(version)
-            .WithCredentials(TestPorts.User, TestPorts.Password)
-            .WithTimeout(TimeSpan.FromSeconds(5))
-            .Build());
+            .WithCredentials(user, password)
+            .WithTimeout(TimeSpan.FromSeconds(5));
+        if (tls is not null)
+        {
+            var chain = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            chain.ImportFromPemFile(tls.CaFile);
+            options = options.WithTlsOptions(o => o.UseTls().WithTargetHost("127.0.0.1").WithTrustChain(chain)
+                .WithRevocationMode(System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck)
+                .WithClientCertificates(new System.Security.Cryptography.X509Certificates.X509Certificate2Collection(
+                    System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tls.ClientCertFile, tls.ClientKeyFile))));
+        }
+
+        MqttClientConnectResult r = await c._client.ConnectAsync(options.Build());
         Assert.Equal(MqttClientConnectResultCode.Success, r.ResultCode);
         foreach (string f in filters)
         {
