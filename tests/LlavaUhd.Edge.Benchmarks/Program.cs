@@ -13,5 +13,11 @@ if (args is ["service", ..])
     return await LlavaUhd.Edge.Benchmarks.Service.ServiceProbe.RunAsync(args[1..]);
 }
 
+if (args is ["soak", ..])
+{
+    // The service as a child process for N minutes (default 30): RSS, handles and threads flat, every valid question answered.
+    return await LlavaUhd.Edge.Benchmarks.Service.SoakProbe.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -61,8 +61,12 @@ public sealed class MqttOptions
     /// <summary>Questions waiting for the pipeline; when full a question gets an immediate <c>busy</c> error reply.</summary>
     public int QuestionQueueCapacity { get; set; } = 8;
 
-    /// <summary>Concurrent calls into the question handler.</summary>
-    public int QuestionWorkers { get; set; } = 1;
+    /// <summary>
+    /// Concurrent calls into the question handler. More than one, so that a question waiting for a camera's first
+    /// frame (up to <c>Service:FrameWaitMs</c>) does not hold up questions about the other cameras; the model still
+    /// answers one batch at a time from its own queue.
+    /// </summary>
+    public int QuestionWorkers { get; set; } = 4;
 
     /// <summary>Seconds between <c>stats</c> messages (used by the service's stats worker).</summary>
     public int StatsIntervalSeconds { get; set; } = 30;

@@ -40,6 +40,10 @@ public sealed class AnswerOutbox : IDisposable
     private readonly ILogger _logger;
     private readonly Queue<Pending> _pending = new();
     private readonly List<Segment> _segments = [];
+    private readonly HashSet<long> _memoryOnly = [];
+
+    /// <summary>The most answers held in memory while the disk refuses writes (beyond it, appends are refused as full).</summary>
+    public const int MaxMemoryOnly = 10_000;
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly FileStream _ackStream;
     private readonly Timer? _fsyncTimer;
@@ -122,26 +126,23 @@ public sealed class AnswerOutbox : IDisposable
                 long sequence = _nextSequence;
                 Encode(buffer, sequence, topic, message);
                 MakeRoom(recordLength);
-                if (_segments[^1].Bytes > 0 && _segments[^1].Bytes + recordLength > _options.SegmentBytes)
+                if (TryWrite(buffer, recordLength))
                 {
-                    RollSegment();
+                    Segment seg = _segments[^1];
+                    seg.Bytes += recordLength;
+                    seg.LastSequence = sequence;
+                    _diskBytes += recordLength;
                 }
-
-                _active.Write(buffer, 0, recordLength);
-                if (_options.Fsync == OutboxFsync.Always)
+                else if (_memoryOnly.Count < MaxMemoryOnly)
                 {
-                    _active.Flush(flushToDisk: true);
+                    _memoryOnly.Add(sequence);   // delivered from memory like the others; not crash-safe
                 }
                 else
                 {
-                    _active.Flush(flushToDisk: false);
-                    _dirty = true;
+                    throw new OutboxFullException(
+                        $"Outbox '{_options.Directory}' cannot write to its disk and already holds {_memoryOnly.Count} answers in memory; the answer was not stored.");
                 }
 
-                Segment seg = _segments[^1];
-                seg.Bytes += recordLength;
-                seg.LastSequence = sequence;
-                _diskBytes += recordLength;
                 _pendingBytes += recordLength;
                 _pending.Enqueue(new Pending(new OutboxEntry(sequence, message), recordLength));
                 _nextSequence = sequence + 1;
@@ -152,6 +153,98 @@ public sealed class AnswerOutbox : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Writes one record to the active segment. When the disk refuses (full, read-only, gone), the segment is cut
+    /// back to its last whole record so that nothing torn sits in front of later records, the failure is logged, and
+    /// false says the record is held in memory only (docs/mqtt.md, "Delivery guarantees").
+    /// </summary>
+    private bool TryWrite(byte[] buffer, int recordLength)
+    {
+        try
+        {
+            if (_segments[^1].Bytes > 0 && _segments[^1].Bytes + recordLength > _options.SegmentBytes)
+            {
+                RollSegment();
+            }
+
+            _active.Write(buffer, 0, recordLength);
+            if (_options.Fsync == OutboxFsync.Always)
+            {
+                _active.Flush(flushToDisk: true);
+            }
+            else
+            {
+                _active.Flush(flushToDisk: false);
+                _dirty = true;
+            }
+
+            if (WriteFailing)
+            {
+                WriteFailing = false;
+                _logger.LogWarning("Outbox {Directory}: writing works again; answers are stored on disk again ({Count} held in memory meanwhile).", _options.Directory, _memoryOnly.Count);
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            WriteFailures++;
+            Repair();
+            if (!WriteFailing)
+            {
+                WriteFailing = true;
+                _logger.LogError("Outbox {Directory}: cannot write ({Message}); answers are held in memory until they are published — they survive a broker outage but not a crash, until the disk takes writes again.", _options.Directory, ex.Message);
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Reopens the active segment and truncates it to its whole records (what a failed write left is cut off).</summary>
+    private void Repair()
+    {
+        Segment segment = _segments[^1];
+        try
+        {
+            _active.Dispose();   // flushes what the failed write left in its buffer, which may fail again
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        try
+        {
+            _active = new FileStream(segment.Path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.None);
+            _active.SetLength(segment.Bytes);
+            _active.Seek(0, SeekOrigin.End);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // the next append tries again; meanwhile writes go to a stream that refuses them
+            _active = new FileStream(segment.Path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
+        }
+
+        _dirty = false;
+    }
+
+    /// <summary>True while the disk refuses the outbox's writes (answers are then held in memory).</summary>
+    public bool WriteFailing { get; private set; }
+
+    /// <summary>Appends the disk refused since the outbox was opened.</summary>
+    public long WriteFailures { get; private set; }
+
+    /// <summary>Pending messages that are held in memory only (the disk refused them).</summary>
+    public int MemoryOnlyCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _memoryOnly.Count;
+            }
         }
     }
 
@@ -198,10 +291,20 @@ public sealed class AnswerOutbox : IDisposable
 
             _pending.Dequeue();
             _pendingBytes -= head.RecordBytes;
+            _memoryOnly.Remove(sequence);
             _acked = sequence;
             BinaryPrimitives.WriteInt64LittleEndian(_ackBuffer, sequence);
-            RandomAccess.Write(_ackStream.SafeFileHandle, _ackBuffer, 0);
-            DeleteAckedSegments();
+            try
+            {
+                RandomAccess.Write(_ackStream.SafeFileHandle, _ackBuffer, 0);
+                DeleteAckedSegments();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // the message was delivered; an ack that does not reach the disk only means a duplicate after a crash
+                _logger.LogDebug("Outbox {Directory}: the acknowledgement of {Sequence} was not written ({Message}).", _options.Directory, sequence, ex.Message);
+            }
+
             return true;
         }
     }
@@ -216,7 +319,17 @@ public sealed class AnswerOutbox : IDisposable
                 return;
             }
 
-            _active.Flush(flushToDisk: true);
+            try
+            {
+                _active.Flush(flushToDisk: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // the records were written (a failed write is caught at append); a failed fsync is retried next time
+                _logger.LogWarning("Outbox {Directory}: fsync failed ({Message}).", _options.Directory, ex.Message);
+                return;
+            }
+
             _dirty = false;
         }
     }
@@ -233,9 +346,21 @@ public sealed class AnswerOutbox : IDisposable
             }
 
             _disposed = true;
-            _active.Flush(flushToDisk: _options.Fsync != OutboxFsync.Never);
-            _active.Dispose();
+            try
+            {
+                _active.Flush(flushToDisk: _options.Fsync != OutboxFsync.Never);
+                _active.Dispose();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogError("Outbox {Directory}: closing failed ({Message}).", _options.Directory, ex.Message);
+            }
+
             _ackStream.Dispose();
+            if (_memoryOnly.Count > 0)
+            {
+                _logger.LogError("Outbox {Directory}: {Count} undelivered answers were held in memory only (the disk refused them) and are lost.", _options.Directory, _memoryOnly.Count);
+            }
         }
     }
 
@@ -293,6 +418,7 @@ public sealed class AnswerOutbox : IDisposable
             while (_pending.TryPeek(out Pending p) && p.Entry.Sequence <= oldest.LastSequence)
             {
                 _pending.Dequeue();
+                _memoryOnly.Remove(p.Entry.Sequence);
                 _pendingBytes -= p.RecordBytes;
                 dropped++;
             }

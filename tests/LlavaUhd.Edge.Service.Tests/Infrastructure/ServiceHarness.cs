@@ -163,15 +163,26 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static ServiceProcess Start(IEnumerable<string> args, string? workingDirectory = null)
+    /// <param name="wrapper">A command that runs the rest (program and arguments first), e.g. <c>unshare … sh -c …</c>.</param>
+    public static ServiceProcess Start(IEnumerable<string> args, string? workingDirectory = null, IReadOnlyList<string>? wrapper = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(wrapper is null ? "dotnet" : wrapper[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? RepoRoot,
         };
+        if (wrapper is not null)
+        {
+            foreach (string w in wrapper.Skip(1))
+            {
+                info.ArgumentList.Add(w);
+            }
+
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(ServiceDll);
         foreach (string a in args)
         {
@@ -204,6 +215,15 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>SIGKILL: the process dies without a clean MQTT disconnect.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>SIGTERM: a normal stop (the service drains its outbox and exits).</summary>
+    public void Terminate()
+    {
+        using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    public int Id => _process.Id;
 
     private void Append(string? line)
     {

@@ -68,6 +68,12 @@ public sealed class MosquittoProcess : IBrokerEndpoint, IAsyncDisposable
     /// text; <paramref name="users"/> are added to the password file beside the usual test user.
     /// </summary>
     public MosquittoProcess(TestCertificates? tls, string? acl, params (string User, string Password)[] users)
+        : this(tls, acl, persistent: false, users)
+    {
+    }
+
+    /// <param name="persistent">Sessions and queued messages are saved on a graceful stop (<see cref="StopGracefullyAsync"/>) and restored at start.</param>
+    public MosquittoProcess(TestCertificates? tls, string? acl, bool persistent, params (string User, string Password)[] users)
     {
         Port = TestPorts.Free();
         _dir = Directory.CreateTempSubdirectory("llava-mosq-").FullName;
@@ -98,12 +104,16 @@ public sealed class MosquittoProcess : IBrokerEndpoint, IAsyncDisposable
             extra += $"acl_file {aclFile}\nlog_type notice\nlog_type information\nlog_type debug\n";
         }
 
+        if (persistent)
+        {
+            extra += $"persistence true\npersistence_location {_dir}/\n";
+        }
+
         File.WriteAllText(Path.Combine(_dir, "mosquitto.conf"), $"""
             per_listener_settings false
             listener {Port} 127.0.0.1
             allow_anonymous false
             password_file {passwd}
-            persistence false
             log_dest file {Path.Combine(_dir, "mosquitto.log")}
             log_type error
             log_type warning
@@ -136,6 +146,19 @@ public sealed class MosquittoProcess : IBrokerEndpoint, IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await TestPorts.WaitListeningAsync(Port, TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>SIGTERM: mosquitto saves its persistence file and exits.</summary>
+    public async Task StopGracefullyAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            Run("kill", $"-TERM {p.Id}");
+            await p.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        _process = null;
     }
 
     public async Task StopAsync()
