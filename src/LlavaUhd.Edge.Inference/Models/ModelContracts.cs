@@ -60,8 +60,14 @@ public sealed record TensorContract(string Name, string DType, int Rank, bool Op
     }
 }
 
-/// <summary>The inputs and outputs a session must have.</summary>
-public sealed record SessionContract(string Session, IReadOnlyList<TensorContract> Inputs, IReadOnlyList<TensorContract> Outputs);
+/// <summary>
+/// The inputs and outputs a session must have. <see cref="InputForms"/>: groups of optional inputs of which exactly one
+/// must be present whole (the decoder's standard and fused forms).
+/// </summary>
+public sealed record SessionContract(string Session, IReadOnlyList<TensorContract> Inputs, IReadOnlyList<TensorContract> Outputs)
+{
+    public IReadOnlyList<IReadOnlyList<string>> InputForms { get; init; } = [];
+}
 
 /// <summary>
 /// The I/O contracts of each family, as documented in <c>models-quantized/README.md</c>. The SmolVLM one is the public
@@ -78,8 +84,13 @@ public static class ModelContracts
         SessionNames.Decoder,
         [
             new("inputs_embeds", TensorDTypes.AnyFloat, 3),
-            new("attention_mask", TensorDTypes.Int64, 2),
-            new("position_ids", TensorDTypes.Int64, 2),
+
+            // the standard form (the public export's) has a mask and positions; the CPU form
+            // (docs/cpu-decoder.md) has the fused attention's sequence lengths instead — one of the two, whole
+            new("attention_mask", TensorDTypes.Int64, 2, Optional: true),
+            new("position_ids", TensorDTypes.Int64, 2, Optional: true),
+            new("seqlens_k", TensorDTypes.Int32, 1, Optional: true),
+            new("total_sequence_length", TensorDTypes.Int32, 0, Optional: true),
             new("past_key_values.{i}.key", TensorDTypes.AnyFloat, 4),
             new("past_key_values.{i}.value", TensorDTypes.AnyFloat, 4),
             new("num_logits_to_keep", TensorDTypes.Int64, 0, Optional: true),
@@ -89,7 +100,10 @@ public static class ModelContracts
             new("logits", TensorDTypes.AnyFloat, 3),
             new("present.{i}.key", TensorDTypes.AnyFloat, 4),
             new("present.{i}.value", TensorDTypes.AnyFloat, 4),
-        ]);
+        ])
+    {
+        InputForms = [["attention_mask", "position_ids"], ["seqlens_k", "total_sequence_length"]],
+    };
 
     /// <summary>SmolVLM: <c>pixel_values [batch, num_images, 3, S, S]</c> + <c>pixel_attention_mask</c> → <c>image_features [num_images, 64, hidden]</c>.</summary>
     public static IReadOnlyList<SessionContract> SmolVlm { get; } =

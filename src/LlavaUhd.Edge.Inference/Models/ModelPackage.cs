@@ -153,6 +153,15 @@ public sealed class ModelPackage
     {
         CheckContractSide(file, "input", contract.Inputs, inputs, who);
         CheckContractSide(file, "output", contract.Outputs, outputs, who);
+        if (contract.InputForms.Count > 0)
+        {
+            IReadOnlyList<string>[] whole = [.. contract.InputForms.Where(f => f.All(n => inputs.Any(t => t.Name == n)))];
+            IReadOnlyList<string>[] partial = [.. contract.InputForms.Where(f => f.Any(n => inputs.Any(t => t.Name == n)) && !whole.Contains(f))];
+            if (whole.Length != 1 || partial.Length > 0)
+            {
+                throw new ModelPackageException(file, $"{who} inputs that match none of the family's forms: it needs exactly one of {string.Join(" or ", contract.InputForms.Select(f => "(" + string.Join(", ", f) + ")"))}");
+            }
+        }
     }
 
     private static void CheckContractSide(string file, string kind, IReadOnlyList<TensorContract> contract, IReadOnlyList<ManifestTensor> actual, string who)

@@ -17,6 +17,12 @@ public static class ModelVariants
     public const string Bnb4 = "bnb4";
     public const string QdqInt8 = "qdq-int8";
 
+    /// <summary>The CPU decoder (docs/cpu-decoder.md) with 8-bit MatMulNBits weights; the encoder of qdq-int8 (or fp32).</summary>
+    public const string CpuInt8 = "cpu-int8";
+
+    /// <summary>The CPU decoder with 4-bit MatMulNBits weights and an 8-bit output head.</summary>
+    public const string CpuQ4 = "cpu-q4";
+
     private static readonly Dictionary<string, string> s_suffixes = new(StringComparer.Ordinal)
     {
         [Fp32] = "",
@@ -28,6 +34,8 @@ public static class ModelVariants
         [Q4F16] = "_q4f16",
         [Bnb4] = "_bnb4",
         [QdqInt8] = "_qdq_int8",
+        [CpuInt8] = "_cpu_int8",
+        [CpuQ4] = "_cpu_q4",
     };
 
     /// <summary>Every known variant name.</summary>

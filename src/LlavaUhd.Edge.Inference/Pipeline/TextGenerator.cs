@@ -51,6 +51,7 @@ public sealed class TextGenerator : IDisposable
     private readonly long[] _logitsShape = [1, 1, 0];
     private readonly long[] _scalarShape = [];
     private readonly long[] _branchShape = [1];
+    private readonly FusedDecodeState? _fused;
     private OrtIoBinding? _binding;
     private long[] _ones = [];
     private long[] _positions = [];
@@ -83,7 +84,14 @@ public sealed class TextGenerator : IDisposable
 
         _logits = new float[_vocab];
         _stepEmbeds = new float[_hidden];
+        if (_decoder.InputMetadata.ContainsKey("seqlens_k"))
+        {
+            _fused = new FusedDecodeState(this, heads, headDim, past.ElementDataType);
+        }
     }
+
+    /// <summary>True when the decoder is the CPU variant with fused attention over shared KV buffers (docs/cpu-decoder.md).</summary>
+    public bool IsFused => _fused is not null;
 
     /// <summary>Time spent inside ONNX Runtime runs.</summary>
     public OrtClock Clock { get; }
@@ -118,6 +126,11 @@ public sealed class TextGenerator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(sampler);
         ArgumentNullException.ThrowIfNull(options);
+        if (_fused is not null)
+        {
+            return _fused.Generate(promptEmbeds, promptLength, sampler, options, onToken, onLogits, cancellationToken);
+        }
+
         int maxNew = options.MaxNewTokens;
         int total = promptLength + maxNew;
         _cache.Reset(total);
@@ -280,5 +293,178 @@ public sealed class TextGenerator : IDisposable
     {
         _binding?.Dispose();
         _binding = null;
+        _fused?.Dispose();
+    }
+
+    /// <summary>
+    /// The decode loop of the CPU variant (docs/cpu-decoder.md). Everything a step touches is bound once: one KV buffer
+    /// per layer and key/value (capacity for the whole answer, bound as both past and present: the fused attention
+    /// appends in place), the two sequence-length scalars (updated in place), the step's token id, its embedding and
+    /// the logits. A generated token then runs two bound sessions (embed, decoder) and the sampler: no OrtValue, no
+    /// binding and no managed allocation per token.
+    /// </summary>
+    private sealed class FusedDecodeState : IDisposable
+    {
+        private readonly TextGenerator _g;
+        private readonly int _heads;
+        private readonly int _headDim;
+        private readonly int _maxContext;
+        private readonly int[] _seqlens = new int[1];
+        private readonly int[] _total = new int[1];
+        private readonly OrtValue _seqlensValue;
+        private readonly OrtValue _totalValue;
+        private readonly OrtValue _stepEmbedsValue;
+        private readonly OrtValue _stepIdValue;
+        private readonly OrtValue _logitsValue;
+        private readonly OrtIoBinding _decoderBinding;
+        private readonly OrtIoBinding _embedBinding;
+        private readonly RunOptions _run = new();
+        private float[][] _kv = [];
+        private OrtValue[] _kvValues = [];
+        private int _capacity;
+
+        public FusedDecodeState(TextGenerator g, int heads, int headDim, TensorElementType kvType)
+        {
+            if (kvType != TensorElementType.Float)
+            {
+                throw new NotSupportedException($"the CPU decoder variant keeps a float32 KV cache; this one is {kvType}.");
+            }
+
+            _g = g;
+            _heads = heads;
+            _headDim = headDim;
+            _maxContext = g._decoder.ModelMetadata.CustomMetadataMap.TryGetValue("llava_edge.max_context", out string? max)
+                ? int.Parse(max, System.Globalization.CultureInfo.InvariantCulture)
+                : 4096;
+            _seqlensValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _seqlens.AsMemory(), [1]);
+            _totalValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _total.AsMemory(), []);
+            _stepEmbedsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, g._stepEmbeds.AsMemory(), [1, 1, g._hidden]);
+            _stepIdValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, g._oneId.AsMemory(), [1, 1]);
+            _logitsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, g._logits.AsMemory(), [1, 1, g._vocab]);
+            _embedBinding = g._embed.CreateIoBinding();
+            _embedBinding.BindInput("input_ids", _stepIdValue);
+            _embedBinding.BindOutput("inputs_embeds", _stepEmbedsValue);
+            _decoderBinding = g._decoder.CreateIoBinding();
+            _decoderBinding.BindInput("seqlens_k", _seqlensValue);
+            _decoderBinding.BindInput("total_sequence_length", _totalValue);
+            _decoderBinding.BindOutput("logits", _logitsValue);
+        }
+
+        public GenerationResult Generate(ReadOnlyMemory<float> promptEmbeds, int promptLength, TokenSampler sampler, SamplingOptions options,
+            Action<int>? onToken, Action<ReadOnlySpan<float>>? onLogits, CancellationToken cancellationToken)
+        {
+            int maxNew = options.MaxNewTokens;
+            int total = promptLength + maxNew;
+            if (total > _maxContext)
+            {
+                throw new ArgumentException($"prompt ({promptLength}) + new tokens ({maxNew}) exceed the CPU decoder's context of {_maxContext} tokens (rebuild it with a larger --max-context).");
+            }
+
+            EnsureCapacity(total);
+            var tokens = new List<int>(maxNew);
+            var clock = Stopwatch.StartNew();
+            double prefillMs = 0;
+            _run.Terminate = false;
+            using CancellationTokenRegistration registration = cancellationToken.Register(static r => ((RunOptions)r!).Terminate = true, _run);
+            StopReason reason = StopReason.MaxTokens;
+            try
+            {
+                // prefill: the whole prompt, then the step's own embedding buffer for every token after it
+                using (var prompt = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, MemoryMarshal.AsMemory(promptEmbeds)[..(promptLength * _g._hidden)], [1, promptLength, _g._hidden]))
+                {
+                    _decoderBinding.BindInput("inputs_embeds", prompt);
+                    _seqlens[0] = promptLength - 1;
+                    _total[0] = promptLength;
+                    Run(_g._decoder, _decoderBinding);
+                }
+
+                _decoderBinding.BindInput("inputs_embeds", _stepEmbedsValue);
+                prefillMs = clock.Elapsed.TotalMilliseconds;
+                int length = promptLength;
+                for (int i = 0; i < maxNew; i++)
+                {
+                    onLogits?.Invoke(_g._logits);
+                    int next = sampler.Next(_g._logits, CollectionsMarshal.AsSpan(tokens));
+                    if (options.StopTokenIds.Contains(next))
+                    {
+                        reason = StopReason.StopToken;
+                        break;
+                    }
+
+                    tokens.Add(next);
+                    onToken?.Invoke(next);
+                    if (i == maxNew - 1)
+                    {
+                        break;
+                    }
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                    _g._oneId[0] = next;
+                    Run(_g._embed, _embedBinding);
+                    _seqlens[0] = length;
+                    _total[0] = ++length;
+                    Run(_g._decoder, _decoderBinding);
+                }
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or OnnxRuntimeException)
+            {
+                reason = StopReason.Cancelled;
+            }
+
+            double decodeMs = clock.Elapsed.TotalMilliseconds - prefillMs;
+            return new GenerationResult(tokens, reason, prefillMs, decodeMs, promptLength);
+        }
+
+        private void Run(InferenceSession session, OrtIoBinding binding)
+        {
+            long t = OrtClock.Start();
+            session.RunWithBinding(_run, binding);
+            _g.Clock.Stop(t);
+        }
+
+        /// <summary>KV buffers for <paramref name="tokens"/> tokens (grown in steps of 256, never shrunk), bound as past and present.</summary>
+        private void EnsureCapacity(int tokens)
+        {
+            if (tokens <= _capacity)
+            {
+                return;
+            }
+
+            int capacity = Math.Min(_maxContext, ((tokens + 255) / 256) * 256);
+            foreach (OrtValue v in _kvValues)
+            {
+                v.Dispose();
+            }
+
+            int layers = _g._layers;
+            _kv = new float[layers * 2][];
+            _kvValues = new OrtValue[layers * 2];
+            for (int i = 0; i < layers * 2; i++)
+            {
+                _kv[i] = GC.AllocateArray<float>(_heads * capacity * _headDim, pinned: true);
+                _kvValues[i] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _kv[i].AsMemory(), [1, _heads, capacity, _headDim]);
+                _decoderBinding.BindInput(_g._pastNames[i], _kvValues[i]);
+                _decoderBinding.BindOutput(_g._presentNames[i], _kvValues[i]);
+            }
+
+            _capacity = capacity;
+        }
+
+        public void Dispose()
+        {
+            _decoderBinding.Dispose();
+            _embedBinding.Dispose();
+            foreach (OrtValue v in _kvValues)
+            {
+                v.Dispose();
+            }
+
+            _seqlensValue.Dispose();
+            _totalValue.Dispose();
+            _stepEmbedsValue.Dispose();
+            _stepIdValue.Dispose();
+            _logitsValue.Dispose();
+            _run.Dispose();
+        }
     }
 }

@@ -13,7 +13,7 @@ internal sealed class InferenceArguments
         DefaultValueFactory = _ => DemoModels.Default,
     };
 
-    public Option<string?> Variant { get; } = new("--variant") { Description = "Package variant: fp32, fp16, int8, uint8, q8, q4, qdq-int8 (default: the package's)." };
+    public Option<string?> Variant { get; } = new("--variant") { Description = "Package variant: fp32, fp16, int8, uint8, q8, q4, qdq-int8, cpu-int8, cpu-q4 (default: the package's)." };
 
     public Option<string?> Providers { get; } = new("--providers") { Description = "Execution providers in order, e.g. tensorrt,cuda,cpu (default: cpu)." };
 

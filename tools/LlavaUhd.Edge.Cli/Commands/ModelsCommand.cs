@@ -19,6 +19,34 @@ internal static class ModelsCommand
         command.Subcommands.Add(Generate());
         command.Subcommands.Add(Import());
         command.Subcommands.Add(Quantize());
+        command.Subcommands.Add(Optimize());
+        return command;
+    }
+
+    private static Command Optimize()
+    {
+        var package = new Argument<string>("PACKAGE") { Description = "A package folder with an fp32 variant built by the model builder (generated or trained)." };
+        var bits = new Option<int>("--bits") { Description = "8: variant cpu-int8 (8-bit MatMulNBits); 4: variant cpu-q4 (4-bit, 8-bit output head).", DefaultValueFactory = _ => 8 };
+        bits.AcceptOnlyFromAmong("8", "4");
+        var maxContext = new Option<int>("--max-context") { Description = "Longest prompt + answer the decoder serves (its rotary tables).", DefaultValueFactory = _ => 8192 };
+        var command = new Command("optimize", "Write the CPU decoder variant (docs/cpu-decoder.md): fused GroupQueryAttention over one shared KV buffer, SkipSimplifiedLayerNormalization, MatMulNBits weights; select it with --variant cpu-int8 or cpu-q4.");
+        command.Arguments.Add(package);
+        command.Options.Add(bits);
+        command.Options.Add(maxContext);
+        command.SetAction(result => Guard("models optimize", () =>
+        {
+            string dir = result.GetValue(package)!;
+            int ctx = result.GetValue(maxContext);
+            if (ctx is < 256 or > 131072)
+            {
+                throw new CliException($"--max-context must be between 256 and 131072 (got {ctx})");
+            }
+
+            var clock = Stopwatch.StartNew();
+            (string variant, long bytes) = PackageOptimizer.Optimize(dir, result.GetValue(bits), ctx, new ConsoleProgress(clock));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{dir}: variant {variant} written (decoder {bytes / 1e6:F1} MB) in {clock.Elapsed.TotalSeconds:F1} s; use --variant {variant}"));
+            return ExitCodes.Ok;
+        }));
         return command;
     }
 

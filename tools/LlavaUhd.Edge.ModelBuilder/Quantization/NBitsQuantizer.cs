@@ -29,8 +29,17 @@ public static class NBitsQuantizer
     public const string Domain = "com.microsoft";
     public const int Bits = 4;
 
-    public static ModelProto Quantize(ModelProto fp32, int blockSize = 32, int accuracyLevel = 4)
+    public static ModelProto Quantize(ModelProto fp32, int blockSize = 32, int accuracyLevel = 4) =>
+        Quantize(fp32, blockSize, accuracyLevel, _ => Bits);
+
+    /// <summary>
+    /// As <see cref="Quantize(ModelProto, int, int)"/> with the bit width chosen per weight (4 or 8; 0 keeps that MatMul
+    /// float): e.g. 4-bit layers with an 8-bit output head. 8-bit blocks hold one code per byte, w ≈ (q − 128) × scale
+    /// with scale = max|w| / 127 (the op's default zero point 2^(bits−1)).
+    /// </summary>
+    public static ModelProto Quantize(ModelProto fp32, int blockSize, int accuracyLevel, Func<string, int> bitsFor)
     {
+        ArgumentNullException.ThrowIfNull(bitsFor);
         if (blockSize < 16 || (blockSize & (blockSize - 1)) != 0)
         {
             throw new ArgumentException($"block_size must be a power of two >= 16 (got {blockSize})", nameof(blockSize));
@@ -39,7 +48,7 @@ public static class NBitsQuantizer
         ModelProto q = fp32.Clone();
         GraphProto g = q.Graph;
         var inits = g.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var packed = new Dictionary<string, (string B, string Scales, long K, long N)>(StringComparer.Ordinal);
+        var packed = new Dictionary<string, (string B, string Scales, long K, long N, int Bits)>(StringComparer.Ordinal);
         int converted = 0;
         for (int i = 0; i < g.Node.Count; i++)
         {
@@ -51,21 +60,32 @@ public static class NBitsQuantizer
                 continue;
             }
 
+            int bits = bitsFor(w.Name);
+            if (bits == 0)
+            {
+                continue;
+            }
+
+            if (bits is not (4 or 8))
+            {
+                throw new ArgumentException($"MatMulNBits bits must be 4 or 8 (got {bits} for {w.Name})", nameof(bitsFor));
+            }
+
             if (!packed.TryGetValue(w.Name, out var p))
             {
-                (TensorProto b, TensorProto s) = QuantizeWeight(w, blockSize);
+                (TensorProto b, TensorProto s) = QuantizeWeight(w, blockSize, bits);
                 g.Initializer.Add(b);
                 g.Initializer.Add(s);
-                p = (b.Name, s.Name, w.Dims[0], w.Dims[1]);
+                p = (b.Name, s.Name, w.Dims[0], w.Dims[1], bits);
                 packed[w.Name] = p;
             }
 
-            var n = new NodeProto { OpType = "MatMulNBits", Domain = Domain, Name = string.IsNullOrEmpty(node.Name) ? $"MatMulNBits_{converted}" : node.Name + "_Q4" };
+            var n = new NodeProto { OpType = "MatMulNBits", Domain = Domain, Name = string.IsNullOrEmpty(node.Name) ? $"MatMulNBits_{converted}" : node.Name + $"_Q{p.Bits}" };
             n.Input.AddRange([node.Input[0], p.B, p.Scales]);
             n.Output.Add(node.Output[0]);
             n.Attribute.Add(GraphBuilder.Int("K", p.K));
             n.Attribute.Add(GraphBuilder.Int("N", p.N));
-            n.Attribute.Add(GraphBuilder.Int("bits", Bits));
+            n.Attribute.Add(GraphBuilder.Int("bits", p.Bits));
             n.Attribute.Add(GraphBuilder.Int("block_size", blockSize));
             n.Attribute.Add(GraphBuilder.Int("accuracy_level", accuracyLevel));
             g.Node[i] = n;
@@ -84,19 +104,20 @@ public static class NBitsQuantizer
             q.OpsetImport.Add(new OperatorSetIdProto { Domain = Domain, Version = 1 });
         }
 
-        q.ProducerName = "LlavaUhd.Edge.ModelBuilder q4";
+        q.ProducerName = "LlavaUhd.Edge.ModelBuilder nbits";
         return q;
     }
 
     /// <summary>Number of MatMulNBits nodes in a graph.</summary>
     public static int CountNBits(ModelProto model) => model.Graph.Node.Count(n => n.OpType == "MatMulNBits" && n.Domain == Domain);
 
-    /// <summary>W [K, N] (row-major) → B uint8 [N, K/bs, bs/2] and scales float [N, K/bs].</summary>
-    public static (TensorProto B, TensorProto Scales) QuantizeWeight(TensorProto w, int blockSize)
+    /// <summary>W [K, N] (row-major) → B uint8 [N, K/bs, bs·bits/8] and scales float [N, K/bs].</summary>
+    public static (TensorProto B, TensorProto Scales) QuantizeWeight(TensorProto w, int blockSize, int bits = Bits)
     {
         ReadOnlySpan<float> data = MemoryMarshal.Cast<byte, float>(w.RawData.Span);
         int k = (int)w.Dims[0], n = (int)w.Dims[1];
-        int blocks = k / blockSize, blob = blockSize / 2;
+        int blocks = k / blockSize, blob = blockSize * bits / 8;
+        int qmax = bits == 8 ? 127 : 7;
         byte[] b = new byte[(long)n * blocks * blob];
         float[] scales = new float[n * blocks];
         Span<float> column = stackalloc float[blockSize];
@@ -111,9 +132,19 @@ public static class NBitsQuantizer
                     max = MathF.Max(max, MathF.Abs(column[j]));
                 }
 
-                float scale = max > 0 ? max / 7f : 1f;
+                float scale = max > 0 ? max / qmax : 1f;
                 scales[(col * blocks) + blk] = scale;
                 long offset = ((long)col * blocks + blk) * blob;
+                if (bits == 8)
+                {
+                    for (int j = 0; j < blockSize; j++)
+                    {
+                        b[offset + j] = (byte)((int)Math.Clamp(MathF.Round(column[j] / scale), -127, 127) + 128);
+                    }
+
+                    continue;
+                }
+
                 for (int j = 0; j < blockSize; j += 2)
                 {
                     int lo = Code(column[j], scale), hi = Code(column[j + 1], scale);
@@ -122,9 +153,9 @@ public static class NBitsQuantizer
             }
         }
 
-        var bt = new TensorProto { Name = w.Name + "_q4", DataType = (int)DataType.Uint8, RawData = ByteString.CopyFrom(b) };
+        var bt = new TensorProto { Name = w.Name + $"_q{bits}", DataType = (int)DataType.Uint8, RawData = ByteString.CopyFrom(b) };
         bt.Dims.AddRange([n, blocks, blob]);
-        return (bt, GraphBuilder.FloatTensor(w.Name + "_q4_scales", scales, n, blocks));
+        return (bt, GraphBuilder.FloatTensor(w.Name + $"_q{bits}_scales", scales, n, blocks));
     }
 
     /// <summary>The float weights [K, N] a MatMulNBits initializer pair stands for (reference dequantization).</summary>

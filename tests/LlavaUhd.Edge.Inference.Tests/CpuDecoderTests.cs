@@ -1,0 +1,215 @@
+using System.Runtime.InteropServices;
+using LlavaUhd.Edge.Core.Decoding;
+using LlavaUhd.Edge.Core.Imaging;
+using LlavaUhd.Edge.Core.Pipeline;
+using LlavaUhd.Edge.Inference.Models;
+using LlavaUhd.Edge.Inference.Pipeline;
+using LlavaUhd.Edge.Inference.Sessions;
+using LlavaUhd.Edge.ModelBuilder.Generation;
+using LlavaUhd.Edge.ModelBuilder.Quantization;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Onnx;
+using OpenCvSharp;
+using Xunit.Abstractions;
+
+namespace LlavaUhd.Edge.Inference.Tests;
+
+/// <summary>
+/// The CPU decoder variant (docs/cpu-decoder.md) on the trained demo model: the fused graph reproduces the standard
+/// decoder's logits step by step, the 8-bit and 4-bit variants give the standard greedy answers, and the decode loop
+/// allocates nothing per generated token.
+/// </summary>
+public sealed class CpuDecoderTests(ITestOutputHelper output)
+{
+    private static readonly Lazy<string> s_package = new(() =>
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "llava-edge-tests", "demo-cpu-" + Guid.NewGuid().ToString("N"));
+        PackageGenerator.Generate(ModelPreset.Get(ModelPreset.DemoSmolVlm), dir);
+        PackageOptimizer.Optimize(dir, 8);
+        PackageOptimizer.Optimize(dir, 4);
+        return dir;
+    });
+
+    private static readonly string s_golden = Path.Combine(AppContext.BaseDirectory, "TestData", "golden", "demo-smolvlm");
+
+    [Fact]
+    public void FusedGraph_Fp32_GivesTheStandardDecodersLogits_AtPrefillAndEveryStep()
+    {
+        ModelPackage package = ModelPackage.Load(s_package.Value);
+        string standardPath = package.PathOf(package.Sessions.Sessions[SessionNames.Decoder].File);
+        ModelProto fused = FusedDecoder.Build(ModelProto.Parser.ParseFrom(File.ReadAllBytes(standardPath)), maxContext: 512);
+        using var standard = new InferenceSession(standardPath);
+        using var fast = new InferenceSession(fused.ToByteArray());
+        ManifestDimensions d = package.Manifest.Dimensions;
+        int h = d.TextHidden, kvh = d.NumKeyValueHeads, hd = d.HeadDim, layers = d.NumLayers, vocab = d.VocabSize, cap = 64;
+
+        var rng = new Random(3);
+        float[] Embeds(int n) => Enumerable.Range(0, n * h).Select(_ => (float)((rng.NextDouble() - 0.5) * 0.5)).ToArray();
+        float[][] past = Enumerable.Range(0, layers * 2).Select(_ => Array.Empty<float>()).ToArray();
+        float[][] shared = Enumerable.Range(0, layers * 2).Select(_ => new float[kvh * cap * hd]).ToArray();
+        using var disposables = new DisposableList();
+        OrtValue[] sharedValues = [.. shared.Select(b => disposables.Add(OrtValue.CreateTensorValueFromMemory(b, [1, kvh, cap, hd])))];
+        string[] pastNames = [.. Enumerable.Range(0, layers).SelectMany(l => new[] { $"past_key_values.{l}.key", $"past_key_values.{l}.value" })];
+        string[] presentNames = [.. Enumerable.Range(0, layers).SelectMany(l => new[] { $"present.{l}.key", $"present.{l}.value" })];
+        int length = 0;
+        foreach (int seq in new[] { 11, 1, 1, 1, 1 })
+        {
+            float[] embeds = Embeds(seq);
+            int total = length + seq;
+
+            // the standard graph: mask, positions, growing past
+            var inputs = new Dictionary<string, OrtValue>
+            {
+                ["inputs_embeds"] = OrtValue.CreateTensorValueFromMemory(embeds, [1, seq, h]),
+                ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, total).ToArray(), [1, total]),
+                ["position_ids"] = OrtValue.CreateTensorValueFromMemory(Enumerable.Range(length, seq).Select(i => (long)i).ToArray(), [1, seq]),
+            };
+            for (int i = 0; i < pastNames.Length; i++)
+            {
+                inputs[pastNames[i]] = OrtValue.CreateTensorValueFromMemory(past[i], [1, kvh, length, hd]);
+            }
+
+            using var run = new RunOptions();
+            using IDisposableReadOnlyCollection<OrtValue> outs = standard.Run(run, inputs.Keys.ToArray(), inputs.Values.ToArray(), ["logits", .. presentNames]);
+            float[] expected = outs[0].GetTensorDataAsSpan<float>()[((seq - 1) * vocab)..].ToArray();
+            for (int i = 0; i < pastNames.Length; i++)
+            {
+                past[i] = outs[i + 1].GetTensorDataAsSpan<float>().ToArray();
+            }
+
+            foreach (OrtValue v in inputs.Values)
+            {
+                v.Dispose();
+            }
+
+            // the fused graph: the same buffers as past and present, the two lengths
+            float[] logits = new float[vocab];
+            using OrtValue e = OrtValue.CreateTensorValueFromMemory(embeds, [1, seq, h]);
+            using OrtValue seqlens = OrtValue.CreateTensorValueFromMemory(new[] { total - 1 }, [1]);
+            using OrtValue totalValue = OrtValue.CreateTensorValueFromMemory(new[] { total }, []);
+            using OrtValue logitsValue = OrtValue.CreateTensorValueFromMemory(logits, [1, 1, vocab]);
+            fast.Run(run, ["inputs_embeds", "seqlens_k", "total_sequence_length", .. pastNames], [e, seqlens, totalValue, .. sharedValues], ["logits", .. presentNames], [logitsValue, .. sharedValues]);
+
+            double cos = Cosine(expected, logits);
+            float maxDiff = expected.Zip(logits, (a, b) => MathF.Abs(a - b)).Max();
+            output.WriteLine($"step of {seq} at {length}: cosine {cos:F7}, max abs diff {maxDiff:G3}");
+            Assert.True(cos >= 0.99999, $"cosine {cos}");
+            Assert.True(maxDiff < 1e-2, $"max abs diff {maxDiff}");
+
+            // and the shared buffer holds the standard present, position by position
+            for (int i = 0; i < pastNames.Length; i++)
+            {
+                for (int head = 0; head < kvh; head++)
+                {
+                    for (int t = 0; t < total; t++)
+                    {
+                        for (int j = 0; j < hd; j++)
+                        {
+                            float a = past[i][(((head * total) + t) * hd) + j];
+                            float b = shared[i][(((head * cap) + t) * hd) + j];
+                            Assert.True(MathF.Abs(a - b) < 1e-3, $"{pastNames[i]} head {head} position {t}: {a} vs {b}");
+                        }
+                    }
+                }
+            }
+
+            length = total;
+        }
+    }
+
+    [Theory]
+    [InlineData(ModelVariants.CpuInt8, 0.999)]
+    [InlineData(ModelVariants.CpuQ4, 0.99)]
+    public void CpuVariants_GiveTheStandardGreedyAnswers_OnTheDemoModel(string variant, double minCosine)
+    {
+        using VlmPipeline reference = VlmPipeline.Open(new InferenceOptions { Model = s_package.Value, Variant = ModelVariants.Fp32 });
+        using VlmPipeline cpu = VlmPipeline.Open(new InferenceOptions { Model = s_package.Value, Variant = variant });
+        string[] images = Directory.GetFiles(s_golden, "*.png").Order(StringComparer.Ordinal).ToArray();
+        Assert.True(images.Length >= 3);
+        foreach (string image in images)
+        {
+            using Mat mat = Cv2.ImRead(image, ImreadModes.Color);
+            byte[] bytes = new byte[mat.Step() * mat.Height];
+            Marshal.Copy(mat.Data, bytes, 0, bytes.Length);
+            var view = new ImageView(bytes, mat.Width, mat.Height, (int)mat.Step(), PixelFormat.Bgr24);
+            foreach (string question in new[] { "How many parcels are on the belt?", "Is there a red parcel?", "What color is the parcel on the left?" })
+            {
+                float[]? a = null, b = null;
+                VisualTokens tokensA = reference.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced });
+                VisualTokens tokensB = cpu.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced });
+                VlmAnswer expected = reference.Answer(tokensA, new GenerationRequest(question), null, l => a ??= l.ToArray());
+                VlmAnswer actual = cpu.Answer(tokensB, new GenerationRequest(question), null, l => b ??= l.ToArray());
+                double cos = Cosine(a!, b!);
+                output.WriteLine($"{variant} {Path.GetFileName(image)} '{question}': '{expected.Text}' vs '{actual.Text}', first-step logits cosine {cos:F5}");
+                Assert.Equal(expected.Text, actual.Text);
+                Assert.True(cos >= minCosine, $"cosine {cos:F5} < {minCosine}");
+            }
+        }
+    }
+
+    [Fact]
+    public void DecodeLoop_AllocatesNothingPerGeneratedToken()
+    {
+        ModelPackage package = ModelPackage.Load(s_package.Value, ModelVariants.CpuInt8);
+        using ModelSessions sessions = package.OpenSessions(new OnnxSessionFactory());
+        using var generator = new TextGenerator(sessions);
+        Assert.True(generator.IsFused);
+        long[] ids = [.. Enumerable.Range(0, 40).Select(i => (long)(300 + i))];
+        float[] embeds = new float[ids.Length * generator.Hidden];
+        generator.Embed(ids, embeds);
+
+        long Allocated(int tokens)
+        {
+            var options = new SamplingOptions { MaxNewTokens = tokens };   // no stop token: exactly this many steps
+            var sampler = new TokenSampler(generator.VocabularySize, options);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            GenerationResult r = generator.Generate(embeds, ids.Length, sampler, options);
+            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(tokens, r.Tokens.Count);
+            return bytes;
+        }
+
+        Allocated(80);   // warm-up: KV buffers sized, bindings made, code jitted
+        long shortRun = Allocated(16);
+        long longRun = Allocated(80);
+        output.WriteLine($"16 tokens: {shortRun} B, 80 tokens: {longRun} B allocated; per extra token {(longRun - shortRun - ListGrowth(16, 80)) / 64.0:F1} B besides the result list");
+        Assert.Equal(ListGrowth(16, 80), longRun - shortRun);
+    }
+
+    /// <summary>The result list is sized to the request up front, so its size differs by the ints it holds.</summary>
+    private static long ListGrowth(int a, int b) => (long)(b - a) * sizeof(int);
+
+    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            na += (double)a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+
+        return dot / Math.Sqrt(na * nb);
+    }
+
+    private sealed class DisposableList : IDisposable
+    {
+        private readonly List<IDisposable> _items = [];
+
+        public T Add<T>(T item)
+            where T : IDisposable
+        {
+            _items.Add(item);
+            return item;
+        }
+
+        public void Dispose()
+        {
+            foreach (IDisposable d in _items)
+            {
+                d.Dispose();
+            }
+        }
+    }
+}

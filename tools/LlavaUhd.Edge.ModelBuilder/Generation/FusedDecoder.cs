@@ -1,0 +1,163 @@
+using System.Runtime.InteropServices;
+using LlavaUhd.Edge.ModelBuilder.Onnx;
+using LlavaUhd.Edge.ModelBuilder.Quantization;
+using Onnx;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace LlavaUhd.Edge.ModelBuilder.Generation;
+
+/// <summary>
+/// The CPU decoder variant (docs/cpu-decoder.md): the same weights as a package's standard
+/// <c>decoder_model_merged</c>, rewired onto ONNX Runtime's fused contrib ops — <c>GroupQueryAttention</c> with the
+/// rotary embedding inside and one KV buffer per layer shared between past and present (the op appends in place; no
+/// cache copy per step), <c>SkipSimplifiedLayerNormalization</c> for every residual add + RMSNorm, the logits of the
+/// last position only, and optionally <c>MatMulNBits</c> weights (8-bit, or 4-bit with an 8-bit output head).
+/// <para>
+/// Contract: inputs <c>inputs_embeds [1, S, H]</c> (float32), <c>seqlens_k [1]</c> (int32, past + S − 1),
+/// <c>total_sequence_length []</c> (int32, past + S), <c>past_key_values.{i}.key|value [1, kvH, C, D]</c>; outputs
+/// <c>logits [1, 1, V]</c> and <c>present.{i}.key|value [1, kvH, C, D]</c>, bound to the same buffers as the past. C,
+/// the buffer's capacity, is chosen by the runtime (at most the cos/sin tables' <c>maxContext</c>).
+/// </para>
+/// </summary>
+public static class FusedDecoder
+{
+    private const string Ms = "com.microsoft";
+
+    /// <summary>Model metadata key: the longest context the rotary tables cover (the KV buffers' largest capacity).</summary>
+    public const string MaxContextKey = "llava_edge.max_context";
+
+    /// <summary>Builds the fused graph from a standard decoder built by <see cref="ModelGraphs.Decoder"/> (its weights are read by name).</summary>
+    /// <param name="bits">0: float weights; 8: every linear layer 8-bit; 4: 4-bit layers with an 8-bit output head.</param>
+    public static ModelProto Build(ModelProto standard, int maxContext = 8192, int bits = 0, int blockSize = 32, float eps = 1e-5f)
+    {
+        ArgumentNullException.ThrowIfNull(standard);
+        if (bits is not (0 or 4 or 8))
+        {
+            throw new ArgumentException($"bits must be 0, 4 or 8 (got {bits})", nameof(bits));
+        }
+
+        Dictionary<string, TensorProto> inits = standard.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        TensorProto Weight(string name) => inits.TryGetValue(name, out TensorProto? t)
+            ? t
+            : throw new InvalidDataException($"the decoder has no initializer '{name}': the CPU variant is built from decoders with the model builder's layer names (generated and trained packages)");
+
+        int layers = standard.Graph.Input.Count(i => i.Name.StartsWith("past_key_values.", StringComparison.Ordinal) && i.Name.EndsWith(".key", StringComparison.Ordinal));
+        ValueInfoProto past0 = standard.Graph.Input.First(i => i.Name == "past_key_values.0.key");
+        long kvh = past0.Type.TensorType.Shape.Dim[1].DimValue;
+        long hd = past0.Type.TensorType.Shape.Dim[3].DimValue;
+        TensorProto q0 = Weight("model.layers.0.self_attn.q_proj.weight");
+        long h = q0.Dims[0];
+        long nh = q0.Dims[1] / hd;
+        long vocab = Weight("lm_head.weight").Dims[1];
+        float[] invFreq = MemoryMarshal.Cast<byte, float>(Weight("rope.inv_freq").RawData.Span).ToArray();
+        if (hd % 16 != 0)
+        {
+            throw new InvalidDataException($"the decoder's head size is {hd}: ONNX Runtime's GroupQueryAttention needs a multiple of 16 (the standard variants serve this model)");
+        }
+
+        if (kvh <= 0 || hd <= 0 || invFreq.Length * 2 != hd)
+        {
+            throw new InvalidDataException($"unexpected decoder shapes: kv heads {kvh}, head dim {hd}, rotary table {invFreq.Length}");
+        }
+
+        var g = new GraphBuilder("decoder_model_merged", 0);
+        string Use(string name)
+        {
+            if (!g.Graph.Initializer.Any(t => t.Name == name))
+            {
+                g.Graph.Initializer.Add(Weight(name));
+            }
+
+            return name;
+        }
+
+        g.Input("inputs_embeds", DataType.Float, 1L, "sequence_length", h);
+        g.Input("seqlens_k", DataType.Int32, 1L);
+        g.Input("total_sequence_length", DataType.Int32);
+        for (int l = 0; l < layers; l++)
+        {
+            g.Input($"past_key_values.{l}.key", DataType.Float, 1L, kvh, "max_sequence_length", hd);
+            g.Input($"past_key_values.{l}.value", DataType.Float, 1L, kvh, "max_sequence_length", hd);
+        }
+
+        g.Output("logits", DataType.Float, 1L, 1L, vocab);
+        for (int l = 0; l < layers; l++)
+        {
+            g.Output($"present.{l}.key", DataType.Float, 1L, kvh, "max_sequence_length", hd);
+            g.Output($"present.{l}.value", DataType.Float, 1L, kvh, "max_sequence_length", hd);
+        }
+
+        // cos/sin tables [maxContext, D/2] for the op's rotary embedding (rotate-half, as the standard graph's)
+        float[] cos = new float[maxContext * invFreq.Length];
+        float[] sin = new float[cos.Length];
+        for (int pos = 0; pos < maxContext; pos++)
+        {
+            for (int i = 0; i < invFreq.Length; i++)
+            {
+                float angle = pos * invFreq[i];
+                cos[(pos * invFreq.Length) + i] = MathF.Cos(angle);
+                sin[(pos * invFreq.Length) + i] = MathF.Sin(angle);
+            }
+        }
+
+        string cosCache = g.Floats("rope.cos_cache", cos, maxContext, invFreq.Length);
+        string sinCache = g.Floats("rope.sin_cache", sin, maxContext, invFreq.Length);
+
+        // layer 0's input norm (ONNX Runtime fuses the pattern into SimplifiedLayerNormalization)
+        string residual = "inputs_embeds";
+        string a = g.RmsNorm(residual, "model.layers.0.input_layernorm", h, eps);
+        g.Graph.Initializer.RemoveAt(g.Graph.Initializer.Count - 1);   // RmsNorm's filled weight: the trained one instead
+        Use("model.layers.0.input_layernorm.weight");
+        for (int l = 0; l < layers; l++)
+        {
+            string n = $"model.layers.{l}";
+            string q = g.MatMul(a, Use(n + ".self_attn.q_proj.weight"));
+            string k = g.MatMul(a, Use(n + ".self_attn.k_proj.weight"));
+            string v = g.MatMul(a, Use(n + ".self_attn.v_proj.weight"));
+            string attn = g.Fresh("attn");
+            Multi("GroupQueryAttention", [q, k, v, $"past_key_values.{l}.key", $"past_key_values.{l}.value", "seqlens_k", "total_sequence_length", cosCache, sinCache],
+                [attn, $"present.{l}.key", $"present.{l}.value"],
+                GraphBuilder.Int("num_heads", nh), GraphBuilder.Int("kv_num_heads", kvh), GraphBuilder.Int("do_rotary", 1), GraphBuilder.Int("rotary_interleaved", 0));
+            string o = g.MatMul(attn, Use(n + ".self_attn.o_proj.weight"));
+            (string m, residual) = SkipNorm(o, residual, Use(n + ".post_attention_layernorm.weight"));
+            string gate = g.MatMul(m, Use(n + ".mlp.gate_proj.weight"));
+            string up = g.MatMul(m, Use(n + ".mlp.up_proj.weight"));
+            string act = g.Mul(g.Mul(gate, g.Node("Sigmoid", gate)), up);
+            string down = g.MatMul(act, Use(n + ".mlp.down_proj.weight"));
+            string nextNorm = l + 1 < layers ? $"model.layers.{l + 1}.input_layernorm.weight" : "model.norm.weight";
+            (a, residual) = SkipNorm(down, residual, Use(nextNorm));
+        }
+
+        // the last position only: [1, S, H] → [1, 1, H] → logits [1, 1, V]
+        string last = g.Node("Slice", a, g.Vector(-1), g.Vector(long.MaxValue), g.Vector(1));
+        g.Node("MatMul", [last, Use("lm_head.weight")], "logits");
+
+        ModelProto model = g.Build("LlavaUhd.Edge.ModelBuilder cpu decoder");
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = Ms, Version = 1 });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = MaxContextKey, Value = maxContext.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        if (bits == 0)
+        {
+            return model;
+        }
+
+        // 8-bit everywhere, or 4-bit layers with an 8-bit head (the head's error shows in every logit)
+        return NBitsQuantizer.Quantize(model, blockSize, accuracyLevel: 4, name => bits == 8 || name == "lm_head.weight" ? 8 : 4);
+
+        (string Normed, string Sum) SkipNorm(string x, string skip, string gamma)
+        {
+            string normed = g.Fresh("normed");
+            string sum = g.Fresh("residual");
+            Multi("SkipSimplifiedLayerNormalization", [x, skip, gamma], [normed, "", "", sum], GraphBuilder.Float("epsilon", eps));
+            return (normed, sum);
+        }
+
+        void Multi(string op, string[] inputs, string[] outputs, params AttributeProto[] attributes)
+        {
+            var node = new NodeProto { OpType = op, Domain = Ms, Name = g.Fresh("n_" + op) };
+            node.Input.AddRange(inputs);
+            node.Output.AddRange(outputs);
+            node.Attribute.AddRange(attributes);
+            g.Graph.Node.Add(node);
+        }
+    }
+}
