@@ -118,6 +118,48 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void Weights_AreFoundByGraphStructure_WhenTheInitializersHaveAnExportersNames()
+    {
+        ModelPackage package = ModelPackage.Load(s_package.Value);
+        ModelProto standard = ModelProto.Parser.ParseFrom(File.ReadAllBytes(package.PathOf(package.Sessions.Sessions[SessionNames.Decoder].File)));
+
+        // what an exporter writes: every initializer renamed (onnx::MatMul_17, …), node names gone, no rotary table by name
+        ModelProto exported = standard.Clone();
+        var rename = new Dictionary<string, string>(StringComparer.Ordinal);
+        int i = 0;
+        foreach (TensorProto t in exported.Graph.Initializer)
+        {
+            rename[t.Name] = $"onnx::Tensor_{i++}";
+            t.Name = rename[t.Name];
+        }
+
+        foreach (NodeProto n in exported.Graph.Node)
+        {
+            n.Name = "";
+            for (int k = 0; k < n.Input.Count; k++)
+            {
+                if (rename.TryGetValue(n.Input[k], out string? to))
+                {
+                    n.Input[k] = to;
+                }
+            }
+        }
+
+        Dictionary<string, TensorProto> found = DecoderWeights.FromStructure(exported);
+        Dictionary<string, TensorProto> truth = standard.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        int layers = package.Manifest.Dimensions.NumLayers;
+        Assert.Equal((layers * 9) + 2, found.Count);
+        foreach ((string name, TensorProto t) in found)
+        {
+            Assert.True(truth[name].RawData.Span.SequenceEqual(t.RawData.Span), $"{name} is not the weight of that name");
+        }
+
+        ModelProto byName = FusedDecoder.Build(standard, maxContext: 512);
+        ModelProto byStructure = FusedDecoder.Build(exported, maxContext: 512, ropeTheta: ModelPreset.Get(ModelPreset.DemoSmolVlm).RopeTheta);
+        Assert.Equal(byName.Graph.Initializer.Select(t => t.RawData).ToArray(), byStructure.Graph.Initializer.Select(t => t.RawData).ToArray());
+    }
+
     [Theory]
     [InlineData(ModelVariants.CpuInt8, 0.999)]
     [InlineData(ModelVariants.CpuQ4, 0.99)]

@@ -28,7 +28,8 @@ public static class FusedDecoder
 
     /// <summary>Builds the fused graph from a standard decoder built by <see cref="ModelGraphs.Decoder"/> (its weights are read by name).</summary>
     /// <param name="bits">0: float weights; 8: every linear layer 8-bit; 4: 4-bit layers with an 8-bit output head.</param>
-    public static ModelProto Build(ModelProto standard, int maxContext = 8192, int bits = 0, int blockSize = 32, float eps = 1e-5f)
+    /// <param name="ropeTheta">The rotary base, needed when the graph has no <c>rope.inv_freq</c> table (an exporter's graph; config.json's <c>rope_theta</c>).</param>
+    public static ModelProto Build(ModelProto standard, int maxContext = 8192, int bits = 0, int blockSize = 32, float eps = 1e-5f, float? ropeTheta = null)
     {
         ArgumentNullException.ThrowIfNull(standard);
         if (bits is not (0 or 4 or 8))
@@ -36,10 +37,19 @@ public static class FusedDecoder
             throw new ArgumentException($"bits must be 0, 4 or 8 (got {bits})", nameof(bits));
         }
 
+        // the model builder's own names when the graph has them, else the weights found by the graph's structure
         Dictionary<string, TensorProto> inits = standard.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        if (!inits.ContainsKey("model.layers.0.self_attn.q_proj.weight"))
+        {
+            foreach ((string name, TensorProto t) in DecoderWeights.FromStructure(standard))
+            {
+                inits[name] = t;
+            }
+        }
+
         TensorProto Weight(string name) => inits.TryGetValue(name, out TensorProto? t)
             ? t
-            : throw new InvalidDataException($"the decoder has no initializer '{name}': the CPU variant is built from decoders with the model builder's layer names (generated and trained packages)");
+            : throw new InvalidDataException($"the decoder has no weight '{name}'");
 
         int layers = standard.Graph.Input.Count(i => i.Name.StartsWith("past_key_values.", StringComparison.Ordinal) && i.Name.EndsWith(".key", StringComparison.Ordinal));
         ValueInfoProto past0 = standard.Graph.Input.First(i => i.Name == "past_key_values.0.key");
@@ -49,7 +59,11 @@ public static class FusedDecoder
         long h = q0.Dims[0];
         long nh = q0.Dims[1] / hd;
         long vocab = Weight("lm_head.weight").Dims[1];
-        float[] invFreq = MemoryMarshal.Cast<byte, float>(Weight("rope.inv_freq").RawData.Span).ToArray();
+        float[] invFreq = inits.TryGetValue("rope.inv_freq", out TensorProto? table)
+            ? MemoryMarshal.Cast<byte, float>(table.RawData.Span).ToArray()
+            : ropeTheta is float theta
+                ? [.. Enumerable.Range(0, (int)hd / 2).Select(i => 1f / MathF.Pow(theta, 2f * i / hd))]
+                : throw new InvalidDataException("the decoder has no rope.inv_freq table: pass the rotary base (config.json rope_theta)");
         if (hd % 16 != 0)
         {
             throw new InvalidDataException($"the decoder's head size is {hd}: ONNX Runtime's GroupQueryAttention needs a multiple of 16 (the standard variants serve this model)");

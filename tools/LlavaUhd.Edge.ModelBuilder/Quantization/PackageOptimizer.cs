@@ -35,7 +35,8 @@ public static class PackageOptimizer
             {
                 progress?.Report($"{contract.Session}: fused attention, {bits}-bit weights");
                 ModelProto standard = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fp32.PathOf(fp32.Sessions.Sessions[SessionNames.Decoder].File)));
-                ModelProto fused = FusedDecoder.Build(standard, maxContext, bits);
+                (float? theta, float eps) = TextConfig(directory);
+                ModelProto fused = FusedDecoder.Build(standard, maxContext, bits, eps: eps, ropeTheta: theta);
                 File.WriteAllBytes(target, fused.ToByteArray());
                 decoderBytes = new FileInfo(target).Length;
                 continue;
@@ -50,5 +51,21 @@ public static class PackageOptimizer
         ModelManifest.Read(Path.Combine(directory, ModelManifest.FileName)).WithVariant(variant, described)
             .Write(Path.Combine(directory, ModelManifest.FileName));
         return (variant, decoderBytes);
+    }
+
+    /// <summary>The rotary base and RMSNorm epsilon of the text model, from config.json (<c>text_config</c> when nested).</summary>
+    private static (float? RopeTheta, float Eps) TextConfig(string directory)
+    {
+        string path = Path.Combine(directory, "config.json");
+        if (!File.Exists(path))
+        {
+            return (null, 1e-5f);
+        }
+
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        System.Text.Json.JsonElement text = doc.RootElement.TryGetProperty("text_config", out System.Text.Json.JsonElement t) ? t : doc.RootElement;
+        float? theta = text.TryGetProperty("rope_theta", out System.Text.Json.JsonElement r) ? r.GetSingle() : null;
+        float eps = text.TryGetProperty("rms_norm_eps", out System.Text.Json.JsonElement e) ? e.GetSingle() : 1e-5f;
+        return (theta, eps);
     }
 }
