@@ -141,6 +141,10 @@ public sealed record StatsMessage
 
     public double TokensPerSecond { get; init; }
     public long RssBytes { get; init; }
+
+    /// <summary>The managed heap after the last garbage collection (the rest of <see cref="RssBytes"/> is native: ONNX Runtime, OpenCV, the runtime itself).</summary>
+    public long ManagedHeapBytes { get; init; }
+
     public long? GpuMemoryBytes { get; init; }
     public int QueueDepth { get; init; }
     public long QuestionsAnswered { get; init; }

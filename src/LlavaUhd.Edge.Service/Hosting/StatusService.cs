@@ -93,6 +93,7 @@ internal sealed class StatusService : BackgroundService
         Latency = _stats.Snapshot(),
         TokensPerSecond = Math.Round(_stats.TokensPerSecond, 2),
         RssBytes = Environment.WorkingSet,
+        ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
         QueueDepth = _worker.Depth,
         QuestionsAnswered = _worker.Completed,
         QuestionsRejected = _mqtt.QuestionsRejected,

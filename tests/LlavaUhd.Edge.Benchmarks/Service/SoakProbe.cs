@@ -48,7 +48,7 @@ internal static class SoakProbe
         foreach (string a in (string[])[service, "--Mqtt:EmbeddedBroker=true", $"--Mqtt:Port={port}", $"--Mqtt:Username={User}", $"--Mqtt:Password={Password}",
             "--Mqtt:DeviceId=soak", $"--Mqtt:Outbox:Directory={Path.Combine(dir, "outbox")}", "--Capture:Cameras:0:Id=cam0",
             "--Capture:Cameras:0:Source=testpattern:1280x720", "--Capture:Cameras:0:Fps=15", "--Service:Questions:0:Enabled=false",
-            "--Logging:LogLevel:Default=Warning", .. overrides])
+            "--Logging:LogLevel:Default=Warning", "--Mqtt:StatsIntervalSeconds=10", .. overrides])
         {
             info.ArgumentList.Add(a);
         }
@@ -79,8 +79,16 @@ internal static class SoakProbe
 
             var waiting = new ConcurrentDictionary<string, TaskCompletionSource<JsonElement>>();
             var refusals = new ConcurrentDictionary<string, int>();
+            long managedHeap = 0;
             client.ApplicationMessageReceivedAsync += e =>
             {
+                if (e.ApplicationMessage.Topic.EndsWith("/stats", StringComparison.Ordinal))
+                {
+                    using JsonDocument stats = JsonDocument.Parse(e.ApplicationMessage.Payload);
+                    Interlocked.Exchange(ref managedHeap, stats.RootElement.GetProperty("managed_heap_bytes").GetInt64());
+                    return Task.CompletedTask;
+                }
+
                 JsonElement reply = JsonDocument.Parse(e.ApplicationMessage.Payload).RootElement.Clone();
                 string key = Encoding.UTF8.GetString(e.ApplicationMessage.CorrelationData);
                 if (waiting.TryRemove(key, out TaskCompletionSource<JsonElement>? tcs))
@@ -91,13 +99,14 @@ internal static class SoakProbe
                 return Task.CompletedTask;
             };
             await client.SubscribeAsync("soak/replies", MqttQualityOfServiceLevel.AtLeastOnce);
+            await client.SubscribeAsync("llavauhd/soak/stats", MqttQualityOfServiceLevel.AtMostOnce);
 
             // the first answer (model load, package build) before the clock starts
             await AskAsync(client, waiting, "cam0", Encoding.UTF8.GetBytes("{\"question\":\"How many parcels are on the belt?\"}"), "warm-up", TimeSpan.FromMinutes(5));
 
             Console.WriteLine($"soak: {minutes} min; the service (pid {proc.Id}) on its embedded defaults + {string.Join(' ', overrides)}; two askers at the model's throughput, 1 malformed message in 10");
-            Console.WriteLine("minute | valid answered | malformed refused | unanswered | RSS MB | fds | threads");
-            var samples = new List<(double Min, double RssMb, int Fds, int Threads)>();
+            Console.WriteLine("minute | valid answered | malformed refused | unanswered | RSS MB | managed heap MB | fds | threads");
+            var samples = new List<(double Min, double RssMb, double HeapMb, int Fds, int Threads)>();
             long answered = 0, unanswered = 0, malformedSent = 0, refused = 0, seq = 0;
             using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(minutes));
             var clock = Stopwatch.StartNew();
@@ -141,12 +150,13 @@ internal static class SoakProbe
                 await Task.WhenAny(askers, Task.Delay(10_000));
                 (double rss, int fds, int threads) = Sample(proc.Id);
                 double m = clock.Elapsed.TotalMinutes;
-                samples.Add((m, rss, fds, threads));
+                double heap = Interlocked.Read(ref managedHeap) / 1048576.0;
+                samples.Add((m, rss, heap, fds, threads));
                 if (m >= nextPrint || askers.IsCompleted)
                 {
                     nextPrint = Math.Floor(m) + 1;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{m,6:0.0} | {Interlocked.Read(ref answered),14} | {Interlocked.Read(ref refused),17} | {Interlocked.Read(ref unanswered),10} | {rss,6:0.0} | {fds,3} | {threads,7}"));
+                        $"{m,6:0.0} | {Interlocked.Read(ref answered),14} | {Interlocked.Read(ref refused),17} | {Interlocked.Read(ref unanswered),10} | {rss,6:0.0} | {heap,15:0.0} | {fds,3} | {threads,7}"));
                 }
             }
 
@@ -164,6 +174,7 @@ internal static class SoakProbe
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"RSS MB median, first fifth {Median(first.Select(s => s.RssMb)):0.0} → last fifth {Median(last.Select(s => s.RssMb)):0.0} (max {samples.Max(s => s.RssMb):0.0}); " +
+                $"managed heap MB {Median(first.Select(s => s.HeapMb)):0.0} → {Median(last.Select(s => s.HeapMb)):0.0}; " +
                 $"fds {Median(first.Select(s => (double)s.Fds)):0} → {Median(last.Select(s => (double)s.Fds)):0} (max {samples.Max(s => s.Fds)}); " +
                 $"threads {Median(first.Select(s => (double)s.Threads)):0} → {Median(last.Select(s => (double)s.Threads)):0} (max {samples.Max(s => s.Threads)}); " +
                 $"service log {Interlocked.Read(ref logBytes) / 1024.0:0} KB"));
