@@ -43,7 +43,7 @@ def main():
     if a.vision_from:
         src = torch.load(a.vision_from)["model"]
         model.load_state_dict({k: v for k, v in src.items() if k.startswith("vision.")}, strict=False)
-    sym = SymbolicEmbedding(init["preset"]["text_hidden"])
+    sym = SymbolicEmbedding(init["preset"]["text_hidden"], spatial="side" in init["sym"])
     sym.load_state_dict(init["sym"])
     sym.requires_grad_(False)
     splits = [Split(s) for s in a.splits]
@@ -68,7 +68,7 @@ def main():
             rects, rows, cols = view_rects(region, g["edge"])
             assert (len(rects), rows, cols) == (g["n_views"], g["rows"], g["cols"])
             with torch.no_grad():
-                label_cache[key] = sym(*token_labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)
+                label_cache[key] = sym(*sym.labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)
         return label_cache[key]
 
     t0 = time.time()

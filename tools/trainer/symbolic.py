@@ -151,21 +151,37 @@ def view_rects(region, edge):
     return rects, rows, cols
 
 
-def token_labels(parcels, rects, grid=8):
+def token_labels(parcels, rects, grid=8, spatial=False):
     """Per view and token (row-major 8 x 8): colour index (0 none, 1.. COLORS), coverage in [0, 1], centre flag,
-    area of the parcel in the view (a fraction of the view / 0.05, clipped at 2; centre tokens only)."""
+    area of the parcel in the view (a fraction of the view / 0.05, clipped at 2; centre tokens only).
+
+    With `spatial`, two more labels on the tokens a parcel covers in the global view (the last view: the only one
+    that sees the whole region, so the only one whose tokens can know where in the frame they are): the third of the
+    region's width holding the parcel's centre (1 left, 2 middle, 3 right) and its rank along x among the parcels
+    (1 leftmost, 2 rightmost, 3 the middle one of an odd number ≥ 3; 0 otherwise or with fewer than two parcels)."""
     V = len(rects)
     col = np.zeros((V, grid * grid), np.int64)
     cov = np.zeros((V, grid * grid), np.float32)
     ctr = np.zeros((V, grid * grid), np.float32)
     area = np.zeros((V, grid * grid), np.float32)
+    thirds = np.zeros((V, grid * grid), np.int64)
+    rank = np.zeros((V, grid * grid), np.int64)
     if not parcels:
-        return col, cov, ctr, area
+        return (col, cov, ctr, area, thirds, rank) if spatial else (col, cov, ctr, area)
     boxes = np.array([[p["box"][0], p["box"][1], p["box"][0] + p["box"][2], p["box"][1] + p["box"][3]] for p in parcels], np.float64)
     cidx = np.array([COLORS.index(p["color"]) + 1 for p in parcels])
     cx = (boxes[:, 0] + boxes[:, 2]) / 2
     cy = (boxes[:, 1] + boxes[:, 3]) / 2
     k = np.arange(grid)
+    # per parcel: the third of the region (the global view's rectangle) holding its centre, its rank along x
+    gx0, _, gx1, _ = rects[-1]
+    ptab_third = np.clip(((cx - gx0) * 3 // (gx1 - gx0)).astype(np.int64), 0, 2) + 1
+    ptab_rank = np.zeros(len(parcels), np.int64)
+    order = np.argsort(cx, kind="stable")
+    if len(parcels) >= 2:
+        ptab_rank[order[0]], ptab_rank[order[-1]] = 1, 2
+        if len(parcels) % 2:
+            ptab_rank[order[len(parcels) // 2]] = 3
     for v, (x0, y0, x1, y1) in enumerate(rects):
         tw, th = (x1 - x0) / grid, (y1 - y0) / grid
         tx0 = (x0 + k * tw)[None, :, None]  # [1, col, 1]
@@ -180,6 +196,9 @@ def token_labels(parcels, rects, grid=8):
         cov[v] = np.where(has, bf, 0)
         vis = (np.clip(np.minimum(x1, boxes[:, 2]) - np.maximum(x0, boxes[:, 0]), 0, None) *
                np.clip(np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1]), 0, None)) / ((x1 - x0) * (y1 - y0))
+        if spatial and v == V - 1:   # every token a parcel covers carries its third and rank, weighted by coverage
+            thirds[v] = np.where(has, ptab_third[best], 0)
+            rank[v] = np.where(has, ptab_rank[best], 0)
         inside = (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
         for p in np.nonzero(inside)[0]:
             t = min(int((cy[p] - y0) / th), grid - 1) * grid + min(int((cx[p] - x0) / tw), grid - 1)
@@ -187,7 +206,10 @@ def token_labels(parcels, rects, grid=8):
             col[v, t] = cidx[p]
             cov[v, t] = max(cov[v, t], 0.5)
             area[v, t] = min(vis[p] / 0.05, 2.0)
-    return col, cov, ctr, area
+            if spatial and v == V - 1:
+                thirds[v, t] = ptab_third[p]
+                rank[v, t] = ptab_rank[p]
+    return (col, cov, ctr, area, thirds, rank) if spatial else (col, cov, ctr, area)
 
 
 class SymbolicEmbedding(nn.Module):
@@ -197,8 +219,15 @@ class SymbolicEmbedding(nn.Module):
     ...), read live during phase S (`words` = a callable returning them) and frozen with the rest afterwards: a
     question about red then finds red tokens by matching the very vector its own word carries."""
 
-    def __init__(self, h, grid=8, words=None):
+    def __init__(self, h, grid=8, words=None, spatial=False, side_words=None):
         super().__init__()
+        # spatial: the global view's centre tokens also carry the third of the frame (vectors = the decoder's own
+        # embeddings of " left", " middle", " right", live like the colour words) and the rank along x
+        self.spatial = spatial
+        if spatial:
+            self.side = nn.Parameter(torch.randn(3, h))
+            self.rank = nn.Parameter(torch.randn(3, h))
+        self.side_words = side_words
         self.slot = nn.Parameter(torch.randn(grid * grid, h) * 0.5)
         self.color = nn.Parameter(torch.randn(N_LABEL_COLORS, h))
         self.center = nn.Parameter(torch.randn(N_LABEL_COLORS, h))
@@ -215,18 +244,30 @@ class SymbolicEmbedding(nn.Module):
             return self.color
         return torch.cat((self.color[:1], self.words()), 0)
 
-    def freeze_words(self):
-        """Copies the live colour words into the table (for saving and for phase V)."""
-        if self.words is not None:
-            with torch.no_grad():
-                self.color[1:] = self.words()
-            self.words = None
+    def sides(self):
+        return self.side if self.side_words is None else self.side_words()
 
-    def forward(self, col, cov, ctr, area):
+    def frozen_state(self):
+        """The state with the live word vectors copied in (what phase V0 and V load)."""
+        d = {k: v.detach().clone() for k, v in self.state_dict().items()}
+        d["color"][1:] = self.colors()[1:].detach()
+        if self.spatial:
+            d["side"] = self.sides().detach().clone()
+        return d
+
+    def labels(self, parcels, rects):
+        return token_labels(parcels, rects, spatial=self.spatial)
+
+    def forward(self, col, cov, ctr, area, thirds=None, rank=None):
         """Each [V, 64]; returns [V * 64, H]."""
         col, cov, ctr, area = (torch.as_tensor(x) for x in (col, cov, ctr, area))
         c = self.colors()
         e = (self.slot[None] + (self.xy @ self.ramp)[None] + cov[..., None] * c[col] + ctr[..., None] * (self.center[col] + c[col] + area[..., None] * self.area))
+        if self.spatial:
+            z = torch.zeros(1, e.shape[-1])
+            side = torch.cat((z, self.sides()), 0)[torch.as_tensor(thirds)]
+            rk = torch.cat((z, self.rank), 0)[torch.as_tensor(rank)]
+            e = e + cov[..., None] * (side + rk)
         return e.reshape(-1, e.shape[-1])
 
 
@@ -261,6 +302,10 @@ def main():
     ap.add_argument("--freeze-sym", action="store_true", help="keep the symbolic embedding as loaded (colour words untied)")
     ap.add_argument("--fast-first", type=float, default=0.5, help="fraction of the budget on the fast profile only (64 visual tokens)")
     ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--spatial", action="store_true", help="thirds and x-rank labels on the global view's centre tokens")
+    ap.add_argument("--only-types", default="", help="train on these question types only (comma-separated; a diagnostic)")
+    ap.add_argument("--untie-sides", action="store_true", help="the thirds' vectors are free parameters, not the words' embeddings")
+    ap.add_argument("--restart-schedule", action="store_true", help="on resume, start the warm-up and cosine schedule anew")
     ap.add_argument("--preset", default="{}")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -281,9 +326,18 @@ def main():
     assert all(len(table[POSITION[0].format(c)][1]) == len(base) for c in COLORS), "each colour word is one token"
     word_ids = torch.tensor([table[POSITION[0].format(c)][1][pos] for c in COLORS])
     print(f"colour word ids {word_ids.tolist()}", flush=True)
-    sym = SymbolicEmbedding(preset["text_hidden"], words=lambda: model.embed_ids(word_ids))
+    side_ids = []
+    for side in ("left", "middle", "right"):  # the word that tells the side-colour questions apart
+        t = [table[COLOR_SIDE[0].format(x)][1] for x in ("left", "middle", "right")]
+        i = [j for j in range(len(t[0])) if len({tuple(x[:j + 1]) for x in t}) > 1][0]
+        side_ids.append(table[COLOR_SIDE[0].format(side)][1][i])
+    side_ids = torch.tensor(side_ids)
+    print(f"side word ids {side_ids.tolist()}", flush=True)
+    sym = SymbolicEmbedding(preset["text_hidden"], words=lambda: model.embed_ids(word_ids), spatial=a.spatial,
+                            side_words=None if a.untie_sides else lambda: model.embed_ids(side_ids))
     if a.freeze_sym:  # the encoder was taught these targets (pretrain_vision.py): the decoder adapts, the targets stay
         sym.words = None
+        sym.side_words = None
         sym.requires_grad_(False)
     params = [p for n, p in model.named_parameters() if not n.startswith("vision.")] + [p for p in sym.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
@@ -297,12 +351,12 @@ def main():
         else:
             opt.load_state_dict(c["opt"])
         state = c["state"]
+        if a.restart_schedule:
+            state = {"step": 0, "elapsed": 0.0}
         assert c["vocab"] == vocab
         print(f"resumed at step {state['step']}", flush=True)
     def frozen_sym():
-        d = {k: v.detach().clone() for k, v in sym.state_dict().items()}
-        d["color"][1:] = sym.colors()[1:].detach()
-        return d
+        return sym.frozen_state()
 
     prof = [(p.split(":")[0], float(p.split(":")[1])) for p in a.profiles.split(",")]
     fast_until = a.fast_first
@@ -321,7 +375,7 @@ def main():
         rects, rows, cols = layout(scenes[0], profile)
         head = table[qsets[0][0][1]][0]
         prefix = torch.tensor(head + image_block(rows, cols))
-        xp = torch.stack([model.merge(prefix, sym(*token_labels(s["parcels"], rects))) for s in scenes])
+        xp = torch.stack([model.merge(prefix, sym(*sym.labels(s["parcels"], rects))) for s in scenes])
         kvs = model.run_prefix(xp)
         seqs, owner, tpos, tgt, types = [], [], [], [], []
         for g, qs in enumerate(qsets):
@@ -375,6 +429,13 @@ def main():
             profile = "fast"
         scenes = [sample_scene(rng, size) for _ in range(a.groups_per_step)]
         qsets = [scene_questions(s, rng) for s in scenes]
+        if a.only_types:
+            keep = set(a.only_types.split(","))
+            pairs = [(sc, [q for q in qs if q[0] in keep]) for sc, qs in zip(scenes, qsets)]
+            pairs = [(sc, qs) for sc, qs in pairs if qs]
+            if not pairs:
+                continue
+            scenes, qsets = [p[0] for p in pairs], [p[1] for p in pairs]
         l, tys, _ = batch_losses(scenes, profile, qsets)
         n = {}
         for b, _t in tys:  # every question weighs the same, whatever its number of answer tokens

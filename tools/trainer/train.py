@@ -159,9 +159,8 @@ def symbolic_loss(sym, split, g, graded):
     region = tuple(g["roi"]) if g["roi"] is not None else (0, 0, truth["width"], truth["height"])
     rects, rows, cols = view_rects(region, g["edge"])
     assert (len(rects), rows, cols) == (g["n_views"], g["rows"], g["cols"]), (g["image"], g["profile"])
-    col, cov, ctr, area = token_labels(truth["parcels"], rects)
     with torch.no_grad():
-        target = sym(col, cov, ctr, area).reshape(len(rects), 64, -1)
+        target = sym(*sym.labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)
     out = []
     for idx, f in graded:
         t = target[torch.tensor(idx)]
@@ -374,7 +373,7 @@ def main():
         missing = model.load_state_dict(init["model"])
         if not a.keep_init_vision:
             model.vision.load_state_dict(own)  # the vision encoder starts fresh; phase S never trained it
-        sym = SymbolicEmbedding(preset["text_hidden"])
+        sym = SymbolicEmbedding(preset["text_hidden"], spatial="side" in init["sym"])
         sym.load_state_dict(init["sym"])
         for p in sym.parameters():
             p.requires_grad_(False)
