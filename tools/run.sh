@@ -27,4 +27,7 @@ if [[ ! -f $demo/model.json ]] || ! cmp -s models-quantized/demo-smolvlm/weights
     "${cli[@]}" models generate --preset demo-smolvlm --out "$demo"
     cp models-quantized/demo-smolvlm/weights.sha256 "$demo/.weights.sha256"
 fi
+# two glibc malloc arenas: native allocations (ONNX Runtime, OpenCV) from many threads otherwise fan out over up to
+# 8 × cores arenas and RSS creeps up under load (docs/memory.md)
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec dotnet src/LlavaUhd.Edge.Service/bin/Release/net10.0/LlavaUhd.Edge.Service.dll --max-answers "${MAX_ANSWERS:-3}" "$@"
