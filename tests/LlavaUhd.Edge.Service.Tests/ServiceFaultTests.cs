@@ -220,7 +220,7 @@ public sealed class ServiceFaultTests(ITestOutputHelper output)
         string script = "mount -t tmpfs -o size=256k tmpfs \"$1\" && dd if=/dev/zero of=\"$1/fill\" bs=4k 2>/dev/null; "
             + "(sleep 20; rm -f \"$1/fill\") & shift; exec \"$@\"";
         string[] wrapper = ["unshare", "--map-root-user", "--mount", "sh", "-c", script, "sh", outbox];
-        await using ServiceProcess service = ServiceProcess.Start(ServiceHarness.Args(broker.Port, false, device, outbox, "--Service:QueueDepth=64"), wrapper: wrapper);
+        await using ServiceProcess service = ServiceProcess.Start(ServiceHarness.Args(broker.Port, false, device, outbox, "--Service:QueueDepth=64", "--Mqtt:QuestionQueueCapacity=64"), wrapper: wrapper);
         await WaitForAsync(() => asker.Received.Any(m => m.ConvertPayloadToString() == "online") || service.HasExited, 60);
         Assert.False(service.HasExited, service.Output);
 
