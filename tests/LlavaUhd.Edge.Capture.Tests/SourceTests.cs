@@ -74,9 +74,13 @@ public sealed class SourceTests
     public void Kind_IsInferredFromSource(string source, CameraSourceKind kind) =>
         Assert.Equal(kind, new CameraOptions { Id = "x", Source = source }.ResolveKind());
 
-    [Fact]
-    public void Redact_HidesStreamPassword() =>
-        Assert.Equal("rtsp://user:***@10.0.0.5/s", OpenCvCameraSource.Redact("rtsp://user:pw@10.0.0.5/s"));
+    [Theory]
+    [InlineData("rtsp://user:pw@10.0.0.5/s", "rtsp://user:***@10.0.0.5/s")]
+    [InlineData("rtsp://10.0.0.5/s", "rtsp://10.0.0.5/s")]
+    [InlineData("[tcp @ 0x55] Connection to rtsp://admin:s3cret@cam:554/h264 failed: Connection refused",
+        "[tcp @ 0x55] Connection to rtsp://admin:***@cam:554/h264 failed: Connection refused")]
+    public void Redact_HidesStreamPasswords_InSourcesAndLogLines(string text, string expected) =>
+        Assert.Equal(expected, OpenCvCameraSource.Redact(text));
 
     [Fact]
     public void Supervisor_VideoThatEnds_IsReconnected()

@@ -91,7 +91,7 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
             using OrtValue logitsValue = OrtValue.CreateTensorValueFromMemory(logits, [1, 1, vocab]);
             fast.Run(run, ["inputs_embeds", "seqlens_k", "total_sequence_length", .. pastNames], [e, seqlens, totalValue, .. sharedValues], ["logits", .. presentNames], [logitsValue, .. sharedValues]);
 
-            double cos = Cosine(expected, logits);
+            double cos = VectorMath.Cosine(expected, logits);
             float maxDiff = expected.Zip(logits, (a, b) => MathF.Abs(a - b)).Max();
             output.WriteLine($"step of {seq} at {length}: cosine {cos:F7}, max abs diff {maxDiff:G3}");
             Assert.True(cos >= 0.99999, $"cosine {cos}");
@@ -175,14 +175,14 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
             byte[] bytes = new byte[mat.Step() * mat.Height];
             Marshal.Copy(mat.Data, bytes, 0, bytes.Length);
             var view = new ImageView(bytes, mat.Width, mat.Height, (int)mat.Step(), PixelFormat.Bgr24);
+            VisualTokens tokensA = reference.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced });
+            VisualTokens tokensB = cpu.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced });
             foreach (string question in new[] { "How many parcels are on the belt?", "Is there a red parcel?", "What color is the parcel on the left?" })
             {
                 float[]? a = null, b = null;
-                VisualTokens tokensA = reference.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced });
-                VisualTokens tokensB = cpu.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced });
                 VlmAnswer expected = reference.Answer(tokensA, new GenerationRequest(question), null, l => a ??= l.ToArray());
                 VlmAnswer actual = cpu.Answer(tokensB, new GenerationRequest(question), null, l => b ??= l.ToArray());
-                double cos = Cosine(a!, b!);
+                double cos = VectorMath.Cosine(a!, b!);
                 output.WriteLine($"{variant} {Path.GetFileName(image)} '{question}': '{expected.Text}' vs '{actual.Text}', first-step logits cosine {cos:F5}");
                 Assert.Equal(expected.Text, actual.Text);
                 Assert.True(cos >= minCosine, $"cosine {cos:F5} < {minCosine}");
@@ -221,19 +221,6 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
 
     /// <summary>The result list is sized to the request up front, so its size differs by the ints it holds.</summary>
     private static long ListGrowth(int a, int b) => (long)(b - a) * sizeof(int);
-
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
-    }
 
     private sealed class DisposableList : IDisposable
     {

@@ -44,7 +44,7 @@ public sealed class DemoModelParityTests
 
             float[] features = ReadFloats(g.GetProperty("image_features_file").GetString()!);
             Assert.Equal(features.Length, tokens.Features.Length);
-            double featureCosine = Cosine(features, tokens.Features);
+            double featureCosine = VectorMath.Cosine(features, tokens.Features);
             Assert.True(featureCosine >= 0.9999, $"{image}: image_features cosine {featureCosine:F6}");
 
             string question = g.GetProperty("question").GetString()!;
@@ -54,7 +54,7 @@ public sealed class DemoModelParityTests
             float[]? first = null;
             VlmAnswer answer = pipeline.Answer(tokens, new GenerationRequest(question) { Sampling = new SamplingOptions { MaxNewTokens = 8 } }, null, logits => first ??= logits.ToArray());
             float[] logits = ReadFloats(g.GetProperty("logits_file").GetString()!);
-            double logitCosine = Cosine(logits, first!);
+            double logitCosine = VectorMath.Cosine(logits, first!);
             Assert.True(logitCosine >= 0.9999, $"{image}: first-step logits cosine {logitCosine:F6}");
 
             int[] greedy = [.. g.GetProperty("greedy_ids").EnumerateArray().Select(e => e.GetInt32())];
@@ -72,17 +72,4 @@ public sealed class DemoModelParityTests
     }
 
     private static float[] ReadFloats(string file) => MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(s_golden, file))).ToArray();
-
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
-    }
 }

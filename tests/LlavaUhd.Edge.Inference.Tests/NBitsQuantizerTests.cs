@@ -33,12 +33,15 @@ public sealed class NBitsQuantizerTests
 
     /// <summary>
     /// ONNX Runtime's MatMulNBits on our packed weights equals A × our reference dequantization: a wrong layout (B not
-    /// transposed, nibbles swapped, scales in K-major order) runs without error but fails this.
+    /// transposed, nibbles swapped, scales in K-major order, an 8-bit code off by its zero point) runs without error
+    /// but fails this.
     /// </summary>
     [Theory]
-    [InlineData(0)]
-    [InlineData(4)]
-    public void MatMulNBits_MatchesReferenceDequantization(int accuracyLevel)
+    [InlineData(0, 4)]
+    [InlineData(4, 4)]
+    [InlineData(0, 8)]
+    [InlineData(4, 8)]
+    public void MatMulNBits_MatchesReferenceDequantization(int accuracyLevel, int bits)
     {
         const int k = 96, n = 40, m = 3;
         var rng = new Random(7);
@@ -52,17 +55,17 @@ public sealed class NBitsQuantizerTests
         mm.Input.AddRange(["a", "w"]);
         mm.Output.Add("y");
         g.Graph.Node.Add(mm);
-        ModelProto q = NBitsQuantizer.Quantize(g.Build(), blockSize: 32, accuracyLevel);
+        ModelProto q = NBitsQuantizer.Quantize(g.Build(), blockSize: 32, accuracyLevel, _ => bits);
 
         Assert.Equal(1, NBitsQuantizer.CountNBits(q));
         Assert.DoesNotContain(q.Graph.Initializer, t => t.Name == "w");
-        TensorProto b = q.Graph.Initializer.Single(t => t.Name == "w_q4");
-        TensorProto s = q.Graph.Initializer.Single(t => t.Name == "w_q4_scales");
-        Assert.Equal([n, k / 32, 16], b.Dims.ToArray());
+        TensorProto b = q.Graph.Initializer.Single(t => t.Name == $"w_q{bits}");
+        TensorProto s = q.Graph.Initializer.Single(t => t.Name == $"w_q{bits}_scales");
+        Assert.Equal([n, k / 32, 32 * bits / 8], b.Dims.ToArray());
         Assert.Equal((int)DataType.Uint8, b.DataType);
         Assert.Equal([n, k / 32], s.Dims.ToArray());
 
-        float[] dq = NBitsQuantizer.Dequantize(b, s, k, n, 32);
+        float[] dq = NBitsQuantizer.Dequantize(b, s, k, n, 32, bits);
         float[] expected = new float[m * n];
         double err2 = 0, w2 = 0;
         for (int i = 0; i < k * n; i++)
@@ -71,7 +74,8 @@ public sealed class NBitsQuantizerTests
             w2 += w[i] * (double)w[i];
         }
 
-        Assert.True(Math.Sqrt(err2 / w2) < 0.12, $"4-bit relative weight error {Math.Sqrt(err2 / w2):F3}");
+        double maxError = bits == 8 ? 0.008 : 0.12;   // half a step of 1/127 or 1/7 of the block's max, relative
+        Assert.True(Math.Sqrt(err2 / w2) < maxError, $"{bits}-bit relative weight error {Math.Sqrt(err2 / w2):F4}");
         for (int r = 0; r < m; r++)
         {
             for (int c = 0; c < n; c++)
@@ -96,7 +100,7 @@ public sealed class NBitsQuantizerTests
         double tol = accuracyLevel == 4 ? 0.08 : 1e-3;
         for (int i = 0; i < y.Length; i++)
         {
-            Assert.True(Math.Abs(y[i] - expected[i]) < tol, $"y[{i}] = {y[i]} vs reference {expected[i]} (accuracy_level {accuracyLevel})");
+            Assert.True(Math.Abs(y[i] - expected[i]) < tol, $"y[{i}] = {y[i]} vs reference {expected[i]} (accuracy_level {accuracyLevel}, {bits} bits)");
         }
     }
 

@@ -50,7 +50,8 @@ public static class CameraSourceFactory
                 // OpenCV's FFmpeg backend in the portable OpenCvSharp runtime cannot open URLs: a decoder process can
                 CameraSourceKind.Stream when DecoderCommand.IsInstalled("ffmpeg") => new ProcessCameraSource(options, DecoderCommand.FFmpeg(options)),
                 CameraSourceKind.File when DecoderCommand.IsInstalled("ffmpeg") =>
-                    new FirstToOpenSource(new OpenCvCameraSource(options), () => new ProcessCameraSource(options, DecoderCommand.FFmpeg(options))),
+                    new FirstToOpenSource(new OpenCvCameraSource(options), () => new ProcessCameraSource(options, DecoderCommand.FFmpeg(options)),
+                        () => File.Exists(options.Source.Trim())),   // a missing file is missing for ffmpeg too
                 CameraSourceKind.GStreamer when !OpenCvCameraSource.HasGStreamer && options.Width > 0 && DecoderCommand.IsInstalled("gst-launch-1.0") =>
                     new ProcessCameraSource(options, DecoderCommand.GStreamer(options)),
                 _ => new OpenCvCameraSource(options),
@@ -61,19 +62,23 @@ public static class CameraSourceFactory
 
 /// <summary>
 /// A source that tries a first decoder and, when it cannot open the source, a second one (video files: OpenCV reads
-/// MJPEG AVI itself; H.264/H.265 files need ffmpeg in the portable OpenCV runtime). The choice sticks once made.
+/// MJPEG AVI itself; H.264/H.265 files need ffmpeg in the portable OpenCV runtime). The choice holds for this
+/// instance's reopenings; the supervisor makes a new source for every reconnect, which chooses again.
 /// </summary>
 internal sealed class FirstToOpenSource : ICameraSource
 {
     private readonly ICameraSource _first;
     private readonly Func<ICameraSource> _second;
+    private readonly Func<bool> _worthTrying;
     private ICameraSource? _active;
     private ICameraSource? _fallback;
 
-    public FirstToOpenSource(ICameraSource first, Func<ICameraSource> second)
+    /// <param name="worthTrying">Whether the second decoder could open what the first could not.</param>
+    public FirstToOpenSource(ICameraSource first, Func<ICameraSource> second, Func<bool> worthTrying)
     {
         _first = first;
         _second = second;
+        _worthTrying = worthTrying;
     }
 
     public string Description => (_active ?? _first).Description;
@@ -95,7 +100,7 @@ internal sealed class FirstToOpenSource : ICameraSource
             _first.Open();
             _active = _first;
         }
-        catch (Errors.CameraException first)
+        catch (Errors.CameraException first) when (_worthTrying())
         {
             _fallback = _second();
             try

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using LlavaUhd.Edge.Capture.Errors;
 using OpenCvSharp;
 
@@ -9,7 +10,7 @@ namespace LlavaUhd.Edge.Capture.Sources;
 /// pipelines (Jetson CSI cameras: <c>nvarguscamerasrc ! … ! appsink</c>; this needs an OpenCV built with GStreamer,
 /// as JetPack's is; the OpenCvSharp4 linux-x64 runtime package is not), RTSP/HTTP streams and video files.
 /// </summary>
-public sealed class OpenCvCameraSource : ICameraSource
+public sealed partial class OpenCvCameraSource : ICameraSource
 {
     private readonly CameraOptions _options;
     private readonly CameraSourceKind _kind;
@@ -129,9 +130,9 @@ public sealed class OpenCvCameraSource : ICameraSource
         _capture = null;
     }
 
-    /// <summary>Hides the password of a URL such as rtsp://user:secret@host/stream.</summary>
-    internal static string Redact(string source) =>
-        Uri.TryCreate(source, UriKind.Absolute, out Uri? uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal)
-            ? source.Replace(uri.UserInfo, uri.UserInfo.Split(':')[0] + ":***", StringComparison.Ordinal)
-            : source;
+    /// <summary>Hides the password of every URL in <paramref name="text"/> (rtsp://user:secret@host/stream → rtsp://user:***@host/stream): a source string or a decoder's log line.</summary>
+    internal static string Redact(string text) => UrlWithPassword().Replace(text, "$1***@");
+
+    [GeneratedRegex(@"(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+@", RegexOptions.IgnoreCase)]
+    private static partial Regex UrlWithPassword();
 }

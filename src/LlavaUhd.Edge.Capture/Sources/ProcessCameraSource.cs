@@ -14,10 +14,11 @@ namespace LlavaUhd.Edge.Capture.Sources;
 /// <see cref="CameraOptions.StallTimeoutSeconds"/> — a camera that keeps its socket open but stops sending — and the
 /// <see cref="CameraSupervisor"/> reopens the source with back-off. Steady-state reads allocate nothing.
 /// </summary>
-public sealed partial class ProcessCameraSource : ICameraSource
+public sealed class ProcessCameraSource : ICameraSource
 {
     private readonly CameraOptions _options;
     private readonly DecoderCommand _command;
+    private readonly bool _isFile;
     private readonly Lock _lock = new();
     private Process? _process;
     private Stream? _stdout;
@@ -37,12 +38,15 @@ public sealed partial class ProcessCameraSource : ICameraSource
         ArgumentNullException.ThrowIfNull(command);
         _options = options;
         _command = command;
-        Description = $"{options.ResolveKind()} {OpenCvCameraSource.Redact(options.Source)} via {command.Program}";
+        CameraSourceKind kind = options.ResolveKind();   // once: for a file it looks at the disk
+        _isFile = kind == CameraSourceKind.File;
+        IsFinite = _isFile && options.ResolveOnEnd() != EndOfStreamAction.Loop;
+        Description = $"{kind} {OpenCvCameraSource.Redact(options.Source)} via {command.Program}";
     }
 
     public string Description { get; }
 
-    public bool IsFinite => _options.ResolveKind() == CameraSourceKind.File && _options.ResolveOnEnd() != EndOfStreamAction.Loop;
+    public bool IsFinite { get; }
 
     /// <summary>Why the last <see cref="Read"/> returned false: a stall, or the decoder's exit code and last error line.</summary>
     public string? LastError { get; private set; }
@@ -136,7 +140,7 @@ public sealed partial class ProcessCameraSource : ICameraSource
     {
         ArgumentNullException.ThrowIfNull(destination);
         Stream stdout = _stdout ?? throw new InvalidOperationException($"{Description}: Read before Open.");
-        if (_options.ResolveKind() == CameraSourceKind.File)
+        if (_isFile)
         {
             Pace.Wait(_options.Fps, ref _lastPaceTicks);
         }
@@ -243,16 +247,10 @@ public sealed partial class ProcessCameraSource : ICameraSource
 
         if (DecoderCommand.Problem(line) is { } problem)
         {
-            problem = RedactUrls(problem);
+            problem = OpenCvCameraSource.Redact(problem);
             Volatile.Write(ref _lastErrorLine, problem.Length > 300 ? problem[..300] : problem);
         }
     }
-
-    /// <summary>Hides passwords in URLs inside a log line.</summary>
-    private static string RedactUrls(string line) => UrlWithPassword().Replace(line, "$1***@");
-
-    [GeneratedRegex(@"(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+@", RegexOptions.IgnoreCase)]
-    private static partial Regex UrlWithPassword();
 
     private void Close()
     {

@@ -75,6 +75,12 @@ public sealed record SessionContract(string Session, IReadOnlyList<TensorContrac
 /// </summary>
 public static class ModelContracts
 {
+    /// <summary>
+    /// Model metadata of the CPU decoder form (docs/cpu-decoder.md): the longest context its rotary tables cover, the
+    /// largest KV buffer the runtime may bind.
+    /// </summary>
+    public const string MaxContextMetadataKey = "llava_edge.max_context";
+
     private static readonly SessionContract s_embed = new(
         SessionNames.EmbedTokens,
         [new("input_ids", TensorDTypes.Int64, 2)],

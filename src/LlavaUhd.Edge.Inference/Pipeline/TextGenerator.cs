@@ -126,15 +126,18 @@ public sealed class TextGenerator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(sampler);
         ArgumentNullException.ThrowIfNull(options);
-        if (_fused is not null)
-        {
-            return _fused.Generate(promptEmbeds, promptLength, sampler, options, onToken, onLogits, cancellationToken);
-        }
-
         int maxNew = options.MaxNewTokens;
         int total = promptLength + maxNew;
-        _cache.Reset(total);
-        EnsureScratch(total);
+        if (_fused is not null)
+        {
+            _fused.Prepare(total);
+        }
+        else
+        {
+            _cache.Reset(total);
+            EnsureScratch(total);
+        }
+
         var tokens = new List<int>(maxNew);
         var clock = Stopwatch.StartNew();
         double prefillMs = 0;
@@ -144,7 +147,15 @@ public sealed class TextGenerator : IDisposable
         try
         {
             // Prefill: the whole prompt at once.
-            Step(run, MemoryMarshal.AsMemory(promptEmbeds), promptLength);
+            if (_fused is not null)
+            {
+                _fused.Prefill(run, promptEmbeds, promptLength);
+            }
+            else
+            {
+                Step(run, MemoryMarshal.AsMemory(promptEmbeds), promptLength);
+            }
+
             prefillMs = clock.Elapsed.TotalMilliseconds;
             for (int i = 0; i < maxNew; i++)
             {
@@ -165,8 +176,15 @@ public sealed class TextGenerator : IDisposable
 
                 cancellationToken.ThrowIfCancellationRequested();
                 _oneId[0] = next;
-                Embed(_oneId, _stepEmbeds);
-                Step(run, _stepEmbeds, 1);
+                if (_fused is not null)
+                {
+                    _fused.Step(run);
+                }
+                else
+                {
+                    Embed(_oneId, _stepEmbeds);
+                    Step(run, _stepEmbeds, 1);
+                }
             }
         }
         catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or OnnxRuntimeException)
@@ -297,7 +315,7 @@ public sealed class TextGenerator : IDisposable
     }
 
     /// <summary>
-    /// The decode loop of the CPU variant (docs/cpu-decoder.md). Everything a step touches is bound once: one KV buffer
+    /// The decoder runs of the CPU variant (docs/cpu-decoder.md). Everything a step touches is bound once: one KV buffer
     /// per layer and key/value (capacity for the whole answer, bound as both past and present: the fused attention
     /// appends in place), the two sequence-length scalars (updated in place), the step's token id, its embedding and
     /// the logits. A generated token then runs two bound sessions (embed, decoder) and the sampler: no OrtValue, no
@@ -318,10 +336,10 @@ public sealed class TextGenerator : IDisposable
         private readonly OrtValue _logitsValue;
         private readonly OrtIoBinding _decoderBinding;
         private readonly OrtIoBinding _embedBinding;
-        private readonly RunOptions _run = new();
         private float[][] _kv = [];
         private OrtValue[] _kvValues = [];
         private int _capacity;
+        private int _length;
 
         public FusedDecodeState(TextGenerator g, int heads, int headDim, TensorElementType kvType)
         {
@@ -333,7 +351,7 @@ public sealed class TextGenerator : IDisposable
             _g = g;
             _heads = heads;
             _headDim = headDim;
-            _maxContext = g._decoder.ModelMetadata.CustomMetadataMap.TryGetValue("llava_edge.max_context", out string? max)
+            _maxContext = g._decoder.ModelMetadata.CustomMetadataMap.TryGetValue(ModelContracts.MaxContextMetadataKey, out string? max)
                 ? int.Parse(max, System.Globalization.CultureInfo.InvariantCulture)
                 : 4096;
             _seqlensValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _seqlens.AsMemory(), [1]);
@@ -350,75 +368,45 @@ public sealed class TextGenerator : IDisposable
             _decoderBinding.BindOutput("logits", _logitsValue);
         }
 
-        public GenerationResult Generate(ReadOnlyMemory<float> promptEmbeds, int promptLength, TokenSampler sampler, SamplingOptions options,
-            Action<int>? onToken, Action<ReadOnlySpan<float>>? onLogits, CancellationToken cancellationToken)
+        /// <summary>Makes room for <paramref name="total"/> tokens (prompt + answer) in the KV buffers.</summary>
+        public void Prepare(int total)
         {
-            int maxNew = options.MaxNewTokens;
-            int total = promptLength + maxNew;
             if (total > _maxContext)
             {
-                throw new ArgumentException($"prompt ({promptLength}) + new tokens ({maxNew}) exceed the CPU decoder's context of {_maxContext} tokens (rebuild it with a larger --max-context).");
+                throw new ArgumentException($"the prompt and the new tokens ({total}) exceed the CPU decoder's context of {_maxContext} tokens (rebuild it with a larger --max-context).");
             }
 
             EnsureCapacity(total);
-            var tokens = new List<int>(maxNew);
-            var clock = Stopwatch.StartNew();
-            double prefillMs = 0;
-            _run.Terminate = false;
-            using CancellationTokenRegistration registration = cancellationToken.Register(static r => ((RunOptions)r!).Terminate = true, _run);
-            StopReason reason = StopReason.MaxTokens;
-            try
-            {
-                // prefill: the whole prompt, then the step's own embedding buffer for every token after it
-                using (var prompt = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, MemoryMarshal.AsMemory(promptEmbeds)[..(promptLength * _g._hidden)], [1, promptLength, _g._hidden]))
-                {
-                    _decoderBinding.BindInput("inputs_embeds", prompt);
-                    _seqlens[0] = promptLength - 1;
-                    _total[0] = promptLength;
-                    Run(_g._decoder, _decoderBinding);
-                }
-
-                _decoderBinding.BindInput("inputs_embeds", _stepEmbedsValue);
-                prefillMs = clock.Elapsed.TotalMilliseconds;
-                int length = promptLength;
-                for (int i = 0; i < maxNew; i++)
-                {
-                    onLogits?.Invoke(_g._logits);
-                    int next = sampler.Next(_g._logits, CollectionsMarshal.AsSpan(tokens));
-                    if (options.StopTokenIds.Contains(next))
-                    {
-                        reason = StopReason.StopToken;
-                        break;
-                    }
-
-                    tokens.Add(next);
-                    onToken?.Invoke(next);
-                    if (i == maxNew - 1)
-                    {
-                        break;
-                    }
-
-                    cancellationToken.ThrowIfCancellationRequested();
-                    _g._oneId[0] = next;
-                    Run(_g._embed, _embedBinding);
-                    _seqlens[0] = length;
-                    _total[0] = ++length;
-                    Run(_g._decoder, _decoderBinding);
-                }
-            }
-            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or OnnxRuntimeException)
-            {
-                reason = StopReason.Cancelled;
-            }
-
-            double decodeMs = clock.Elapsed.TotalMilliseconds - prefillMs;
-            return new GenerationResult(tokens, reason, prefillMs, decodeMs, promptLength);
         }
 
-        private void Run(InferenceSession session, OrtIoBinding binding)
+        /// <summary>The whole prompt in one run; then the decoder reads the step's own embedding buffer for every token.</summary>
+        public void Prefill(RunOptions run, ReadOnlyMemory<float> promptEmbeds, int promptLength)
+        {
+            using (var prompt = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, MemoryMarshal.AsMemory(promptEmbeds)[..(promptLength * _g._hidden)], [1, promptLength, _g._hidden]))
+            {
+                _decoderBinding.BindInput("inputs_embeds", prompt);
+                _seqlens[0] = promptLength - 1;
+                _total[0] = promptLength;
+                Run(run, _g._decoder, _decoderBinding);
+            }
+
+            _decoderBinding.BindInput("inputs_embeds", _stepEmbedsValue);
+            _length = promptLength;
+        }
+
+        /// <summary>One token (its id in the generator's id buffer): embed it in place, extend the cache by one, logits out.</summary>
+        public void Step(RunOptions run)
+        {
+            Run(run, _g._embed, _embedBinding);
+            _seqlens[0] = _length;
+            _total[0] = ++_length;
+            Run(run, _g._decoder, _decoderBinding);
+        }
+
+        private void Run(RunOptions run, InferenceSession session, OrtIoBinding binding)
         {
             long t = OrtClock.Start();
-            session.RunWithBinding(_run, binding);
+            session.RunWithBinding(run, binding);
             _g.Clock.Stop(t);
         }
 
@@ -464,7 +452,6 @@ public sealed class TextGenerator : IDisposable
             _stepEmbedsValue.Dispose();
             _stepIdValue.Dispose();
             _logitsValue.Dispose();
-            _run.Dispose();
         }
     }
 }

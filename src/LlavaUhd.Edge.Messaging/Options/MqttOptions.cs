@@ -62,11 +62,13 @@ public sealed class MqttOptions
     public int QuestionQueueCapacity { get; set; } = 8;
 
     /// <summary>
-    /// Concurrent calls into the question handler. More than one, so that a question waiting for a camera's first
-    /// frame (up to <c>Service:FrameWaitMs</c>) does not hold up questions about the other cameras; the model still
-    /// answers one batch at a time from its own queue.
+    /// Concurrent calls into the question handler. One serialises questions into the model's queue (a burst, such as
+    /// the questions a persistent session delivers after a restart, waits instead of overflowing it with <c>busy</c>);
+    /// more lets a question waiting for a camera's first frame (up to <c>Service:FrameWaitMs</c>) not hold up
+    /// questions about the other cameras, at the price of <c>busy</c> replies when a burst exceeds
+    /// <c>Service:QueueDepth</c>.
     /// </summary>
-    public int QuestionWorkers { get; set; } = 4;
+    public int QuestionWorkers { get; set; } = 1;
 
     /// <summary>Seconds between <c>stats</c> messages (used by the service's stats worker).</summary>
     public int StatsIntervalSeconds { get; set; } = 30;

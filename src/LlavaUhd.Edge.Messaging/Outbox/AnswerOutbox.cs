@@ -54,6 +54,7 @@ public sealed class AnswerOutbox : IDisposable
     private long _diskBytes;
     private long _pendingBytes;
     private bool _dirty;
+    private bool _broken;
     private bool _disposed;
 
     private AnswerOutbox(OutboxOptions options, ILogger logger)
@@ -165,6 +166,11 @@ public sealed class AnswerOutbox : IDisposable
     {
         try
         {
+            if (_broken)
+            {
+                Reopen();   // the segment file could not be reopened after the last failure: try again first
+            }
+
             if (_segments[^1].Bytes > 0 && _segments[^1].Bytes + recordLength > _options.SegmentBytes)
             {
                 RollSegment();
@@ -203,13 +209,16 @@ public sealed class AnswerOutbox : IDisposable
         }
     }
 
-    /// <summary>Reopens the active segment and truncates it to its whole records (what a failed write left is cut off).</summary>
+    /// <summary>
+    /// After a refused write: closes the active segment (what the failed write left in its buffer may reach the disk
+    /// or not), reopens it and cuts it back to its whole records. When even that fails the outbox is
+    /// <see cref="_broken"/> until a later append manages it.
+    /// </summary>
     private void Repair()
     {
-        Segment segment = _segments[^1];
         try
         {
-            _active.Dispose();   // flushes what the failed write left in its buffer, which may fail again
+            _active.Dispose();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -217,17 +226,33 @@ public sealed class AnswerOutbox : IDisposable
 
         try
         {
-            _active = new FileStream(segment.Path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.None);
-            _active.SetLength(segment.Bytes);
-            _active.Seek(0, SeekOrigin.End);
+            Reopen();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // the next append tries again; meanwhile writes go to a stream that refuses them
-            _active = new FileStream(segment.Path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
+            _broken = true;
         }
 
         _dirty = false;
+    }
+
+    private void Reopen()
+    {
+        Segment segment = _segments[^1];
+        var stream = new FileStream(segment.Path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.None);
+        try
+        {
+            stream.SetLength(segment.Bytes);
+            stream.Seek(0, SeekOrigin.End);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+
+        _active = stream;
+        _broken = false;
     }
 
     /// <summary>True while the disk refuses the outbox's writes (answers are then held in memory).</summary>
@@ -314,7 +339,7 @@ public sealed class AnswerOutbox : IDisposable
     {
         lock (_lock)
         {
-            if (_disposed || !_dirty)
+            if (_disposed || !_dirty || _broken)
             {
                 return;
             }
@@ -348,7 +373,11 @@ public sealed class AnswerOutbox : IDisposable
             _disposed = true;
             try
             {
-                _active.Flush(flushToDisk: _options.Fsync != OutboxFsync.Never);
+                if (!_broken)
+                {
+                    _active.Flush(flushToDisk: _options.Fsync != OutboxFsync.Never);
+                }
+
                 _active.Dispose();
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -449,7 +478,11 @@ public sealed class AnswerOutbox : IDisposable
 
     private void RollSegment()
     {
-        _active.Flush(flushToDisk: _options.Fsync != OutboxFsync.Never);
+        if (!_broken)
+        {
+            _active.Flush(flushToDisk: _options.Fsync != OutboxFsync.Never);
+        }
+
         _active.Dispose();
         _dirty = false;
         OpenSegment();
@@ -460,6 +493,7 @@ public sealed class AnswerOutbox : IDisposable
     {
         string path = Path.Combine(_options.Directory, SegmentPrefix + _nextSequence.ToString("D20", CultureInfo.InvariantCulture) + SegmentSuffix);
         _active = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.None);
+        _broken = false;
         _segments.Add(new Segment(path, _nextSequence) { LastSequence = _nextSequence - 1 });
     }
 

@@ -243,7 +243,8 @@ public static class MessagingProbe
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private static int FreePort()
+    /// <summary>A free loopback port (the probes' brokers listen there).</summary>
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using LlavaUhd.Edge.Benchmarks.Messaging;
@@ -38,7 +36,7 @@ internal static class ServiceProbe
             Console.WriteLine("broker     | round trip p50 / p99 ms | model p50 / p99 ms | overhead outside the model p50 / p99 ms");
             if (File.Exists("/usr/sbin/mosquitto"))
             {
-                int port = FreePort();
+                int port = MessagingProbe.FreePort();
                 using Process mosquitto = MessagingProbe.StartMosquitto(dir, port);
                 try
                 {
@@ -51,7 +49,7 @@ internal static class ServiceProbe
                 }
             }
 
-            await MeasureAsync("embedded", FreePort(), embedded: true, model, dir, requests, overrides);
+            await MeasureAsync("embedded", MessagingProbe.FreePort(), embedded: true, model, dir, requests, overrides);
             return 0;
         }
         finally
@@ -123,12 +121,5 @@ internal static class ServiceProbe
     {
         double[] sorted = [.. values.Order()];
         return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using LlavaUhd.Edge.Benchmarks.Messaging;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -22,9 +21,6 @@ namespace LlavaUhd.Edge.Benchmarks.Service;
 /// </summary>
 internal static class SoakProbe
 {
-    private const string User = "soak";
-    private const string Password = "soak-pw";
-
     private static readonly (string Kind, Func<byte[]> Payload, string Camera)[] s_malformed =
     [
         ("invalid_json", () => "{\"question\": "u8.ToArray(), "cam0"),
@@ -42,10 +38,10 @@ internal static class SoakProbe
         double minutes = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? double.Parse(args[0], CultureInfo.InvariantCulture) : 30;
         string[] overrides = [.. args.Where(a => a.StartsWith("--", StringComparison.Ordinal))];
         string dir = Directory.CreateTempSubdirectory("llava-soak-").FullName;
-        int port = FreePort();
+        int port = MessagingProbe.FreePort();
         string service = Path.Combine(AppContext.BaseDirectory, "LlavaUhd.Edge.Service.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoRoot() };
-        foreach (string a in (string[])[service, "--Mqtt:EmbeddedBroker=true", $"--Mqtt:Port={port}", $"--Mqtt:Username={User}", $"--Mqtt:Password={Password}",
+        foreach (string a in (string[])[service, "--Mqtt:EmbeddedBroker=true", $"--Mqtt:Port={port}", $"--Mqtt:Username={MessagingProbe.User}", $"--Mqtt:Password={MessagingProbe.Password}",
             "--Mqtt:DeviceId=soak", $"--Mqtt:Outbox:Directory={Path.Combine(dir, "outbox")}", "--Capture:Cameras:0:Id=cam0",
             "--Capture:Cameras:0:Source=testpattern:1280x720", "--Capture:Cameras:0:Fps=15", "--Service:Questions:0:Enabled=false",
             "--Logging:LogLevel:Default=Warning", "--Mqtt:StatsIntervalSeconds=10", .. overrides])
@@ -68,7 +64,7 @@ internal static class SoakProbe
                 try
                 {
                     await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("soak-asker")
-                        .WithProtocolVersion(MqttProtocolVersion.V500).WithCredentials(User, Password).Build());
+                        .WithProtocolVersion(MqttProtocolVersion.V500).WithCredentials(MessagingProbe.User, MessagingProbe.Password).Build());
                     break;
                 }
                 catch (Exception) when (sw0.Elapsed < TimeSpan.FromMinutes(3) && !proc.HasExited)
@@ -245,12 +241,5 @@ internal static class SoakProbe
         }
 
         return d ?? Environment.CurrentDirectory;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -23,8 +23,6 @@ public static class FusedDecoder
 {
     private const string Ms = "com.microsoft";
 
-    /// <summary>Model metadata key: the longest context the rotary tables cover (the KV buffers' largest capacity).</summary>
-    public const string MaxContextKey = "llava_edge.max_context";
 
     /// <summary>Builds the fused graph from a standard decoder built by <see cref="ModelGraphs.Decoder"/> (its weights are read by name).</summary>
     /// <param name="bits">0: float weights; 8: every linear layer 8-bit; 4: 4-bit layers with an 8-bit output head.</param>
@@ -117,11 +115,10 @@ public static class FusedDecoder
         string cosCache = g.Floats("rope.cos_cache", cos, maxContext, invFreq.Length);
         string sinCache = g.Floats("rope.sin_cache", sin, maxContext, invFreq.Length);
 
-        // layer 0's input norm (ONNX Runtime fuses the pattern into SimplifiedLayerNormalization)
+        // layer 0's input norm, x / sqrt(mean(x²) + eps) · w (ONNX Runtime fuses it into SimplifiedLayerNormalization)
         string residual = "inputs_embeds";
-        string a = g.RmsNorm(residual, "model.layers.0.input_layernorm", h, eps);
-        g.Graph.Initializer.RemoveAt(g.Graph.Initializer.Count - 1);   // RmsNorm's filled weight: the trained one instead
-        Use("model.layers.0.input_layernorm.weight");
+        string meanSquare = g.Node("ReduceMean", [g.Mul(residual, residual)], null, GraphBuilder.Ints("axes", -1), GraphBuilder.Int("keepdims", 1));
+        string a = g.Mul(g.Node("Div", residual, g.Node("Sqrt", g.Add(meanSquare, g.ScalarF(eps)))), Use("model.layers.0.input_layernorm.weight"));
         for (int l = 0; l < layers; l++)
         {
             string n = $"model.layers.{l}";
@@ -148,7 +145,7 @@ public static class FusedDecoder
 
         ModelProto model = g.Build("LlavaUhd.Edge.ModelBuilder cpu decoder");
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = Ms, Version = 1 });
-        model.MetadataProps.Add(new StringStringEntryProto { Key = MaxContextKey, Value = maxContext.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = LlavaUhd.Edge.Inference.Models.ModelContracts.MaxContextMetadataKey, Value = maxContext.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         if (bits == 0)
         {
             return model;

@@ -159,20 +159,20 @@ public static class NBitsQuantizer
     }
 
     /// <summary>The float weights [K, N] a MatMulNBits initializer pair stands for (reference dequantization).</summary>
-    public static float[] Dequantize(TensorProto b, TensorProto scales, int k, int n, int blockSize)
+    public static float[] Dequantize(TensorProto b, TensorProto scales, int k, int n, int blockSize, int bits = Bits)
     {
         ReadOnlySpan<byte> bytes = b.RawData.Span;
         ReadOnlySpan<float> s = MemoryMarshal.Cast<byte, float>(scales.RawData.Span);
-        int blocks = k / blockSize, blob = blockSize / 2;
+        int blocks = k / blockSize, blob = blockSize * bits / 8;
         float[] w = new float[k * n];
         for (int col = 0; col < n; col++)
         {
             for (int kk = 0; kk < k; kk++)
             {
                 int blk = kk / blockSize, j = kk % blockSize;
-                byte v = bytes[(((col * blocks) + blk) * blob) + (j / 2)];
-                int code = (j & 1) == 0 ? v & 0x0F : v >> 4;
-                w[(kk * n) + col] = (code - 8) * s[(col * blocks) + blk];
+                long at = ((col * blocks) + blk) * (long)blob;
+                int code = bits == 8 ? bytes[(int)(at + j)] - 128 : (((j & 1) == 0 ? bytes[(int)(at + (j / 2))] & 0x0F : bytes[(int)(at + (j / 2))] >> 4) - 8);
+                w[(kk * n) + col] = code * s[(col * blocks) + blk];
             }
         }
 
