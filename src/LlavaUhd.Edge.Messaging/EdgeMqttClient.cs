@@ -163,8 +163,17 @@ public sealed class EdgeMqttClient : IAsyncDisposable
             _outbox.Append(new OutboxMessage(reply.ResponseTopic!, json, _v5 ? reply.CorrelationData : null));
         }
 
-        return _outbox.Append(new OutboxMessage(Topics.Answer(answer.Camera), json));
+        long sequence = _outbox.Append(new OutboxMessage(Topics.Answer(answer.Camera), json));
+        AnswerPublished?.Invoke(answer);
+        return sequence;
     }
+
+    /// <summary>
+    /// Raised after an answer was stored for publishing (standing and asked questions alike), on the thread that
+    /// published it: the integrations (Sparkplug B, Home Assistant, the HTTP status) follow answers through it.
+    /// Handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<AnswerMessage>? AnswerPublished;
 
     /// <summary>
     /// Also subscribes (QoS 1, after every connect) to <paramref name="filter"/> and hands each message on it to
@@ -774,6 +783,8 @@ public sealed class EdgeMqttClient : IAsyncDisposable
                         Roi = a.Roi ?? question.Roi,
                         Question = question.Text,
                         Answer = a.Answer,
+                        AnswerType = question.AnswerType?.Name,
+                        Value = a.Value,
                         PromptTokens = a.PromptTokens,
                         CompletionTokens = a.CompletionTokens,
                         VisualTokens = a.VisualTokens,

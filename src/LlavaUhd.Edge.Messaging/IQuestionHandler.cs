@@ -18,6 +18,9 @@ public sealed record QuestionAnswer
     public required string Answer { get; init; }
     public required string Model { get; init; }
 
+    /// <summary>The typed value of a typed question (<see cref="Question.AnswerType"/>); null for free text.</summary>
+    public System.Text.Json.JsonElement? Value { get; init; }
+
     /// <summary>Capture time of the frame that was answered.</summary>
     public DateTimeOffset FrameTimestamp { get; init; }
 

@@ -36,6 +36,9 @@ public sealed record Question
 
     public int? MaxTokens { get; init; }
 
+    /// <summary>The asker's <c>answer_type</c> and its companions; null: a free-text answer.</summary>
+    public LlavaUhd.Edge.Core.Decoding.AnswerType? AnswerType { get; init; }
+
     /// <summary>The sequence number of an earlier answered frame (<c>frame_sequence</c> of an answer); null: the latest frame.</summary>
     public long? Frame { get; init; }
 
@@ -70,6 +73,12 @@ public sealed record SettingChange
     public required CameraSetting Setting { get; init; }
     public bool? Enabled { get; init; }
     public string? Question { get; init; }
+
+    /// <summary>True when a <c>question</c> payload was an object: <see cref="AnswerType"/> replaces the question's type (null: free text).</summary>
+    public bool SetsAnswerType { get; init; }
+
+    public LlavaUhd.Edge.Core.Decoding.AnswerType? AnswerType { get; init; }
+
     public double? IntervalS { get; init; }
     public ReplyRoute Reply { get; init; } = ReplyRoute.None;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Messaging.Contracts;
 
 namespace LlavaUhd.Edge.Messaging;
@@ -18,7 +19,8 @@ public readonly record struct ParseResult<T>(T? Value, RequestError? Error, Repl
 /// </summary>
 /// <remarks>
 /// Ask payload: <c>{"question": string (required), "id": string, "roi": {"x","y","width","height"},
-/// "max_tokens": int, "frame": int, "reply_to": topic, "correlation_id": string|number}</c>; unknown fields are ignored.
+/// "max_tokens": int, "frame": int, "reply_to": topic, "correlation_id": string|number, "answer_type": "yes_no"|"number"|"choice"|"json"
+/// with "min", "max", "integer", "options", "schema" (docs/typed-answers.md)}</c>; unknown fields are ignored.
 /// </remarks>
 public sealed class QuestionParser
 {
@@ -148,8 +150,19 @@ public sealed class QuestionParser
                 frame = f;
             }
 
+            AnswerType? answerType;
+            try
+            {
+                answerType = AnswerType.FromRequest(root);
+            }
+            catch (AnswerTypeException ex)
+            {
+                return new(null, new RequestError(ErrorCodes.InvalidAnswerType, ex.Message), route);
+            }
+
             var question = new Question
             {
+                AnswerType = answerType,
                 Frame = frame,
                 Id = id ?? Guid.NewGuid().ToString("N"),
                 Camera = camera,
@@ -229,10 +242,28 @@ public sealed class QuestionParser
 
         if (kind == CameraSetting.Question)
         {
-            string? text = value.ValueKind == JsonValueKind.String ? value.GetString()!.Trim() : null;
-            return text is null || text.Length is 0 or > MaxQuestionChars
-                ? new(null, Field("question", $"must be a JSON string of 1..{MaxQuestionChars} characters"), route)
-                : new(new SettingChange { Camera = camera, Setting = kind, Question = text, Reply = route }, null, route);
+            // "text" keeps the question's answer type; {"question": "text", "answer_type": …} sets it (null: free text)
+            JsonElement q = value.ValueKind == JsonValueKind.Object && value.TryGetProperty("question", out JsonElement inner) ? inner : value;
+            string? text = q.ValueKind == JsonValueKind.String ? q.GetString()!.Trim() : null;
+            if (text is null || text.Length is 0 or > MaxQuestionChars)
+            {
+                return new(null, Field("question", $"must be a JSON string of 1..{MaxQuestionChars} characters, or an object with it as \"question\" and an \"answer_type\""), route);
+            }
+
+            var change = new SettingChange { Camera = camera, Setting = kind, Question = text, Reply = route };
+            if (value.ValueKind == JsonValueKind.Object)
+            {
+                try
+                {
+                    change = change with { SetsAnswerType = true, AnswerType = AnswerType.FromRequest(value) };
+                }
+                catch (AnswerTypeException ex)
+                {
+                    return new(null, new RequestError(ErrorCodes.InvalidAnswerType, ex.Message), route);
+                }
+            }
+
+            return new(change, null, route);
         }
 
         if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double seconds) || !(seconds is > 0 and <= 86_400))

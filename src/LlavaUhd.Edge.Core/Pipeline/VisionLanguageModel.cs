@@ -89,6 +89,12 @@ public sealed record GenerationRequest(string Question)
 
     /// <summary>Overrides <see cref="SamplingOptions.MaxNewTokens"/>.</summary>
     public int? MaxNewTokens { get; init; }
+
+    /// <summary>
+    /// Null: free text. Otherwise the decoder may only produce text of this type (docs/typed-answers.md) and the answer
+    /// carries its <see cref="VlmAnswer.Value"/>; <see cref="MaxNewTokens"/> is raised to what the type needs.
+    /// </summary>
+    public AnswerType? AnswerType { get; init; }
 }
 
 /// <summary>Milliseconds spent per stage.</summary>
@@ -179,6 +185,9 @@ public sealed record VlmAnswer(string Text, TokenCounts Tokens, StageTimings Tim
 
     /// <summary>The generated token ids (without the stop token).</summary>
     public IReadOnlyList<int> TokenIds { get; init; } = [];
+
+    /// <summary>The typed value of a typed answer (<see cref="GenerationRequest.AnswerType"/>); null for free text.</summary>
+    public System.Text.Json.JsonElement? Value { get; init; }
 }
 
 /// <summary>A vision-language model that answers questions about regions: encode once, answer one or more questions.</summary>

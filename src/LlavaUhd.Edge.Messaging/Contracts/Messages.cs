@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using LlavaUhd.Edge.Core.Slicing;
 
@@ -49,6 +50,13 @@ public sealed record AnswerMessage
     public RoiRect? Roi { get; init; }
     public required string Question { get; init; }
     public required string Answer { get; init; }
+
+    /// <summary>The question's <c>answer_type</c> (<c>yes_no</c>, <c>number</c>, <c>choice</c>, <c>json</c>); null for free text.</summary>
+    public string? AnswerType { get; init; }
+
+    /// <summary>The typed value beside <see cref="Answer"/>: a JSON boolean, number, string or object; null for free text.</summary>
+    public JsonElement? Value { get; init; }
+
     public int PromptTokens { get; init; }
     public int CompletionTokens { get; init; }
     public int VisualTokens { get; init; }
@@ -80,6 +88,9 @@ public static class ErrorCodes
     public const string Busy = "busy";
     public const string Internal = "internal_error";
     public const string Rejected = "rejected";
+
+    /// <summary>The <c>answer_type</c> of a question (or its <c>options</c>, <c>min</c>/<c>max</c>, <c>schema</c>) is invalid.</summary>
+    public const string InvalidAnswerType = "invalid_answer_type";
 
     /// <summary>The question spells a reserved model token such as <c>&lt;image&gt;</c>.</summary>
     public const string ReservedToken = "reserved_token";
@@ -159,6 +170,10 @@ public sealed record SettingState
     public required string Setting { get; init; }
     public bool? Enabled { get; init; }
     public string? Question { get; init; }
+
+    /// <summary>The question's <c>answer_type</c> after the change (null: free text).</summary>
+    public string? AnswerType { get; init; }
+
     public double? IntervalS { get; init; }
     public DateTimeOffset Timestamp { get; init; }
 }

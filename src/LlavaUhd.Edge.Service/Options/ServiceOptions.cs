@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Tokens;
 using LlavaUhd.Edge.Messaging;
@@ -268,6 +269,27 @@ internal sealed class StandingQuestionOptions
 
     public bool Enabled { get; set; } = true;
 
+    /// <summary><c>yes_no</c>, <c>number</c>, <c>choice</c>, <c>json</c>; null: free text (docs/typed-answers.md).</summary>
+    public string? AnswerType { get; set; }
+
+    /// <summary>The options of a <c>choice</c> answer.</summary>
+    public IList<string> Options { get; init; } = [];
+
+    /// <summary>Bounds of a <c>number</c> answer.</summary>
+    public double? Min { get; set; }
+
+    public double? Max { get; set; }
+
+    /// <summary>A <c>number</c> answer takes whole numbers only.</summary>
+    public bool Integer { get; set; }
+
+    /// <summary>The JSON Schema (as JSON text) of a <c>json</c> answer.</summary>
+    public string? Schema { get; set; }
+
+    /// <summary>The typed answer these settings describe (null: free text); throws <see cref="AnswerTypeException"/> when invalid.</summary>
+    public AnswerType? ParseAnswerType() =>
+        string.IsNullOrEmpty(AnswerType) ? null : Core.Decoding.AnswerType.Create(AnswerType, [.. Options], Min, Max, Integer, Schema);
+
     internal void Validate(string path, IReadOnlyDictionary<string, IReadOnlySet<string>> zonesByCamera, IReadOnlySet<string> triggerNames, List<string> problems)
     {
         if (string.IsNullOrWhiteSpace(Camera))
@@ -319,6 +341,15 @@ internal sealed class StandingQuestionOptions
         if (MaxNewTokens is < 0 or > 8192)
         {
             problems.Add(ServiceOptions.Invariant($"{path}: MaxNewTokens = {MaxNewTokens} must be 0 (default) to 8192."));
+        }
+
+        try
+        {
+            _ = ParseAnswerType();
+        }
+        catch (AnswerTypeException ex)
+        {
+            problems.Add($"{path}: AnswerType: {ex.Message}");
         }
     }
 }

@@ -1,5 +1,6 @@
 using LlavaUhd.Edge.Capture.Roi;
 using LlavaUhd.Edge.Capture.Sources;
+using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Slicing;
 using LlavaUhd.Edge.Service.Options;
@@ -11,6 +12,7 @@ internal sealed class StandingQuestion
 {
     private readonly Lock _lock = new();
     private string _question;
+    private AnswerType? _answerType;
     private double _intervalSeconds;
     private bool _enabled;
     private int _inFlight;
@@ -25,6 +27,7 @@ internal sealed class StandingQuestion
         Profile = options.Profile is not null && CompressionProfiles.TryParse(options.Profile, out CompressionProfile p) ? p : defaultProfile;
         MaxNewTokens = options.MaxNewTokens > 0 ? options.MaxNewTokens : defaultMaxNewTokens > 0 ? defaultMaxNewTokens : null;
         _question = options.Question;
+        _answerType = options.ParseAnswerType();
         _intervalSeconds = options.IntervalSeconds;
         _enabled = options.Enabled;
     }
@@ -49,6 +52,13 @@ internal sealed class StandingQuestion
     {
         get { lock (_lock) { return _question; } }
         set { lock (_lock) { _question = value; } }
+    }
+
+    /// <summary>The answer's type (null: free text); changed with the question over <c>…/question/set</c>.</summary>
+    public AnswerType? AnswerType
+    {
+        get { lock (_lock) { return _answerType; } }
+        set { lock (_lock) { _answerType = value; } }
     }
 
     public double IntervalSeconds
