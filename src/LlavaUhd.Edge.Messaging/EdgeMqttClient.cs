@@ -867,6 +867,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
                         Setting = change.SettingName,
                         Enabled = change.Enabled,
                         Question = change.Question,
+                        AnswerType = change.SetsAnswerType ? change.AnswerType?.Name : null,
                         IntervalS = change.IntervalS,
                         Timestamp = _time.GetUtcNow(),
                     };

@@ -122,6 +122,7 @@ public sealed class TextGenerator : IDisposable
         SamplingOptions options,
         Action<int>? onToken = null,
         Action<ReadOnlySpan<float>>? onLogits = null,
+        AnswerConstraint? constraint = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sampler);
@@ -160,6 +161,7 @@ public sealed class TextGenerator : IDisposable
             for (int i = 0; i < maxNew; i++)
             {
                 onLogits?.Invoke(_logits);
+                constraint?.Mask(_logits);
                 int next = sampler.Next(_logits, CollectionsMarshal.AsSpan(tokens));
                 if (options.StopTokenIds.Contains(next))
                 {
@@ -167,8 +169,19 @@ public sealed class TextGenerator : IDisposable
                     break;
                 }
 
+                if (constraint is not null && !constraint.Advance(next))
+                {
+                    throw new InvalidOperationException($"Token {next} does not continue the {constraint.Type.Name} answer (a banned token left no allowed one).");
+                }
+
                 tokens.Add(next);
                 onToken?.Invoke(next);
+                if (constraint is { MustStop: true })
+                {
+                    reason = StopReason.StopToken;
+                    break;
+                }
+
                 if (i == maxNew - 1)
                 {
                     break;

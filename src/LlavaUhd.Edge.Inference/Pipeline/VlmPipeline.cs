@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using LlavaUhd.Edge.Core.Compression;
 using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Core.Imaging;
@@ -39,6 +40,11 @@ public sealed class VlmPipeline : IVisionLanguageModel
     private readonly int[] _undecodable;
     private readonly Lock _encodeLock = new();
     private readonly Lock _answerLock = new();
+    private readonly Dictionary<string, AnswerConstraint> _constraints = new(StringComparer.Ordinal);
+    private TokenVocabulary? _vocabulary;
+
+    /// <summary>Typed answer types whose constraints (and masks) are kept at once.</summary>
+    public const int MaxAnswerTypes = 64;
     private float[] _scratch = [];
     private long[] _ids = [];
     private float[] _embeds = [];
@@ -229,14 +235,22 @@ public sealed class VlmPipeline : IVisionLanguageModel
         SamplingOptions sampling = SamplingFor(request);
         lock (_answerLock)
         {
+            AnswerConstraint? constraint = request.AnswerType is { } type ? ConstraintFor(type, sampling.StopTokenIds) : null;
+            if (constraint is not null)
+            {
+                // enough tokens for the longest valid answer, so a typed answer always completes
+                sampling = sampling with { MaxNewTokens = constraint.MaxTokens };
+            }
+
             var clock = Stopwatch.StartNew();
             AssembledPrompt prompt = BuildPrompt(image, request.Question);
             int length = prompt.Length;
             float[] embeds = PromptEmbeddings(prompt, image);
             var sampler = new TokenSampler(_generator.VocabularySize, sampling);
             var text = new StreamingText(_tokenizer, onToken);
-            GenerationResult result = _generator.Generate(embeds.AsMemory(0, length * _generator.Hidden), length, sampler, sampling, onToken is null ? null : text.Add, onLogits, cancellationToken);
+            GenerationResult result = _generator.Generate(embeds.AsMemory(0, length * _generator.Hidden), length, sampler, sampling, onToken is null ? null : text.Add, onLogits, constraint, cancellationToken);
             string answer = _tokenizer.Decode(result.Tokens);
+            JsonElement? value = constraint is { IsComplete: true } ? constraint.Type.ToValue(answer) : null;
             text.Flush(answer);
             double total = clock.Elapsed.TotalMilliseconds;
             double assembly = total - result.PrefillMs - result.DecodeMs;
@@ -256,6 +270,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
             return new VlmAnswer(answer, counts, timings, Provider, ModelId)
             {
                 TokenIds = result.Tokens,
+                Value = value,
                 StopReason = result.Reason switch
                 {
                     StopReason.StopToken => "stop_token",
@@ -325,6 +340,45 @@ public sealed class VlmPipeline : IVisionLanguageModel
         _executor.Dispose();
         _generator.Dispose();
         _sessions.Dispose();
+    }
+
+    /// <summary>
+    /// The constraint of <paramref name="type"/>, built on first use and kept (its masks with it) for the next answer of
+    /// an equal type; at most <see cref="MaxAnswerTypes"/> types are kept. Called under the answer lock.
+    /// </summary>
+    private AnswerConstraint ConstraintFor(AnswerType type, ImmutableArray<int> stops)
+    {
+        if (_constraints.TryGetValue(type.Key, out AnswerConstraint? constraint) && constraint.StopTokenIds.SequenceEqual(stops))
+        {
+            constraint.Reset();
+            return constraint;
+        }
+
+        if (_constraints.Count >= MaxAnswerTypes)
+        {
+            _constraints.Clear();
+        }
+
+        _vocabulary ??= BuildVocabulary();
+        constraint = new AnswerConstraint(type, _vocabulary, stops);
+        _constraints[type.Key] = constraint;
+        return constraint;
+    }
+
+    /// <summary>Every token's text as the tokenizer decodes it alone; control tokens and unused rows are null.</summary>
+    private TokenVocabulary BuildVocabulary()
+    {
+        var added = new HashSet<int>(_tokenizer.AddedTokenIds);
+        var texts = new string?[_generator.VocabularySize];
+        foreach (int id in _tokenizer.KnownIds)
+        {
+            if ((uint)id < (uint)texts.Length && !added.Contains(id))
+            {
+                texts[id] = _tokenizer.Decode([id]);
+            }
+        }
+
+        return new TokenVocabulary(texts, texts.Length);
     }
 
     private SamplingOptions SamplingFor(GenerationRequest request)

@@ -109,7 +109,7 @@ internal sealed class StatusService : BackgroundService
             await _mqtt.PublishSettingStateAsync(new SettingState { Camera = camera.Id, Setting = "enable", Enabled = camera.Enabled, Timestamp = now }, ct).ConfigureAwait(false);
             if (camera.Primary is { } q)
             {
-                await _mqtt.PublishSettingStateAsync(new SettingState { Camera = camera.Id, Setting = "question", Question = q.Question, Timestamp = now }, ct).ConfigureAwait(false);
+                await _mqtt.PublishSettingStateAsync(new SettingState { Camera = camera.Id, Setting = "question", Question = q.Question, AnswerType = q.AnswerType?.Name, Timestamp = now }, ct).ConfigureAwait(false);
                 if (q.IsInterval)
                 {
                     await _mqtt.PublishSettingStateAsync(new SettingState { Camera = camera.Id, Setting = "interval", IntervalS = q.IntervalSeconds, Timestamp = now }, ct).ConfigureAwait(false);

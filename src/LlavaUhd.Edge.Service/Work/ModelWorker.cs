@@ -277,7 +277,7 @@ internal sealed class ModelWorker : IHostedService, IDisposable
                 return;
             }
 
-            VlmAnswer answer = _model.Answer(tokens, new GenerationRequest(item.Question) { MaxNewTokens = item.MaxNewTokens }, null, token);
+            VlmAnswer answer = _model.Answer(tokens, new GenerationRequest(item.Question) { MaxNewTokens = item.MaxNewTokens, AnswerType = item.AnswerType }, null, token);
             double modelMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds + encodedMs;
             _stats.Record("queue", queueMs);
             _stats.Record("preprocess", answer.Timings.PreprocessMs);

@@ -91,6 +91,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
             item = new WorkItem(lease, roi, question.Text, _profile, question.MaxTokens ?? (_maxNewTokens > 0 ? _maxNewTokens : null), "mqtt")
             {
                 Cancellation = cancellationToken,
+                AnswerType = question.AnswerType,
             };
         }
         catch
@@ -131,6 +132,11 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
                 return ValueTask.FromResult<RequestError?>(new RequestError(problem.Code, problem.Message));
             case CameraSetting.Question when primary is not null:
                 primary.Question = change.Question!;
+                if (change.SetsAnswerType)
+                {
+                    primary.AnswerType = change.AnswerType;
+                }
+
                 break;
             case CameraSetting.Interval when primary is not null && primary.IsInterval:
                 primary.IntervalSeconds = change.IntervalS!.Value;
@@ -163,6 +169,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
         return new QuestionAnswer
         {
             Answer = a.Text,
+            Value = a.Value,
             Model = a.Model,
             FrameTimestamp = result.FrameTime,
             FrameSequence = result.FrameSequence,

@@ -1,6 +1,7 @@
-using LlavaUhd.Edge.Core.Diagnostics;
 using System.Diagnostics;
 using LlavaUhd.Edge.Capture.Triggers;
+using LlavaUhd.Edge.Core.Decoding;
+using LlavaUhd.Edge.Core.Diagnostics;
 using LlavaUhd.Edge.Core.Slicing;
 using LlavaUhd.Edge.Messaging;
 using LlavaUhd.Edge.Messaging.Contracts;
@@ -156,7 +157,8 @@ internal sealed class StandingQuestionService : BackgroundService
         }
 
         string text = q.Question;
-        var item = new WorkItem(lease, roi.Value, text, q.Profile, q.MaxNewTokens, q.Name) { Cancellation = ct, EncodeOnly = _tokens is not null };
+        AnswerType? type = q.AnswerType;
+        var item = new WorkItem(lease, roi.Value, text, q.Profile, q.MaxNewTokens, q.Name) { Cancellation = ct, EncodeOnly = _tokens is not null, AnswerType = type };
         if (!_worker.TryEnqueue(item))
         {
             item.Dispose();
@@ -222,6 +224,8 @@ internal sealed class StandingQuestionService : BackgroundService
                 Roi = RoiRect.From(item.Roi),
                 Question = text,
                 Answer = result.Answer.Text,
+                AnswerType = item.AnswerType?.Name,
+                Value = result.Answer.Value,
                 PromptTokens = result.Answer.Tokens.Prompt,
                 CompletionTokens = result.Answer.Tokens.Generated,
                 VisualTokens = result.Answer.Tokens.VisualKept,

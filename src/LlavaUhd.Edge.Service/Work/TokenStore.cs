@@ -121,7 +121,7 @@ internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposab
         try
         {
             int? max = question.MaxTokens ?? (_maxNewTokens > 0 ? _maxNewTokens : null);
-            answer = await Task.Run(() => _model.Answer(tokens, new GenerationRequest(question.Text) { MaxNewTokens = max }, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+            answer = await Task.Run(() => _model.Answer(tokens, new GenerationRequest(question.Text) { MaxNewTokens = max, AnswerType = question.AnswerType }, null, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Slicing;
 using LlavaUhd.Edge.Service.Frames;
@@ -46,6 +47,9 @@ internal sealed class WorkItem : IDisposable
     public Task<EncodeResult> Encoded => _encoded.Task;
 
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>The answer's type (null: free text): the model decodes only text of this type.</summary>
+    public AnswerType? AnswerType { get; init; }
 
     internal void Complete(WorkResult result) => _done.TrySetResult(result);
 

@@ -37,6 +37,7 @@ internal static class AskCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0x5EED };
         var prune = new Option<double>("--prune") { Description = "Entropy pruning threshold 0..1 (0 = off).", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON result object instead of streaming text." };
+        var typed = new AnswerTypeArguments();
         var command = new Command("ask", "Answer a question about an image (or a region, or a token packet) with a model package.");
         command.Arguments.Add(first);
         command.Arguments.Add(second);
@@ -51,6 +52,7 @@ internal static class AskCommand
         command.Options.Add(seed);
         command.Options.Add(prune);
         command.Options.Add(json);
+        typed.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             try
@@ -74,7 +76,7 @@ internal static class AskCommand
                     TopP = result.GetValue(topP),
                     Seed = result.GetValue(seed),
                 };
-                var request = new AskRequest(image, packetFile, question, PreprocessCommand.ParseRoi(result.GetValue(roi)), p, sampling, result.GetValue(maxNew));
+                var request = new AskRequest(image, packetFile, question, PreprocessCommand.ParseRoi(result.GetValue(roi)), p, sampling, result.GetValue(maxNew)) { AnswerType = typed.Bind(result) };
                 bool asJson = result.GetValue(json);
                 AskResult r = await Task.Run(() => Run(options, request, asJson ? null : piece => Console.Out.Write(piece), cancellationToken), cancellationToken);
                 if (asJson)
@@ -84,12 +86,17 @@ internal static class AskCommand
                 else
                 {
                     Console.WriteLine();
+                    if (r.Answer.Value is { } value)
+                    {
+                        Console.WriteLine($"[value ({request.AnswerType!.Name}): {value.GetRawText()}]");
+                    }
+
                     Console.WriteLine(Summary(r));
                 }
 
                 return ExitCodes.Ok;
             }
-            catch (Exception ex) when (ex is CliException or ModelPackageException or ProviderUnavailableException or ArgumentException or ImageFormatException or SlicingException or TokenPacketException or PromptException or IOException)
+            catch (Exception ex) when (ex is CliException or AnswerTypeException or ModelPackageException or ProviderUnavailableException or ArgumentException or ImageFormatException or SlicingException or TokenPacketException or PromptException or IOException)
             {
                 Console.Error.WriteLine($"ask: {ex.Message}");
                 return ExitCodes.Usage;
@@ -98,7 +105,11 @@ internal static class AskCommand
         return command;
     }
 
-    public sealed record AskRequest(string? Image, string? Packet, string Question, PixelRect? Roi, CompressionProfile Profile, SamplingOptions Sampling, int? MaxNewTokens);
+    public sealed record AskRequest(string? Image, string? Packet, string Question, PixelRect? Roi, CompressionProfile Profile, SamplingOptions Sampling, int? MaxNewTokens)
+    {
+        /// <summary>Null: a free-text answer.</summary>
+        public AnswerType? AnswerType { get; init; }
+    }
 
     public sealed record AskResult(VlmAnswer Answer, CompressionProfile Profile, SlicePlan? Plan);
 
@@ -122,7 +133,7 @@ internal static class AskCommand
         }
 
         SamplingOptions sampling = request.Sampling with { MaxNewTokens = request.MaxNewTokens ?? pipeline.Package.Manifest.Generation.MaxNewTokens };
-        VlmAnswer answer = pipeline.Answer(tokens, new GenerationRequest(request.Question) { Sampling = sampling }, onText, cancellationToken);
+        VlmAnswer answer = pipeline.Answer(tokens, new GenerationRequest(request.Question) { Sampling = sampling, AnswerType = request.AnswerType }, onText, cancellationToken);
         return new AskResult(answer, request.Profile, tokens.Plan);
     }
 
@@ -135,6 +146,12 @@ internal static class AskCommand
             VlmAnswer a = r.Answer;
             w.WriteStartObject();
             w.WriteString("answer", a.Text);
+            if (a.Value is { } value)
+            {
+                w.WritePropertyName("value");
+                value.WriteTo(w);
+            }
+
             w.WriteStartObject("tokens");
             w.WriteNumber("visual", a.Tokens.Visual);
             w.WriteNumber("visual_kept", a.Tokens.VisualKept);

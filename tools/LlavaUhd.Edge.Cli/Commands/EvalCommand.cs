@@ -35,6 +35,7 @@ internal static class EvalCommand
         var packet = new Option<string?>("--packet") { Description = "Send the visual tokens through a token packet of this dtype (fp32, fp16, int8) before answering, as split inference does." };
         var errors = new Option<string?>("--errors") { Description = "Write every wrong answer to this JSONL file." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: accuracy, by_type, n, visual_tokens_mean, latency_ms_p50, encode_ms_p50, ttft_ms_p50." };
+        var typed = new Option<bool>("--typed") { Description = "Typed answers: count as an integer 0-6, presence as yes_no, color and position as a choice (code stays free text)." };
         var command = new Command("eval", "Answer every question of a dataset and report accuracy per type, visual tokens and latency.");
         command.Arguments.Add(dataset);
         runtime.AddTo(command);
@@ -47,6 +48,7 @@ internal static class EvalCommand
         command.Options.Add(packet);
         command.Options.Add(errors);
         command.Options.Add(json);
+        command.Options.Add(typed);
         command.SetAction(async (result, cancellationToken) =>
         {
             try
@@ -66,7 +68,7 @@ internal static class EvalCommand
 
                 bool asJson = result.GetValue(json);
                 EvalReport report = await Task.Run(
-                    () => Run(options, lines, p, result.GetValue(maxNew), result.GetValue(errors), asJson ? null : Console.Error, dtype, cancellationToken),
+                    () => Run(options, lines, p, result.GetValue(maxNew), result.GetValue(errors), asJson ? null : Console.Error, dtype, result.GetValue(typed), cancellationToken),
                     cancellationToken);
                 Console.WriteLine(asJson ? report.ToJson() : report.ToTable());
                 return ExitCodes.Ok;
@@ -84,7 +86,7 @@ internal static class EvalCommand
     public sealed record EvalLine(int Number, string Image, string Question, string Answer, string Type, PixelRect? Roi);
 
     /// <summary>Answers each line (one encoding per image and region, shared by its questions) and scores it.</summary>
-    public static EvalReport Run(InferenceOptions options, IReadOnlyList<EvalLine> lines, CompressionProfile profile, int maxNewTokens, string? errorsFile, TextWriter? progress, TokenDType? packet = null, CancellationToken cancellationToken = default)
+    public static EvalReport Run(InferenceOptions options, IReadOnlyList<EvalLine> lines, CompressionProfile profile, int maxNewTokens, string? errorsFile, TextWriter? progress, TokenDType? packet = null, bool typed = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lines);
         using VlmPipeline pipeline = VlmPipeline.Open(options);
@@ -133,7 +135,8 @@ internal static class EvalCommand
                 }
 
                 var sampling = new SamplingOptions { MaxNewTokens = maxNewTokens };
-                VlmAnswer answer = pipeline.Answer(encoded, new GenerationRequest(line.Question) { Sampling = sampling }, null, cancellationToken);
+                var request = new GenerationRequest(line.Question) { Sampling = sampling, AnswerType = typed ? TypeOf(line.Type) : null };
+                VlmAnswer answer = pipeline.Answer(encoded, request, null, cancellationToken);
                 StageTimings t = answer.Timings;
                 double encodeMs = encodeTimings.PreprocessMs + encodeTimings.EncodeMs + encodeTimings.CompressMs;
                 bool correct = Matches(answer.Text, line.Answer);
@@ -156,6 +159,20 @@ internal static class EvalCommand
 
         return report;
     }
+
+    /// <summary>The answer type of a question type of the parcel scenes (docs/scenes.md); null: free text.</summary>
+    public static AnswerType? TypeOf(string questionType) => questionType switch
+    {
+        "count" => s_count,
+        "presence" => AnswerType.YesNo,
+        "color" => s_color,
+        "position" => s_position,
+        _ => null,
+    };
+
+    private static readonly AnswerType s_count = AnswerType.Number(0, 6, integer: true);
+    private static readonly AnswerType s_color = AnswerType.Choice(ParcelScenes.Colors.Select(c => c.Name));
+    private static readonly AnswerType s_position = AnswerType.Choice(["left", "middle", "right"]);
 
     /// <summary>Case-insensitive equality after trimming whitespace and final punctuation.</summary>
     public static bool Matches(string answer, string expected) =>
