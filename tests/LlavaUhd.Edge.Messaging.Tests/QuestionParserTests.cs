@@ -87,6 +87,33 @@ public sealed class QuestionParserTests
         Assert.Equal(setting, c.SettingName);
     }
 
+    [Fact]
+    public void AnswerType_IsReadFromTheAsk_AndAnInvalidOneIsRefusedWithItsReason()
+    {
+        Question q = Ask("""{"question":"How many?","answer_type":"number","min":0,"max":6,"integer":true}""").Value!;
+        Assert.Equal(LlavaUhd.Edge.Core.Decoding.AnswerKind.Number, q.AnswerType!.Kind);
+        Assert.Equal((0d, 6d, true), (q.AnswerType.Min, q.AnswerType.Max, q.AnswerType.Integer));
+        Assert.Null(Ask("""{"question":"Free?"}""").Value!.AnswerType);
+
+        RequestError e = Ask("""{"question":"Which?","answer_type":"choice","options":["left"],"reply_to":"r/t"}""").Error!;
+        Assert.Equal(ErrorCodes.InvalidAnswerType, e.Code);
+        Assert.Equal("options must hold 2..64 strings, got 1.", e.Message);
+    }
+
+    [Fact]
+    public void QuestionSetting_AsAnObject_SetsTheAnswerType_AsAString_KeepsIt()
+    {
+        SettingChange typed = _parser.ParseSetting("dock", "question", Encoding.UTF8.GetBytes("""{"question":"Jammed?","answer_type":"yes_no"}"""), ReplyRoute.None).Value!;
+        SettingChange cleared = _parser.ParseSetting("dock", "question", Encoding.UTF8.GetBytes("""{"question":"Describe it."}"""), ReplyRoute.None).Value!;
+        SettingChange plain = _parser.ParseSetting("dock", "question", Encoding.UTF8.GetBytes("\"Jammed?\""), ReplyRoute.None).Value!;
+        RequestError bad = _parser.ParseSetting("dock", "question", Encoding.UTF8.GetBytes("""{"question":"Jammed?","answer_type":"boolean"}"""), ReplyRoute.None).Error!;
+
+        Assert.Equal(("Jammed?", true, "yes_no"), (typed.Question, typed.SetsAnswerType, typed.AnswerType?.Name));
+        Assert.Equal((true, (string?)null), (cleared.SetsAnswerType, cleared.AnswerType?.Name));
+        Assert.False(plain.SetsAnswerType);
+        Assert.Equal(ErrorCodes.InvalidAnswerType, bad.Code);
+    }
+
     [Theory]
     [InlineData("enable", "maybe", ErrorCodes.InvalidField)]
     [InlineData("question", "Any smoke?", ErrorCodes.InvalidJson)]

@@ -73,6 +73,19 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void StandingQuestion_AnswerType_IsBound_AndAnInvalidOneIsAProblemNamingItsKey()
+    {
+        EdgeConfiguration c = Load("--Service:CheckPaths=false", "--Service:Questions:0:AnswerType=number", "--Service:Questions:0:Min=0", "--Service:Questions:0:Max=6", "--Service:Questions:0:Integer=true");
+        Core.Decoding.AnswerType type = c.Service.Questions[0].ParseAnswerType()!;
+        Assert.Equal(("number", 0d, 6d, true), (type.Name, type.Min, type.Max, type.Integer));
+
+        var ex = Assert.Throws<OptionsValidationException>(() => Load("--Service:CheckPaths=false", "--Service:Questions:0:AnswerType=choice", "--Service:Questions:0:Options:0=only"));
+        Assert.Contains("Service:Questions[0]: AnswerType: options must hold 2..64 strings, got 1.", ex.Failures);
+        ex = Assert.Throws<OptionsValidationException>(() => Load("--Service:CheckPaths=false", "--Service:Questions:0:AnswerType=json", "--Service:Questions:0:Schema={\"properties\": 3}"));
+        Assert.Contains("Service:Questions[0]: AnswerType: schema.properties is required (an object of typed fields).", ex.Failures);
+    }
+
+    [Fact]
     public void EnvironmentVariables_Override_TheConfigFile()
     {
         Environment.SetEnvironmentVariable(Program.EnvironmentPrefix + "Mqtt__DeviceId", "from-env");

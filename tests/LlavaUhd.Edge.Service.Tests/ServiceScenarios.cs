@@ -96,6 +96,83 @@ public abstract class ServiceScenarios
     }
 
     [Fact]
+    public async Task TypedQuestions_AnswerWithTypedValues_AndInvalidTypesGetASpecificError()
+    {
+        (ServiceHarness service, int port) = await StartAsync(null,
+            "--Service:Questions:0:Camera=cam0", "--Service:Questions:0:Name=belt", "--Service:Questions:0:Question=What state is the belt in?",
+            "--Service:Questions:0:IntervalSeconds=0.3", "--Service:Questions:0:AnswerType=choice",
+            "--Service:Questions:0:Options:0=empty", "--Service:Questions:0:Options:1=one parcel", "--Service:Questions:0:Options:2=jam");
+        await using (service)
+        {
+            await using TestClient standing = await TestClient.ConnectAsync(port, MqttProtocolVersion.V500, service.Topic("cam0/answer"));
+            JsonElement s = Json(await standing.NextAsync(timeoutSeconds: 30));
+            Assert.Equal("belt", s.GetProperty("question_id").GetString());
+            Assert.Equal("choice", s.GetProperty("answer_type").GetString());
+            Assert.Contains(s.GetProperty("value").GetString(), new[] { "empty", "one parcel", "jam" });
+            Assert.Equal(s.GetProperty("value").GetString(), s.GetProperty("answer").GetString()!.Trim(), ignoreCase: true);
+
+            await using TestClient client = await TestClient.ConnectAsync(port, MqttProtocolVersion.V500, "replies/typed");
+            (string Payload, JsonValueKind Kind)[] asks =
+            [
+                ("""{"question":"Is the belt moving?","answer_type":"yes_no"}""", JsonValueKind.True),
+                ("""{"question":"How many parcels?","answer_type":"number","min":0,"max":6,"integer":true}""", JsonValueKind.Number),
+                ("""{"question":"Which lane?","answer_type":"choice","options":["left","right"]}""", JsonValueKind.String),
+                ("""{"question":"Report.","answer_type":"json","schema":{"type":"object","properties":{"jam":{"type":"boolean"},"count":{"type":"integer","minimum":0,"maximum":6}}}}""", JsonValueKind.Object),
+            ];
+            foreach ((string payload, JsonValueKind kind) in asks)
+            {
+                await client.PublishAsync(service.Topic("cam0/ask"), payload, "replies/typed", [7]);
+                JsonElement a = Json(await client.NextAsync(timeoutSeconds: 30));
+                JsonElement value = a.GetProperty("value");
+                Assert.Equal(kind == JsonValueKind.True ? "yes_no" : JsonDocument.Parse(payload).RootElement.GetProperty("answer_type").GetString(), a.GetProperty("answer_type").GetString());
+                if (kind == JsonValueKind.True)
+                {
+                    Assert.True(value.ValueKind is JsonValueKind.True or JsonValueKind.False, payload);
+                }
+                else
+                {
+                    Assert.Equal(kind, value.ValueKind);
+                }
+
+                if (kind == JsonValueKind.Number)
+                {
+                    Assert.InRange(value.GetInt32(), 0, 6);
+                }
+
+                if (kind == JsonValueKind.Object)
+                {
+                    Assert.InRange(value.GetProperty("count").GetInt32(), 0, 6);
+                    Assert.True(value.GetProperty("jam").ValueKind is JsonValueKind.True or JsonValueKind.False);
+                }
+            }
+
+            await client.PublishAsync(service.Topic("cam0/ask"), """{"question":"How many?","answer_type":"number","min":9,"max":1}""", "replies/typed", [8]);
+            JsonElement error = Json(await client.NextAsync(timeoutSeconds: 30));
+            Assert.Equal("invalid_answer_type", error.GetProperty("error").GetString());
+            Assert.Contains("min (9) is greater than max (1)", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+            // The standing question becomes a yes/no question over question/set; its state says so.
+            await using TestClient state = await TestClient.ConnectAsync(port, MqttProtocolVersion.V500, service.Topic("cam0/question/state"));
+            await client.PublishAsync(service.Topic("cam0/question/set"), """{"question":"Is the belt jammed?","answer_type":"yes_no"}""");
+            JsonElement st;
+            do
+            {
+                st = Json(await state.NextAsync(timeoutSeconds: 30));
+            }
+            while (st.GetProperty("question").GetString() != "Is the belt jammed?");
+            Assert.Equal("yes_no", st.GetProperty("answer_type").GetString());
+            JsonElement next;
+            do
+            {
+                next = Json(await standing.NextAsync(timeoutSeconds: 30));
+            }
+            while (next.GetProperty("question").GetString() != "Is the belt jammed?");
+            Assert.Equal("yes_no", next.GetProperty("answer_type").GetString());
+            Assert.True(next.GetProperty("value").ValueKind is JsonValueKind.True or JsonValueKind.False);
+        }
+    }
+
+    [Fact]
     public async Task MalformedQuestions_GetErrorReplies_AndTheServiceGoesOn()
     {
         (ServiceHarness service, int port) = await StartAsync();

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using LlavaUhd.Edge.Core.Decoding;
+using LlavaUhd.Edge.Core.Pipeline;
+using LlavaUhd.Edge.Inference.Pipeline;
+using LlavaUhd.Edge.Inference.Providers;
+using LlavaUhd.Edge.ModelBuilder.Generation;
+
+namespace LlavaUhd.Edge.Inference.Tests;
+
+/// <summary>
+/// Typed answers through the whole pipeline on the tiny random models (docs/typed-answers.md): whatever the random
+/// weights prefer, greedy or sampled, every answer is valid for its type and carries its typed value.
+/// </summary>
+[Collection(GeneratedPackagesCollection.Name)]
+public sealed class TypedAnswerPipelineTests
+{
+    private readonly GeneratedPackages _packages;
+
+    public TypedAnswerPipelineTests(GeneratedPackages packages) => _packages = packages;
+
+    private static readonly AnswerType[] s_types =
+    [
+        AnswerType.YesNo,
+        AnswerType.Choice(["empty", "one parcel", "jam"]),
+        AnswerType.Number(0, 6, integer: true),
+        AnswerType.Number(-2.5, 1000),
+        AnswerType.Number(),
+        AnswerType.Create("json", schemaJson: """{"properties": {"jam": {"type": "boolean"}, "parcels": {"type": "integer", "minimum": 0, "maximum": 9}, "state": {"enum": ["idle", "running"]}, "label": {"type": "string", "maxLength": 6}}}"""),
+    ];
+
+    [Theory]
+    [InlineData(ModelPreset.TinySmolVlm)]
+    [InlineData(ModelPreset.TinyMiniCpmV)]
+    public void EveryTypedAnswer_IsValidForItsType_GreedyAndSampled(string preset)
+    {
+        var options = new InferenceOptions { Model = _packages.Get(preset), PixelThreads = 2 };
+        options.Providers.Order = [ProviderNames.Cpu];
+        using VlmPipeline pipeline = VlmPipeline.Open(options);
+        VisualTokens image = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(320, 240)) { Profile = CompressionProfile.Fast });
+        string[] questions = ["How many parcels are there?", "Is the belt jammed?", "Describe the belt."];
+        int answers = 0;
+        foreach (AnswerType type in s_types)
+        {
+            foreach (string question in questions)
+            {
+                for (int seed = 0; seed < 4; seed++)
+                {
+                    // seed 0 greedy; the others sample hot, so the random model wanders over the allowed tokens
+                    SamplingOptions? sampling = seed == 0 ? null : new SamplingOptions { Temperature = 2f, Seed = (ulong)seed, MaxNewTokens = 4 };
+                    VlmAnswer a = pipeline.Answer(image, new GenerationRequest(question) { AnswerType = type, Sampling = sampling });
+
+                    Assert.Equal("stop_token", a.StopReason);
+                    Assert.True(AnswerGrammar.For(type).Accepts(a.Text), $"{type.Name}: '{a.Text}'");
+                    JsonElement value = Assert.NotNull(a.Value);
+                    Assert.Equal(type.ToValue(a.Text).GetRawText(), value.GetRawText());
+                    Assert.True(
+                        type.Kind switch { AnswerKind.YesNo => value.ValueKind is JsonValueKind.True or JsonValueKind.False, AnswerKind.Number => value.ValueKind == JsonValueKind.Number, AnswerKind.Choice => value.ValueKind == JsonValueKind.String, _ => value.ValueKind == JsonValueKind.Object },
+                        $"{type.Name}: a {value.ValueKind} value");
+                    answers++;
+                }
+            }
+        }
+
+        Assert.Equal(s_types.Length * questions.Length * 4, answers);
+    }
+
+    [Fact]
+    public void AFreeAnswer_HasNoValue_AndATypedOneIgnoresATooSmallTokenCap()
+    {
+        var options = new InferenceOptions { Model = _packages.Get(ModelPreset.TinySmolVlm), PixelThreads = 2 };
+        options.Providers.Order = [ProviderNames.Cpu];
+        using VlmPipeline pipeline = VlmPipeline.Open(options);
+        VisualTokens image = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(320, 240)) { Profile = CompressionProfile.Fast });
+        AnswerType json = s_types[^1];
+
+        VlmAnswer free = pipeline.Answer(image, new GenerationRequest("Describe the belt.") { MaxNewTokens = 3 });
+        VlmAnswer typed = pipeline.Answer(image, new GenerationRequest("Describe the belt.") { MaxNewTokens = 3, AnswerType = json });
+
+        Assert.Null(free.Value);
+        Assert.Equal(JsonValueKind.Object, typed.Value?.ValueKind);
+        Assert.True(typed.Tokens.Generated > 3, $"a JSON answer needs more than 3 tokens; got {typed.Tokens.Generated}");
+    }
+}
