@@ -108,8 +108,24 @@ internal static class HttpEndpoints
                 $"overlay '{unknown}' is not one of roi, slices (e.g. ?overlay=roi,slices).");
         }
 
-        switch (snapshots.TryRender(camera, overlays, null, out byte[]? jpeg))
+        long? sequence = null;
+        string? frame = context.Request.Query["frame"];
+        if (frame is not null)
         {
+            if (!long.TryParse(frame, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n))
+            {
+                return Error(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidField,
+                    $"frame '{frame}' is not a frame sequence number (an answer's frame_sequence).");
+            }
+
+            sequence = n;
+        }
+
+        switch (snapshots.TryRender(camera, overlays, sequence, out byte[]? jpeg, exact: true))
+        {
+            case SnapshotStatus.UnknownFrame:
+                return Error(context, StatusCodes.Status404NotFound, "unknown_frame",
+                    $"Frame {sequence} of camera '{camera}' is not held (the last Service:FrameHistory answered frames are).");
             case SnapshotStatus.UnknownCamera:
                 return Error(context, StatusCodes.Status404NotFound, ErrorCodes.UnknownCamera, $"There is no camera '{camera}' on this device.");
             case SnapshotStatus.NoFrame:

@@ -28,6 +28,9 @@ internal enum SnapshotStatus
     Ok,
     UnknownCamera,
     NoFrame,
+
+    /// <summary>The answered frame asked for is no longer (or never was) held.</summary>
+    UnknownFrame,
 }
 
 /// <summary>
@@ -88,10 +91,11 @@ internal sealed class SnapshotRenderer
     }
 
     /// <summary>
-    /// The camera's frame as JPEG: the answered frame <paramref name="sequence"/> while it is still held (else the
-    /// latest), or the latest when <paramref name="sequence"/> is null.
+    /// The camera's frame as JPEG: the latest when <paramref name="sequence"/> is null, else the answered frame
+    /// <paramref name="sequence"/> while the frame history still holds it (else the latest, unless
+    /// <paramref name="exact"/>: then <see cref="SnapshotStatus.UnknownFrame"/>).
     /// </summary>
-    public SnapshotStatus TryRender(string camera, SnapshotOverlays overlays, long? sequence, out byte[]? jpeg)
+    public SnapshotStatus TryRender(string camera, SnapshotOverlays overlays, long? sequence, out byte[]? jpeg, bool exact = false)
     {
         jpeg = null;
         if (!_frames.TryGet(camera, out CameraFrames? frames))
@@ -99,10 +103,10 @@ internal sealed class SnapshotRenderer
             return SnapshotStatus.UnknownCamera;
         }
 
-        using Mat? image = Copy(frames!, sequence);
+        using Mat? image = Copy(frames!, sequence, exact);
         if (image is null)
         {
-            return SnapshotStatus.NoFrame;
+            return sequence is not null && exact ? SnapshotStatus.UnknownFrame : SnapshotStatus.NoFrame;
         }
 
         if (overlays.HasFlag(SnapshotOverlays.Roi))
@@ -120,9 +124,10 @@ internal sealed class SnapshotRenderer
     }
 
     /// <summary>A BGR copy of the frame; the lease is released before this returns.</summary>
-    private static Mat? Copy(CameraFrames frames, long? sequence)
+    private static Mat? Copy(CameraFrames frames, long? sequence, bool exact)
     {
-        using FrameLease? lease = (sequence is { } s ? frames.TryAnswered(s) : null) ?? frames.TryLatest();
+        FrameLease? answered = sequence is { } s ? frames.TryAnswered(s) : null;
+        using FrameLease? lease = answered ?? (exact && sequence is not null ? null : frames.TryLatest());
         if (lease is null)
         {
             return null;
@@ -158,7 +163,8 @@ internal sealed class SnapshotRenderer
         }
     }
 
-    private static int Thickness(Mat image) => Math.Max(1, Math.Min(image.Width, image.Height) / 240);
+    /// <summary>Line width: 2 px up to 480 rows (JPEG's halved chroma keeps the colour of a 2-px line), more on larger frames.</summary>
+    private static int Thickness(Mat image) => Math.Max(2, Math.Min(image.Width, image.Height) / 240);
 
     private void DrawRoi(Mat image, string camera)
     {
