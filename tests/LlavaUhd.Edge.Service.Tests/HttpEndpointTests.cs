@@ -361,6 +361,17 @@ public sealed partial class HttpEndpointTests
         }
     }
 
+    [Fact]
+    public void HttpKeys_BadPortAndAddress_AreConfigurationErrorsNamingTheKey()
+    {
+        string outbox = Path.Combine(Path.GetTempPath(), "http-config-" + Guid.NewGuid().ToString("N"));
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Program.Build(
+            [.. ServiceHarness.Args(TestPorts.Free(), false, "cfg", outbox, "--Http:Port=70000", "--Http:Address=eth0")]));
+        Assert.Contains(ex.Failures, f => f.StartsWith("Http:Port = 70000 must be 0 (HTTP off) or a TCP port 1–65535.", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.StartsWith("Http:Address 'eth0' is not an IP address", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(outbox));   // nothing was built
+    }
+
     private static Scalar MeanOf(Mat image, Rect area)
     {
         using var view = new Mat(image, area);
