@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 # (only when no node is on the PATH already).
 # ffmpeg: the decoder process for network cameras and H.264/H.265 files (docs/cameras.md). gst-launch-1.0 with the
 # good/bad/libav plugins: the GStreamer decoder; with gir1.2-gst-rtsp-server-1.0 and python3-gi, the real RTSP server
-# the camera tests start.
+# the camera tests start. chromium: the headless browser the status page test renders / in (docs/http.md).
 PACKAGES=(libgtk-3-0 mosquitto mosquitto-clients ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-good
-    gstreamer1.0-plugins-bad gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0 python3-gi)
+    gstreamer1.0-plugins-bad gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0 python3-gi chromium)
 command -v node >/dev/null || PACKAGES+=(nodejs npm)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -176,6 +176,48 @@ public sealed class EdgeMqttClient : IAsyncDisposable
     public event Action<AnswerMessage>? AnswerPublished;
 
     /// <summary>
+    /// Raised for each error reply or refusal queued for publishing (its <see cref="ErrorReply.Error"/> code), on the
+    /// thread that refused: the service counts them by code for <c>/metrics</c>. Handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<ErrorReply>? ErrorPublished;
+
+    /// <summary>
+    /// Publishes a camera's snapshot JPEG on <c>…/&lt;camera&gt;/snapshot</c>, retained, at QoS 0 (an image is only
+    /// worth its latest version), with the MQTT 5 content type <c>image/jpeg</c>. False when not connected or the
+    /// publish failed; the next answer brings a fresh one.
+    /// </summary>
+    public async Task<bool> PublishSnapshotAsync(string camera, byte[] jpeg, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jpeg);
+        string topic = Topics.Snapshot(camera);
+        if (!_client.IsConnected)
+        {
+            return false;
+        }
+
+        MqttApplicationMessageBuilder builder = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(jpeg)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce)
+            .WithRetainFlag(true);
+        if (_v5)
+        {
+            builder = builder.WithContentType("image/jpeg");
+        }
+
+        try
+        {
+            MqttClientPublishResult result = await _client.PublishAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
+            return result.IsSuccess;
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or InvalidOperationException)
+        {
+            _logger.LogWarning("MQTT: snapshot of {Camera} not sent: {Message}", camera, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Also subscribes (QoS 1, after every connect) to <paramref name="filter"/> and hands each message on it to
     /// <paramref name="handler"/> (topic, payload) on the receive thread, before any other handling and without the
     /// question size limit (the decoder role's token packets). Call before <see cref="StartAsync"/>.
@@ -759,6 +801,8 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         {
             _logger.LogWarning("MQTT: reply queue full; error reply to {Topic} dropped.", topic);
         }
+
+        ErrorPublished?.Invoke(reply);
     }
 
     private async Task QuestionLoopAsync(CancellationToken ct)

@@ -85,6 +85,12 @@ public sealed class MqttTopics
     /// <summary>Compressed visual tokens of a camera (encoder role; binary <c>TokenPacketCodec</c> packets).</summary>
     public string Tokens(string camera) => $"{Root}/{CheckCamera(camera)}/tokens";
 
+    /// <summary>
+    /// The latest answered frame of a camera as a JPEG with the zones, the motion box and the slice grid drawn on it,
+    /// retained at QoS 0 (<c>Service:PublishSnapshots</c>): what Home Assistant's MQTT camera shows.
+    /// </summary>
+    public string Snapshot(string camera) => $"{Root}/{CheckCamera(camera)}/snapshot";
+
     /// <summary>Every camera's tokens of this device (the decoder subscribes to another device's).</summary>
     public string TokensFilter => Root + "/+/tokens";
 

@@ -12,13 +12,17 @@ using LlavaUhd.Edge.Messaging.Broker;
 using LlavaUhd.Edge.Messaging.Outbox;
 using LlavaUhd.Edge.Service.Frames;
 using LlavaUhd.Edge.Service.Hosting;
+using LlavaUhd.Edge.Service.Http;
 using LlavaUhd.Edge.Service.Options;
 using LlavaUhd.Edge.Service.Work;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace LlavaUhd.Edge.Service;
 
@@ -98,14 +102,38 @@ internal static class Program
     public static IHost Build(string[] args, Func<EdgeConfiguration, ILoggerFactory, IVisionLanguageModel>? openModel = null, Action<ILoggingBuilder>? logging = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        var configuration = new ConfigurationManager();
+        AddConfiguration(configuration, args);
+        EdgeConfiguration config = EdgeConfiguration.Load(configuration);
+
+        // With Http:Port set the host is a WebApplication (the same generic host, plus Kestrel and the endpoints of
+        // docs/http.md); without it, a plain host with no web server at all.
+        IHostApplicationBuilder builder;
+        WebApplicationBuilder? web = null;
+        if (config.Http.Enabled)
         {
-            DisableDefaults = true,
-            ApplicationName = "LlavaUhd.Edge.Service",
-            ContentRootPath = Directory.GetCurrentDirectory(),
-        });
-        AddConfiguration(builder.Configuration, args);
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+            web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+            {
+                ApplicationName = ApplicationName,
+                ContentRootPath = Directory.GetCurrentDirectory(),
+            });
+            web.Configuration.AddConfiguration(configuration);
+            web.WebHost.UseKestrelCore().ConfigureKestrel(o => o.Listen(config.Http.EndPoint()));
+            web.Services.AddRoutingCore();
+            builder = web;
+        }
+        else
+        {
+            builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+            {
+                DisableDefaults = true,
+                ApplicationName = ApplicationName,
+                ContentRootPath = Directory.GetCurrentDirectory(),
+                Configuration = configuration,
+            });
+        }
+
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -113,12 +141,28 @@ internal static class Program
         });
         logging?.Invoke(builder.Logging);
         builder.Services.AddSystemd();   // Type=notify (READY=1/STOPPING=1) and journal log format under systemd; no-op otherwise
-        EdgeConfiguration config = EdgeConfiguration.Load(builder.Configuration);
         // the outbox drain on stop, plus time for the rest of the shutdown
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.Service.ShutdownDrainSeconds + 10));
+        var metrics = new EdgeMetrics();
+        builder.Services.AddSingleton(_ => metrics);   // a factory registration: the container disposes it (and its Meter)
         Compose(builder.Services, config, openModel ?? ((c, l) => OpenPipeline(c, l)));
-        return builder.Build();
+        if (web is null)
+        {
+            return ((HostApplicationBuilder)builder).Build();
+        }
+
+        // /metrics: OpenTelemetry's Prometheus exporter, reading this host's Meter only (several hosts may share a
+        // process, as in the tests; the meter name alone would mix their instruments).
+        web.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(EdgeMetrics.MeterName)
+            .AddView(instrument => ReferenceEquals(instrument.Meter, metrics.Meter) ? null : MetricStreamConfiguration.Drop)
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        WebApplication app = web.Build();
+        HttpEndpoints.Map(app);
+        return app;
     }
+
+    private const string ApplicationName = "LlavaUhd.Edge.Service";
 
     /// <summary>A configuration file that cannot be read: which file, and for malformed JSON the line and column.</summary>
     internal static string DescribeLoadError(Exception ex, string[] args)
@@ -216,7 +260,7 @@ internal static class Program
         });
         services.AddSingleton(sp => new ModelWorker(
             sp.GetRequiredService<IVisionLanguageModel>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<LatencyStats>(),
-            config.Service.QueueDepth, sp.GetRequiredService<ILogger<ModelWorker>>(), config.Service.MaxBatch));
+            config.Service.QueueDepth, sp.GetRequiredService<ILogger<ModelWorker>>(), config.Service.MaxBatch, sp.GetRequiredService<EdgeMetrics>()));
         services.AddSingleton(sp => new AnswerCounter(config.Service.MaxAnswers, sp.GetRequiredService<IHostApplicationLifetime>().StopApplication));
         services.AddSingleton(sp => new QuestionService(
             sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<AnswerCounter>(),
@@ -293,12 +337,31 @@ internal static class Program
             sp.GetRequiredService<CaptureService>(), sp.GetRequiredService<QuestionService>(), sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<LatencyStats>(),
             config.Mqtt.StatsIntervalSeconds, sp.GetRequiredService<ILogger<StatusService>>()));
 
+        services.AddSingleton(new AnswerLog());
+        services.AddSingleton(sp => new MetricsService(
+            sp.GetRequiredService<EdgeMetrics>(), sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerLog>(), sp.GetRequiredService<ModelWorker>(),
+            sp.GetRequiredService<LatencyStats>(), sp.GetRequiredService<CaptureService>(), sp.GetRequiredService<AnswerOutbox>()));
+        IReadOnlyDictionary<string, IReadOnlyList<ZoneOptions>> zones = config.Capture.Cameras.ToDictionary(
+            c => c.Id, c => (IReadOnlyList<ZoneOptions>)[.. c.Zones], StringComparer.Ordinal);
+        services.AddSingleton(sp => new SnapshotRenderer(sp.GetRequiredService<FrameStore>(), zones, motion));
+        if (config.Service.PublishSnapshots)
+        {
+            services.AddSingleton(sp => new SnapshotPublisher(
+                sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<SnapshotRenderer>(), cameraIds, sp.GetRequiredService<EdgeMetrics>(),
+                sp.GetRequiredService<ILogger<SnapshotPublisher>>()));
+        }
+
         // Started in this order, stopped in reverse: MQTT last to stop, so the last answers still go out.
         services.AddHostedService(sp => sp.GetRequiredService<MqttService>());
         services.AddHostedService(sp => sp.GetRequiredService<CaptureService>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelWorker>());
         services.AddHostedService(sp => sp.GetRequiredService<StandingQuestionService>());
         services.AddHostedService(sp => sp.GetRequiredService<StatusService>());
+        services.AddHostedService(sp => sp.GetRequiredService<MetricsService>());
+        if (config.Service.PublishSnapshots)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>());
+        }
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using LlavaUhd.Edge.Core.Capture;
+using LlavaUhd.Edge.Core.Slicing;
 
 namespace LlavaUhd.Edge.Service.Frames;
 
@@ -37,6 +38,9 @@ internal sealed class SharedFrame
     }
 }
 
+/// <summary>The slice plan of an answer and the region of the frame it was made for (frame pixels).</summary>
+internal sealed record AnsweredPlan(SlicePlan Plan, PixelRect Roi, long FrameSequence);
+
 /// <summary>One hold on a <see cref="SharedFrame"/>; dispose exactly once.</summary>
 internal sealed class FrameLease : IDisposable
 {
@@ -68,6 +72,7 @@ internal sealed class CameraFrames : IDisposable
     private readonly LinkedList<SharedFrame> _answered = new();
     private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SharedFrame? _latest;
+    private AnsweredPlan? _lastAnswer;
     private bool _disposed;
 
     public CameraFrames(string cameraId, int history)
@@ -79,6 +84,13 @@ internal sealed class CameraFrames : IDisposable
     public string CameraId { get; }
 
     public long Received { get; private set; }
+
+    /// <summary>The slice plan of the camera's last answer (or encoding), set by the model worker; null before the first.</summary>
+    public AnsweredPlan? LastAnswer
+    {
+        get => Volatile.Read(ref _lastAnswer);
+        set => Volatile.Write(ref _lastAnswer, value);
+    }
 
     /// <summary>Takes ownership of <paramref name="frame"/> as the new latest frame.</summary>
     public void Publish(Frame frame)

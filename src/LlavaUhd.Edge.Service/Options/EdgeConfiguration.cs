@@ -9,7 +9,7 @@ namespace LlavaUhd.Edge.Service.Options;
 
 /// <summary>
 /// The whole device configuration, bound from the configuration root: the sections <c>Capture</c>,
-/// <c>Triggers</c>, <c>Inference</c>, <c>Mqtt</c> and <c>Service</c>, validated together so that every problem is
+/// <c>Triggers</c>, <c>Inference</c>, <c>Mqtt</c>, <c>Service</c> and <c>Http</c>, validated together so that every problem is
 /// listed at once.
 /// </summary>
 internal sealed class EdgeConfiguration
@@ -23,6 +23,8 @@ internal sealed class EdgeConfiguration
     public MqttOptions Mqtt { get; init; } = new();
 
     public ServiceOptions Service { get; init; } = new();
+
+    public HttpOptions Http { get; init; } = new();
 
     /// <summary>Binds every section; binding errors (a word where a number belongs) become problems too.</summary>
     public static EdgeConfiguration Bind(IConfiguration configuration, List<string> problems)
@@ -42,6 +44,7 @@ internal sealed class EdgeConfiguration
         BindSection(configuration, InferenceOptions.SectionName, result.Inference, problems);
         BindSection(configuration, MqttOptions.SectionName, result.Mqtt, problems);
         BindSection(configuration, ServiceOptions.SectionName, result.Service, problems);
+        BindSection(configuration, HttpOptions.SectionName, result.Http, problems);
         return result;
     }
 
@@ -62,6 +65,7 @@ internal sealed class EdgeConfiguration
 
         problems.AddRange(MqttOptionsValidator.Check(Mqtt));
         problems.AddRange(Service.Problems(ZonesByCamera(), TriggerNames()));
+        problems.AddRange(Http.Problems());
         // A motion trigger watches the camera of each question bound to it: its zone must be one of that camera's.
         IReadOnlyDictionary<string, IReadOnlySet<string>> zones = ZonesByCamera();
         foreach (StandingQuestionOptions q in Service.Questions)

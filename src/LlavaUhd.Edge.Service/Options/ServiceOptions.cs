@@ -65,6 +65,12 @@ internal sealed class ServiceOptions
     /// <summary>False: validate camera sources and the model path for their shape only, not their existence.</summary>
     public bool CheckPaths { get; set; } = true;
 
+    /// <summary>
+    /// After each answer, publish the answered frame as a JPEG with the zones, the motion box and the slice grid drawn
+    /// on it, retained at QoS 0 on <c>…/&lt;camera&gt;/snapshot</c> (docs/http.md, docs/mqtt.md).
+    /// </summary>
+    public bool PublishSnapshots { get; set; }
+
     /// <summary>Questions asked on their trigger, per camera.</summary>
     public IList<StandingQuestionOptions> Questions { get; init; } = [];
 
@@ -109,6 +115,11 @@ internal sealed class ServiceOptions
         if (!Roles.Contains(Role))
         {
             problems.Add($"Service:Role '{Role}' is not one of {string.Join(", ", Roles)}.");
+        }
+
+        if (PublishSnapshots && IsDecoder)
+        {
+            problems.Add("Service:PublishSnapshots: a decoder has no camera frames to publish; set it on the device with the cameras.");
         }
 
         Tokens.Validate(this, zonesByCamera, problems);

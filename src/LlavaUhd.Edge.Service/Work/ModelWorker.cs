@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Service.Frames;
+using LlavaUhd.Edge.Service.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -20,6 +21,7 @@ internal sealed class ModelWorker : IHostedService, IDisposable
     private readonly IVisionLanguageModel _model;
     private readonly FrameStore _frames;
     private readonly LatencyStats _stats;
+    private readonly EdgeMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly Channel<WorkItem> _queue;
     private readonly CancellationTokenSource _stopping = new();
@@ -34,8 +36,10 @@ internal sealed class ModelWorker : IHostedService, IDisposable
     private readonly int _maxBatch;
 
     /// <param name="maxBatch">The most waiting items encoded together (<c>Service:MaxBatch</c>).</param>
-    public ModelWorker(IVisionLanguageModel model, FrameStore frames, LatencyStats stats, int queueDepth, ILogger<ModelWorker> logger, int maxBatch = 4)
+    /// <param name="metrics">The <c>/metrics</c> instruments the stage times also go to (docs/http.md); null: only <paramref name="stats"/>.</param>
+    public ModelWorker(IVisionLanguageModel model, FrameStore frames, LatencyStats stats, int queueDepth, ILogger<ModelWorker> logger, int maxBatch = 4, EdgeMetrics? metrics = null)
     {
+        _metrics = metrics;
         _maxBatch = Math.Max(1, maxBatch);
         _model = model;
         _frames = frames;
@@ -268,29 +272,33 @@ internal sealed class ModelWorker : IHostedService, IDisposable
             if (item.EncodeOnly)
             {
                 double encodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds + encodedMs;
-                _stats.Record("queue", queueMs);
-                _stats.Record("preprocess", tokens.Timings.PreprocessMs);
-                _stats.Record("encode", tokens.Timings.EncodeMs);
-                _stats.Record("model", encodeMs);
+                RecordStage("queue", queueMs);
+                RecordStage("preprocess", tokens.Timings.PreprocessMs);
+                RecordStage("encode", tokens.Timings.EncodeMs);
+                RecordStage("model", encodeMs);
                 Interlocked.Increment(ref _completed);
+                RememberPlan(frame.CameraId, tokens, item);
                 item.Complete(new EncodeResult(tokens, queueMs, encodeMs));
                 return;
             }
 
             VlmAnswer answer = _model.Answer(tokens, new GenerationRequest(item.Question) { MaxNewTokens = item.MaxNewTokens, AnswerType = item.AnswerType }, null, token);
             double modelMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds + encodedMs;
-            _stats.Record("queue", queueMs);
-            _stats.Record("preprocess", answer.Timings.PreprocessMs);
-            _stats.Record("encode", answer.Timings.EncodeMs);
-            _stats.Record("prefill", answer.Timings.PrefillMs);
-            _stats.Record("decode", answer.Timings.DecodeMs);
-            _stats.Record("model", modelMs);
+            RecordStage("queue", queueMs);
+            RecordStage("preprocess", answer.Timings.PreprocessMs);
+            RecordStage("encode", answer.Timings.EncodeMs);
+            RecordStage("prefill", answer.Timings.PrefillMs);
+            RecordStage("decode", answer.Timings.DecodeMs);
+            RecordStage("model", modelMs);
             _stats.RecordTokensPerSecond(answer.Timings.DecodeTokensPerSecond);
+            _metrics?.RecordGeneratedTokens(answer.Tokens.Generated);
             Interlocked.Increment(ref _completed);
             if (_frames.TryGet(frame.CameraId, out CameraFrames? frames))
             {
                 frames!.Remember(item.Frame);
             }
+
+            RememberPlan(frame.CameraId, tokens, item);
 
             item.Complete(new WorkResult(answer, queueMs, modelMs, frame.Sequence, frame.Timestamp));
         }
@@ -308,6 +316,21 @@ internal sealed class ModelWorker : IHostedService, IDisposable
         finally
         {
             linked?.Dispose();
+        }
+    }
+
+    private void RecordStage(string stage, double ms)
+    {
+        _stats.Record(stage, ms);
+        _metrics?.RecordStage(stage, ms);
+    }
+
+    /// <summary>The slice plan of the camera's last answer, for the snapshot overlay (docs/http.md).</summary>
+    private void RememberPlan(string camera, VisualTokens tokens, WorkItem item)
+    {
+        if (_frames.TryGet(camera, out CameraFrames? frames))
+        {
+            frames!.LastAnswer = new AnsweredPlan(tokens.Plan, item.Roi, item.Frame.Frame.Sequence);
         }
     }
 

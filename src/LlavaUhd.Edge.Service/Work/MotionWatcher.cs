@@ -23,6 +23,9 @@ internal sealed class MotionWatcher : IDisposable
     private readonly List<PixelRect> _boxes = new(16);
     private readonly List<Region> _regions = new(16);
     private readonly long _minTicks;
+    private readonly Lock _boxLock = new();
+    private PixelRect _lastBox;
+    private DateTimeOffset _lastBoxTime;
     private long _last;
     private long _checked;
 
@@ -40,6 +43,18 @@ internal sealed class MotionWatcher : IDisposable
 
     /// <summary>Frames the detector looked at.</summary>
     public long Checked => Interlocked.Read(ref _checked);
+
+    /// <summary>The box around the motion the detector saw last (native pixels), for the snapshot overlay (docs/http.md).</summary>
+    public bool TryGetLastMotion(out PixelRect box, out DateTimeOffset frameTime)
+    {
+        lock (_boxLock)
+        {
+            box = _lastBox;
+            frameTime = _lastBoxTime;
+        }
+
+        return !box.IsEmpty;
+    }
 
     /// <summary>Looks at <paramref name="frame"/> when the last look is at least 1/rate ago; fires the triggers that see motion.</summary>
     public void Observe(Frame frame)
@@ -66,9 +81,18 @@ internal sealed class MotionWatcher : IDisposable
         }
 
         _regions.Clear();
+        PixelRect union = _boxes[0];
         foreach (PixelRect box in _boxes)
         {
             _regions.Add(frame.Crop(box, RegionReason.Motion));
+            int x = Math.Min(union.X, box.X), y = Math.Min(union.Y, box.Y);
+            union = new PixelRect(x, y, Math.Max(union.Right, box.Right) - x, Math.Max(union.Bottom, box.Bottom) - y);
+        }
+
+        lock (_boxLock)
+        {
+            _lastBox = union;
+            _lastBoxTime = frame.Timestamp;
         }
 
         foreach (MotionTrigger trigger in _triggers)

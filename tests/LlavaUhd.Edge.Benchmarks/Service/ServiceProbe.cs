@@ -67,7 +67,7 @@ internal static class ServiceProbe
             $"--Mqtt:Outbox:Directory={Path.Combine(dir, "outbox-" + broker)}",
             "--Capture:Cameras:0:Id=cam0", "--Capture:Cameras:0:Source=testpattern:640x480", "--Capture:Cameras:0:Fps=15",
             $"--Inference:Model={model}", "--Inference:MaxNewTokens=1", "--Inference:Profile=fast",
-            "--Service:Questions:0:Enabled=false", "--Logging:LogLevel:Default=Warning",
+            "--Service:Questions:0:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Http:Port=0",
         ];
         using IHost host = LlavaUhd.Edge.Service.Program.Build([.. args, .. overrides], logging: l => l.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();

@@ -44,7 +44,7 @@ internal static class SoakProbe
         foreach (string a in (string[])[service, "--Mqtt:EmbeddedBroker=true", $"--Mqtt:Port={port}", $"--Mqtt:Username={MessagingProbe.User}", $"--Mqtt:Password={MessagingProbe.Password}",
             "--Mqtt:DeviceId=soak", $"--Mqtt:Outbox:Directory={Path.Combine(dir, "outbox")}", "--Capture:Cameras:0:Id=cam0",
             "--Capture:Cameras:0:Source=testpattern:1280x720", "--Capture:Cameras:0:Fps=15", "--Service:Questions:0:Enabled=false",
-            "--Logging:LogLevel:Default=Warning", "--Mqtt:StatsIntervalSeconds=10", .. overrides])
+            "--Logging:LogLevel:Default=Warning", "--Mqtt:StatsIntervalSeconds=10", "--Http:Port=0", .. overrides])
         {
             info.ArgumentList.Add(a);
         }

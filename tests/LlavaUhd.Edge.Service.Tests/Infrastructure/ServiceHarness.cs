@@ -53,6 +53,7 @@ public sealed class ServiceHarness : IAsyncDisposable
             $"--Mqtt:Outbox:Directory={outbox}",
             $"--Inference:Model={TinyModel.Dir}",
             "--Inference:MaxNewTokens=4",
+            "--Http:Port=0",   // the demo defaults listen on 8080; a test that wants HTTP passes a free port after this
         };
         if (camera)
         {
