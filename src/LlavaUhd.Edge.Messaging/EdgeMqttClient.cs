@@ -1,6 +1,5 @@
 using LlavaUhd.Edge.Core.Diagnostics;
 using System.Buffers;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -325,53 +324,15 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         }
     }
 
-    private static MqttClientOptions BuildClientOptions(MqttOptions o)
-    {
-        var topics = new MqttTopics(o);
-        MqttClientOptionsBuilder b = new MqttClientOptionsBuilder()
-            .WithTcpServer(o.EmbeddedBroker ? "127.0.0.1" : o.Host, o.Port)
-            .WithClientId(o.EffectiveClientId)
-            .WithProtocolVersion(o.ProtocolVersion == 5 ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311)
-            .WithCleanStart(o.CleanSession)
-            .WithSessionExpiryInterval(o.CleanSession || o.ProtocolVersion != 5 ? 0u : (uint)o.SessionExpirySeconds)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(o.KeepAliveSeconds))
-            .WithTimeout(TimeSpan.FromSeconds(o.TimeoutSeconds))
-            .WithWillTopic(topics.Available)
-            .WithWillPayload(s_offline)
-            .WithWillRetain(true)
-            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (!string.IsNullOrEmpty(o.Username))
-        {
-            b = b.WithCredentials(o.Username, o.Password ?? "");
-        }
-
-        if (o.Tls.Enabled)
-        {
-            MqttTlsOptions t = o.Tls;
-            b = b.WithTlsOptions(tls =>
-            {
-                tls.UseTls().WithTargetHost(string.IsNullOrEmpty(t.TargetHost) ? o.Host : t.TargetHost);
-                if (!string.IsNullOrEmpty(t.CaFile))
-                {
-                    var chain = new X509Certificate2Collection();
-                    chain.ImportFromPemFile(t.CaFile);
-                    tls.WithTrustChain(chain).WithRevocationMode(X509RevocationMode.NoCheck);
-                }
-
-                if (!string.IsNullOrEmpty(t.ClientCertFile))
-                {
-                    tls.WithClientCertificates(new X509Certificate2Collection(X509Certificate2.CreateFromPemFile(t.ClientCertFile, t.ClientKeyFile)));
-                }
-
-                if (t.AllowUntrusted)
-                {
-                    tls.WithAllowUntrustedCertificates().WithIgnoreCertificateChainErrors().WithCertificateValidationHandler(_ => true);
-                }
-            });
-        }
-
-        return b.Build();
-    }
+    private static MqttClientOptions BuildClientOptions(MqttOptions o) => MqttConnectionOptions.Build(
+        o,
+        o.EffectiveClientId,
+        o.CleanSession,
+        o.CleanSession || o.ProtocolVersion != 5 ? 0u : (uint)o.SessionExpirySeconds,
+        new MqttTopics(o).Available,
+        s_offline,
+        willRetain: true,
+        MqttQualityOfServiceLevel.AtLeastOnce);
 
     // ---- connection ----------------------------------------------------------------------------------------------
 
