@@ -57,6 +57,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(string Filter, Action<string, byte[]> Handler)> _raw = [];
     private byte[]? _lastStatus;
+    // retained messages re-published after every reconnect: the settings' states and PublishRetainedAsync's
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _settingStates = new(StringComparer.Ordinal);
     private long _answered;
     private long _rejected;
@@ -271,6 +272,20 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         _settingStates[topic] = json;
         return _client.IsConnected
             ? PublishAsync(topic, json, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
+            : Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="payload"/> retained (QoS 1) on <paramref name="topic"/> now if connected, and again
+    /// after every reconnect, like the settings' states (the Home Assistant discovery configs).
+    /// </summary>
+    public Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(topic);
+        ArgumentNullException.ThrowIfNull(payload);
+        _settingStates[topic] = payload;
+        return _client.IsConnected
+            ? PublishAsync(topic, payload, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
             : Task.CompletedTask;
     }
 
