@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Messaging.Options;
@@ -105,7 +106,7 @@ public sealed class HomeAssistantDiscovery
                     w.WriteString("state_topic", answerTopic);
                     w.WriteString("state_class", "measurement");
                     w.WriteString("value_template",
-                        $"{{% if {mine} and value_json.value is number %}}{{{{ value_json.value }}}}{{% else %}}{{{{ this.state }}}}{{% endif %}}");
+                        $"{{% if {mine} and value_json.value is number %}}{{{{ value_json.value }}}}{Keep}");
                 });
             case AnswerKind.Choice:
                 return Config("sensor", objectId, q.Name, w =>
@@ -120,7 +121,7 @@ public sealed class HomeAssistantDiscovery
 
                     w.WriteEndArray();
                     w.WriteString("value_template",
-                        $"{{% if {mine} and value_json.value is string %}}{{{{ value_json.value }}}}{{% else %}}{{{{ this.state }}}}{{% endif %}}");
+                        $"{{% if {mine} and value_json.value is string %}}{{{{ value_json.value }}}}{Keep}");
                 });
             default:
                 // json and free text: the answer text (a sensor state holds at most 255 characters)
@@ -128,16 +129,21 @@ public sealed class HomeAssistantDiscovery
                 {
                     w.WriteString("state_topic", answerTopic);
                     w.WriteString("value_template",
-                        $"{{% if {mine} %}}{{{{ value_json.answer[:255] }}}}{{% else %}}{{{{ this.state }}}}{{% endif %}}");
+                        $"{{% if {mine} %}}{{{{ value_json.answer[:255] }}}}{Keep}");
                 });
         }
     }
+
+    // another question's answer on the same topic renders the current state again; before the first answer of this
+    // question the state is 'unknown', rendered as 'None' (the MQTT sensor's "no value")
+    private const string Keep = "{% elif this.state in ('unknown', 'unavailable') %}None{% else %}{{ this.state }}{% endif %}";
 
     private DiscoveryConfig Config(string component, string objectId, string name, Action<Utf8JsonWriter> body)
     {
         string id = Id(objectId);
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        // relaxed escaping: the templates' quotes stay readable (the payload is JSON for Home Assistant, never HTML)
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("name", name);

@@ -78,6 +78,8 @@ public sealed class HomeAssistantPublisher : IAsyncDisposable
     {
         try
         {
+            // after the first connect: the client then publishes each config once here, and again after reconnects
+            await _client.WaitConnectedAsync(ct).ConfigureAwait(false);
             await foreach (bool _ in _republish.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
                 try
