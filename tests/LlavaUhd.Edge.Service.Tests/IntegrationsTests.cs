@@ -165,4 +165,41 @@ public sealed class IntegrationsTests(MosquittoFixture broker, ITestOutputHelper
             await ha.Client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(Array.Empty<byte>()).WithRetainFlag().Build());
         }
     }
+
+    [Fact]
+    public async Task SparkplugB_ProcessKilled_BrokerPublishesTheNodeDeath_WithTheBirthsBdSeq()
+    {
+        string group = "g" + Guid.NewGuid().ToString("N")[..8];
+        string device = "proc-" + Guid.NewGuid().ToString("N")[..8];
+        string outbox = Directory.CreateTempSubdirectory("llava-svc-spb-").FullName;
+        try
+        {
+            await using TestClient host = await TestClient.ConnectAsync(broker.Port, MqttProtocolVersion.V500, $"spBv1.0/{group}/#");
+            await using ServiceProcess service = ServiceProcess.Start(ServiceHarness.Args(broker.Port, false, device, outbox,
+                "--Mqtt:KeepAliveSeconds=5", "--Mqtt:SparkplugB:Enabled=true", $"--Mqtt:SparkplugB:GroupId={group}"));
+            MqttApplicationMessage birth = await host.NextAsync(timeoutSeconds: 60);
+            Assert.Equal($"spBv1.0/{group}/NBIRTH/{device}", birth.Topic);
+            ulong bdSeq = Decode(birth).Metrics.Single(x => x.Name == SparkplugMetrics.BdSeq).LongValue;
+
+            service.Kill();   // no DISCONNECT, no NDEATH of its own: the broker publishes the will
+            Payload death = Decode(await host.NextAsync(m => Type(m) == "NDEATH", 20));
+            Assert.False(death.HasSeq);
+            Assert.Equal(bdSeq, death.Metrics.Single(x => x.Name == SparkplugMetrics.BdSeq).LongValue);
+        }
+        finally
+        {
+            Directory.Delete(outbox, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task SparkplugB_WithoutGroupId_IsAConfigurationError_NamingTheKey()
+    {
+        await using ServiceProcess service = ServiceProcess.Start(["--Mqtt:SparkplugB:Enabled=true", "--Mqtt:SparkplugB:EdgeNodeId=a/b", "--Mqtt:HomeAssistant:DiscoveryPrefix=#"]);
+        Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(60)), service.Output);
+        Assert.True(service.ExitCode == 2, service.Output);
+        Assert.Contains("Mqtt:SparkplugB:GroupId", service.Output, StringComparison.Ordinal);
+        Assert.Contains("Mqtt:SparkplugB:EdgeNodeId 'a/b'", service.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Mqtt:HomeAssistant", service.Output, StringComparison.Ordinal);   // not enabled: not checked
+    }
 }
