@@ -301,15 +301,16 @@ internal static class Program
             sp.GetRequiredService<CaptureService>(), sp.GetRequiredService<QuestionService>(), sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<LatencyStats>(),
             config.Mqtt.StatsIntervalSeconds, sp.GetRequiredService<ILogger<StatusService>>()));
 
-        // Started in this order, stopped in reverse: MQTT last to stop, so the last answers still go out.
+        // Started in this order, stopped in reverse: MQTT last to stop, so the last answers still go out; the
+        // integrations right after it, so they follow every answer and their NDEATH leaves before the broker stops.
         services.AddHostedService(sp => sp.GetRequiredService<MqttService>());
+        services.AddHostedService(sp => new IntegrationsService(
+            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<CaptureService>(), sp.GetService<SparkplugPublisher>(), sp.GetService<HomeAssistantPublisher>(),
+            sp.GetRequiredService<ILogger<IntegrationsService>>()));
         services.AddHostedService(sp => sp.GetRequiredService<CaptureService>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelWorker>());
         services.AddHostedService(sp => sp.GetRequiredService<StandingQuestionService>());
         services.AddHostedService(sp => sp.GetRequiredService<StatusService>());
-        services.AddHostedService(sp => new IntegrationsService(
-            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<CaptureService>(), sp.GetService<SparkplugPublisher>(), sp.GetService<HomeAssistantPublisher>(),
-            sp.GetRequiredService<ILogger<IntegrationsService>>()));
     }
 
     /// <summary>
