@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Google.Protobuf;
+using LlavaUhd.Edge.Messaging.HomeAssistant;
 using LlavaUhd.Edge.Messaging.SparkplugB;
 using LlavaUhd.Edge.Messaging.SparkplugB.Protobuf;
 using LlavaUhd.Edge.Service.Tests.Infrastructure;
@@ -157,6 +158,7 @@ public sealed class IntegrationsTests(MosquittoFixture broker, ITestOutputHelper
             await ha.PublishAsync("homeassistant/status", "online");
             List<MqttApplicationMessage> again = await ha.CollectAsync(expected.Length, Mine, 30);
             Assert.Equal(expected, again.Select(m => m.Topic));
+            Assert.Equal(2, service.Get<HomeAssistantPublisher>().PublishCount);
         }
 
         // leave the shared broker clean: remove this device's retained configs

@@ -34,7 +34,6 @@ public sealed class SparkplugPublisher : IAsyncDisposable
     private readonly Channel<Command> _commands = Channel.CreateBounded<Command>(
         new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _born = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
     private long _dropped;
     private long _births;
@@ -81,9 +80,6 @@ public sealed class SparkplugPublisher : IAsyncDisposable
         _loop = Task.Run(() => LoopAsync(ct), CancellationToken.None);
         return Task.CompletedTask;
     }
-
-    /// <summary>Completes after the first births were published.</summary>
-    public Task WaitBornAsync(CancellationToken cancellationToken = default) => _born.Task.WaitAsync(cancellationToken);
 
     /// <summary>Follows an answer (DDATA). Cheap and non-throwing: fit for <see cref="EdgeMqttClient.AnswerPublished"/>.</summary>
     public void OnAnswer(AnswerMessage answer)
@@ -303,7 +299,6 @@ public sealed class SparkplugPublisher : IAsyncDisposable
             await PublishBirthsAsync(ct).ConfigureAwait(false);
             _logger.LogInformation("Sparkplug B: node {Group}/{Node} born (bdSeq {BdSeq}) as {ClientId}.",
                 _node.Topics.GroupId, _node.Topics.EdgeNodeId, _node.BdSeq, _options.EffectiveSparkplugClientId);
-            _born.TrySetResult();
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -68,6 +68,7 @@ public sealed class SparkplugPublisherTests(MosquittoFixture broker)
             Assert.Equal(bdSeq, Metric(Decode(again[0]), SparkplugMetrics.BdSeq).LongValue);
             Assert.Equal(1UL, Decode(again[1]).Seq);
             Assert.True(Metric(Decode(again[1]), "questions/door/value").BooleanValue);   // the birth carries the latest value
+            Assert.Equal(2, publisher.BirthCount);
         }
         finally
         {
