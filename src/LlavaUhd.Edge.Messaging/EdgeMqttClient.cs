@@ -1,6 +1,5 @@
 using LlavaUhd.Edge.Core.Diagnostics;
 using System.Buffers;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -58,6 +57,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(string Filter, Action<string, byte[]> Handler)> _raw = [];
     private byte[]? _lastStatus;
+    // retained messages re-published after every reconnect: the settings' states and PublishRetainedAsync's
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _settingStates = new(StringComparer.Ordinal);
     private long _answered;
     private long _rejected;
@@ -317,6 +317,20 @@ public sealed class EdgeMqttClient : IAsyncDisposable
             : Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Publishes <paramref name="payload"/> retained (QoS 1) on <paramref name="topic"/> now if connected, and again
+    /// after every reconnect, like the settings' states (the Home Assistant discovery configs).
+    /// </summary>
+    public Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(topic);
+        ArgumentNullException.ThrowIfNull(payload);
+        _settingStates[topic] = payload;
+        return _client.IsConnected
+            ? PublishAsync(topic, payload, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
+            : Task.CompletedTask;
+    }
+
     /// <summary>Clean shutdown: stops the loops, publishes <c>offline</c> (retained) and disconnects normally.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
@@ -367,53 +381,15 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         }
     }
 
-    private static MqttClientOptions BuildClientOptions(MqttOptions o)
-    {
-        var topics = new MqttTopics(o);
-        MqttClientOptionsBuilder b = new MqttClientOptionsBuilder()
-            .WithTcpServer(o.EmbeddedBroker ? "127.0.0.1" : o.Host, o.Port)
-            .WithClientId(o.EffectiveClientId)
-            .WithProtocolVersion(o.ProtocolVersion == 5 ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311)
-            .WithCleanStart(o.CleanSession)
-            .WithSessionExpiryInterval(o.CleanSession || o.ProtocolVersion != 5 ? 0u : (uint)o.SessionExpirySeconds)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(o.KeepAliveSeconds))
-            .WithTimeout(TimeSpan.FromSeconds(o.TimeoutSeconds))
-            .WithWillTopic(topics.Available)
-            .WithWillPayload(s_offline)
-            .WithWillRetain(true)
-            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (!string.IsNullOrEmpty(o.Username))
-        {
-            b = b.WithCredentials(o.Username, o.Password ?? "");
-        }
-
-        if (o.Tls.Enabled)
-        {
-            MqttTlsOptions t = o.Tls;
-            b = b.WithTlsOptions(tls =>
-            {
-                tls.UseTls().WithTargetHost(string.IsNullOrEmpty(t.TargetHost) ? o.Host : t.TargetHost);
-                if (!string.IsNullOrEmpty(t.CaFile))
-                {
-                    var chain = new X509Certificate2Collection();
-                    chain.ImportFromPemFile(t.CaFile);
-                    tls.WithTrustChain(chain).WithRevocationMode(X509RevocationMode.NoCheck);
-                }
-
-                if (!string.IsNullOrEmpty(t.ClientCertFile))
-                {
-                    tls.WithClientCertificates(new X509Certificate2Collection(X509Certificate2.CreateFromPemFile(t.ClientCertFile, t.ClientKeyFile)));
-                }
-
-                if (t.AllowUntrusted)
-                {
-                    tls.WithAllowUntrustedCertificates().WithIgnoreCertificateChainErrors().WithCertificateValidationHandler(_ => true);
-                }
-            });
-        }
-
-        return b.Build();
-    }
+    private static MqttClientOptions BuildClientOptions(MqttOptions o) => MqttConnectionOptions.Build(
+        o,
+        o.EffectiveClientId,
+        o.CleanSession,
+        o.CleanSession || o.ProtocolVersion != 5 ? 0u : (uint)o.SessionExpirySeconds,
+        new MqttTopics(o).Available,
+        s_offline,
+        willRetain: true,
+        MqttQualityOfServiceLevel.AtLeastOnce);
 
     // ---- connection ----------------------------------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ using LlavaUhd.Edge.Inference.Providers;
 using LlavaUhd.Edge.Inference.Sessions;
 using LlavaUhd.Edge.Messaging;
 using LlavaUhd.Edge.Messaging.Broker;
+using LlavaUhd.Edge.Messaging.HomeAssistant;
+using LlavaUhd.Edge.Messaging.SparkplugB;
 using LlavaUhd.Edge.Messaging.Outbox;
 using LlavaUhd.Edge.Service.Frames;
 using LlavaUhd.Edge.Service.Hosting;
@@ -295,10 +297,16 @@ internal static class Program
             services.AddSingleton(sp => new TokenPublisher(sp.GetRequiredService<EdgeMqttClient>(), config.Service.Tokens, sp.GetRequiredService<ILogger<TokenPublisher>>()));
         }
 
-        services.AddSingleton(sp => new MqttService(
-            config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
-            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>(),
-            TimeSpan.FromSeconds(config.Service.ShutdownDrainSeconds)));
+        AddIntegrations(services, config, config.Service.IsDecoder ? [.. config.Service.Tokens.Cameras] : cameraIds);
+        services.AddSingleton(sp =>
+        {
+            // the discovery publisher subscribes to Home Assistant's status topic: it must exist before the client starts
+            _ = sp.GetService<HomeAssistantPublisher>();
+            return new MqttService(
+                config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
+                sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>(),
+                TimeSpan.FromSeconds(config.Service.ShutdownDrainSeconds));
+        });
         IReadOnlyDictionary<string, MotionWatcher> motion = config.Service.IsDecoder ? new Dictionary<string, MotionWatcher>() : MotionWatchers(config);
         services.AddSingleton(sp => new CaptureService(
             config.Service.IsDecoder ? null : sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>(), motion));
@@ -351,8 +359,12 @@ internal static class Program
                 sp.GetRequiredService<ILogger<SnapshotPublisher>>()));
         }
 
-        // Started in this order, stopped in reverse: MQTT last to stop, so the last answers still go out.
+        // Started in this order, stopped in reverse: MQTT last to stop, so the last answers still go out; the
+        // integrations right after it, so they follow every answer and their NDEATH leaves before the broker stops.
         services.AddHostedService(sp => sp.GetRequiredService<MqttService>());
+        services.AddHostedService(sp => new IntegrationsService(
+            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<CaptureService>(), sp.GetService<SparkplugPublisher>(), sp.GetService<HomeAssistantPublisher>(),
+            sp.GetRequiredService<ILogger<IntegrationsService>>()));
         services.AddHostedService(sp => sp.GetRequiredService<CaptureService>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelWorker>());
         services.AddHostedService(sp => sp.GetRequiredService<StandingQuestionService>());
@@ -361,6 +373,43 @@ internal static class Program
         if (config.Service.PublishSnapshots)
         {
             services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>());
+        }
+    }
+
+    /// <summary>
+    /// The optional Sparkplug B node and Home Assistant discovery (docs/sparkplug-b.md, docs/home-assistant.md), both
+    /// describing <paramref name="cameras"/> and the standing questions of those cameras.
+    /// </summary>
+    private static void AddIntegrations(IServiceCollection services, EdgeConfiguration config, string[] cameras)
+    {
+        StandingQuestionOptions[] questions = [.. config.Service.Questions.Where(q => cameras.Contains(q.Camera, StringComparer.Ordinal))];
+        if (config.Mqtt.SparkplugB.Enabled)
+        {
+            services.AddSingleton(sp =>
+            {
+                ModelWorker worker = sp.GetRequiredService<ModelWorker>();
+                var node = new SparkplugNode(
+                    new SparkplugTopics(config.Mqtt.SparkplugB.GroupId, config.Mqtt.EffectiveEdgeNodeId),
+                    new SparkplugNodeInfo(config.Mqtt.DeviceId, worker.Model.ModelId, worker.Model.Provider, Versions()["service"]),
+                    cameras,
+                    questions.Select(q => new SparkplugQuestion(q.Camera, q.Name, q.ParseAnswerType())));
+                EdgeMqttClient client = sp.GetRequiredService<EdgeMqttClient>();
+                return new SparkplugPublisher(config.Mqtt, node, () => worker.Depth + client.QueueDepth, sp.GetRequiredService<ILogger<SparkplugPublisher>>());
+            });
+        }
+
+        if (config.Mqtt.HomeAssistant.Enabled)
+        {
+            services.AddSingleton(sp =>
+            {
+                EdgeMqttClient client = sp.GetRequiredService<EdgeMqttClient>();
+                var discovery = new HomeAssistantDiscovery(
+                    config.Mqtt.HomeAssistant, client.Topics,
+                    new HomeAssistantDevice(config.Mqtt.DeviceId, config.Mqtt.DeviceId, sp.GetRequiredService<ModelWorker>().Model.ModelId, Versions()["service"]),
+                    cameras,
+                    questions.Select(q => new HomeAssistantQuestion(q.Camera, q.Name, q.ParseAnswerType())));
+                return new HomeAssistantPublisher(client, discovery, sp.GetRequiredService<ILogger<HomeAssistantPublisher>>());
+            });
         }
     }
 

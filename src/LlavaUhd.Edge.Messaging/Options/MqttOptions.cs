@@ -79,8 +79,20 @@ public sealed class MqttOptions
 
     public EmbeddedBrokerOptions Broker { get; set; } = new();
 
+    /// <summary>The Sparkplug B edge node (off by default).</summary>
+    public SparkplugBOptions SparkplugB { get; set; } = new();
+
+    /// <summary>Home Assistant MQTT discovery (off by default).</summary>
+    public HomeAssistantOptions HomeAssistant { get; set; } = new();
+
     /// <summary>The client id actually used.</summary>
     public string EffectiveClientId => string.IsNullOrEmpty(ClientId) ? $"{TopicPrefix}-{DeviceId}" : ClientId;
+
+    /// <summary>The Sparkplug edge node id actually used: <c>SparkplugB:EdgeNodeId</c>, else <see cref="DeviceId"/>.</summary>
+    public string EffectiveEdgeNodeId => string.IsNullOrEmpty(SparkplugB.EdgeNodeId) ? DeviceId : SparkplugB.EdgeNodeId;
+
+    /// <summary>The client id of the Sparkplug connection: <c>SparkplugB:ClientId</c>, else <see cref="EffectiveClientId"/> + <c>-spb</c>.</summary>
+    public string EffectiveSparkplugClientId => string.IsNullOrEmpty(SparkplugB.ClientId) ? EffectiveClientId + "-spb" : SparkplugB.ClientId;
 }
 
 /// <summary>TLS to the broker: trust chain, client certificate, and the escape hatch for test brokers.</summary>

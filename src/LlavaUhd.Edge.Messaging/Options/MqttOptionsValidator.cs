@@ -98,7 +98,46 @@ public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
 
         CheckTls(o, f);
         CheckOutbox(o.Outbox, f);
+        CheckSparkplug(o, f);
+        CheckHomeAssistant(o.HomeAssistant, f);
         return f;
+    }
+
+    private static void CheckSparkplug(MqttOptions o, List<string> f)
+    {
+        string s = MqttOptions.SectionName + ":SparkplugB";
+        SparkplugBOptions b = o.SparkplugB;
+        if (!b.Enabled)
+        {
+            return;
+        }
+
+        if (!SparkplugB.SparkplugTopics.IsValidId(b.GroupId))
+        {
+            f.Add($"{s}:GroupId '{b.GroupId}' must be set (Sparkplug B is enabled) and be a valid Sparkplug id: no '/', '+', '#', control characters, at most 64 characters.");
+        }
+
+        if (!SparkplugB.SparkplugTopics.IsValidId(o.EffectiveEdgeNodeId))
+        {
+            f.Add($"{s}:EdgeNodeId '{o.EffectiveEdgeNodeId}' must be a valid Sparkplug id: no '/', '+', '#', control characters, at most 64 characters.");
+        }
+
+        if (b.ClientId.Length > 0 && (b.ClientId.Length > 128 || b.ClientId.Any(char.IsControl)))
+        {
+            f.Add($"{s}:ClientId must be at most 128 characters without control characters.");
+        }
+        else if (o.EffectiveSparkplugClientId == o.EffectiveClientId)
+        {
+            f.Add($"{s}:ClientId '{b.ClientId}' must differ from the main client id: the broker would drop one connection for the other.");
+        }
+    }
+
+    private static void CheckHomeAssistant(HomeAssistantOptions h, List<string> f)
+    {
+        if (h.Enabled && !MqttTopics.IsValidPrefix(h.DiscoveryPrefix))
+        {
+            f.Add($"{MqttOptions.SectionName}:HomeAssistant:DiscoveryPrefix '{h.DiscoveryPrefix}' must be one or more '/'-separated levels without '+', '#', '$' at the start, empty levels or control characters.");
+        }
     }
 
     private static void CheckTls(MqttOptions o, List<string> f)
