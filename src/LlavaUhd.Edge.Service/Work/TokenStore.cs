@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Tokens;
 using LlavaUhd.Edge.Messaging;
@@ -13,6 +14,9 @@ namespace LlavaUhd.Edge.Service.Work;
 /// vision encoder (<see cref="VisualTokens.FromPacket"/>), keeps the latest tokens per camera, and answers MQTT questions
 /// on this device's <c>…/&lt;camera&gt;/ask</c> from them (one answer at a time on the model). A packet that cannot be
 /// read or comes from another encoder is refused: an error log and an error message on <c>…/errors</c>, nothing else.
+/// The receive callback only queues a packet (<see cref="OnPacket"/>); decoding it — CRC, Brotli, dequantisation,
+/// re-planning of packets up to <c>Service:Tokens:MaxPacketBytes</c> — runs on this store's own worker, behind a
+/// bounded queue that keeps the newest packets (only the latest tokens of a camera are ever answered from).
 /// </summary>
 internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposable
 {
@@ -25,8 +29,15 @@ internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposab
     private readonly Lock _lock = new();
     private readonly Dictionary<string, VisualTokens> _latest = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _modelGate = new(1, 1);
+    private readonly Channel<(string Topic, byte[] Payload)> _packets;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _worker;
     private long _received;
     private long _refused;
+    private long _dropped;
+
+    /// <summary>Packets waiting to be decoded at most; beyond it the oldest waiting one is dropped.</summary>
+    public const int PacketQueueCapacity = 8;
 
     public TokenStore(IVisionLanguageModel model, AnswerCounter counter, IEnumerable<string> cameras, int maxNewTokens, int maxPacketBytes, ILogger<TokenStore> logger)
     {
@@ -36,7 +47,14 @@ internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposab
         _maxNewTokens = maxNewTokens;
         _maxPacketBytes = maxPacketBytes;
         _logger = logger;
+        _packets = Channel.CreateBounded<(string, byte[])>(
+            new BoundedChannelOptions(PacketQueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+            _ => Interlocked.Increment(ref _dropped));
+        _worker = Task.Run(() => DecodeLoopAsync(_stop.Token));
     }
+
+    /// <summary>Packets dropped unread because newer ones filled the queue.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Where refusals go besides the log (camera, topic, code, message): <c>…/errors</c> of this device.</summary>
     public Action<string?, string, string, string>? ErrorSink { get; set; }
@@ -55,8 +73,28 @@ internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposab
         }
     }
 
-    /// <summary>A message on a tokens topic (<c>&lt;prefix&gt;/&lt;device&gt;/&lt;camera&gt;/tokens</c>). Never throws.</summary>
-    public void OnPacket(string topic, byte[] payload)
+    /// <summary>
+    /// A message on a tokens topic (<c>&lt;prefix&gt;/&lt;device&gt;/&lt;camera&gt;/tokens</c>), called on MQTTnet's
+    /// receive thread: only queued here. Never throws.
+    /// </summary>
+    public void OnPacket(string topic, byte[] payload) => _packets.Writer.TryWrite((topic, payload));
+
+    private async Task DecodeLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach ((string topic, byte[] payload) in _packets.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                Decode(topic, payload);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Decodes and verifies one packet and keeps it as its camera's latest; a bad one is refused. Never throws.</summary>
+    private void Decode(string topic, byte[] payload)
     {
         string[] levels = topic.Split('/');
         string camera = levels.Length >= 2 ? levels[^2] : "";
@@ -160,5 +198,19 @@ internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposab
         }
     }
 
-    public void Dispose() => _modelGate.Dispose();
+    public void Dispose()
+    {
+        _packets.Writer.TryComplete();
+        _stop.Cancel();
+        try
+        {
+            _worker.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+
+        _stop.Dispose();
+        _modelGate.Dispose();
+    }
 }
