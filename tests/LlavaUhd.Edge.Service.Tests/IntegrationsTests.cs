@@ -76,8 +76,8 @@ public sealed class IntegrationsTests(MosquittoFixture broker, ITestOutputHelper
             Assert.Equal((uint)DataType.Boolean, dbirth.Metrics.Single(x => x.Name == "questions/door/value").Datatype);
             Assert.Equal((uint)DataType.Int64, dbirth.Metrics.Single(x => x.Name == "questions/parcels/value").Datatype);
 
-            // every DDATA value carries the question's datatype, a value of that type or is_null (the tiny model's
-            // text is arbitrary), and a timestamp
+            // every DDATA value carries the question's datatype, a value of that type (the tiny model's words are
+            // arbitrary, its typed answers valid), and a timestamp
             foreach (Payload.Types.Metric x in messages.Where(m => Type(m) == "DDATA").SelectMany(m => Decode(m).Metrics))
             {
                 Assert.True(x.HasTimestamp, x.Name);
@@ -89,7 +89,8 @@ public sealed class IntegrationsTests(MosquittoFixture broker, ITestOutputHelper
                     _ => ((uint)DataType.String, Payload.Types.Metric.ValueOneofCase.StringValue),
                 };
                 Assert.Equal(type, x.Datatype);
-                Assert.True(x.IsNull ? x.ValueCase == Payload.Types.Metric.ValueOneofCase.None : x.ValueCase == value, x.Name);
+                Assert.False(x.IsNull, $"{x.Name}: typed answers are valid by construction (docs/typed-answers.md), so never null");
+                Assert.Equal(value, x.ValueCase);
             }
 
             // Node Control/Rebirth: NBIRTH again (same bdSeq, seq 0), then the DBIRTH (seq 1)
