@@ -1,14 +1,5 @@
 namespace LlavaUhd.Edge.Core.Slicing;
 
-/// <summary>A width and height in pixels.</summary>
-public readonly record struct PixelSize(int Width, int Height)
-{
-    /// <summary>Width × height as a 64-bit number (4096 × 4096 × 3 overflows nothing, 1 × 8192 × … neither).</summary>
-    public long Area => (long)Width * Height;
-
-    public override string ToString() => $"{Width}x{Height}";
-}
-
 /// <summary>An axis-aligned rectangle in pixels: left, top, width, height.</summary>
 public readonly record struct PixelRect(int X, int Y, int Width, int Height)
 {
@@ -36,12 +27,4 @@ public readonly record struct PixelRect(int X, int Y, int Width, int Height)
     }
 
     public override string ToString() => $"{X},{Y},{Width},{Height}";
-}
-
-/// <summary>A slice grid: how many columns and rows of slices.</summary>
-public readonly record struct GridSize(int Columns, int Rows)
-{
-    public int Count => Columns * Rows;
-
-    public override string ToString() => $"{Columns}x{Rows}";
 }

@@ -1,0 +1,8 @@
+using System.Globalization;
+
+namespace LlavaUhd.Edge.Inference.Providers;
+
+public sealed class CudaOptions
+{
+    public int DeviceId { get; set; }
+}

@@ -1,0 +1,15 @@
+using System.Globalization;
+using LlavaUhd.Edge.Core.Decoding;
+using LlavaUhd.Edge.Core.Pipeline;
+using LlavaUhd.Edge.Core.Tokens;
+using LlavaUhd.Edge.Messaging;
+
+namespace LlavaUhd.Edge.Service.Options;
+
+/// <summary>Per-camera token settings (null: the <c>Service:Tokens</c> default).</summary>
+internal sealed class TokenCameraOptions
+{
+    public string? DType { get; set; }
+
+    public bool? Brotli { get; set; }
+}
