@@ -32,21 +32,3 @@ public sealed class CaptureConfigurationException : Exception
             ? "Invalid capture configuration."
             : $"Invalid capture configuration ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}):{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}";
 }
-
-/// <summary>A camera could not be opened or read; the message says which camera and why.</summary>
-public sealed class CameraException : Exception
-{
-    public CameraException()
-    {
-    }
-
-    public CameraException(string message)
-        : base(message)
-    {
-    }
-
-    public CameraException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}

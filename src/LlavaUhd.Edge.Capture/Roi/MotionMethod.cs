@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace LlavaUhd.Edge.Capture.Roi;
 
 /// <summary>Motion detection method.</summary>

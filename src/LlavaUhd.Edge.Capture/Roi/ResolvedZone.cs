@@ -1,4 +1,3 @@
-using LlavaUhd.Edge.Capture.Errors;
 using LlavaUhd.Edge.Core.Capture;
 using LlavaUhd.Edge.Core.Slicing;
 using OpenCvSharp;

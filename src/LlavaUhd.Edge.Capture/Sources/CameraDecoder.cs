@@ -1,7 +1,3 @@
-using System.Globalization;
-using LlavaUhd.Edge.Capture.Errors;
-using LlavaUhd.Edge.Capture.Roi;
-
 namespace LlavaUhd.Edge.Capture.Sources;
 
 /// <summary>What decodes a camera's frames (docs/cameras.md, "Decoders").</summary>

@@ -1,5 +1,3 @@
-using OpenCvSharp;
-
 namespace LlavaUhd.Edge.Capture.Sources;
 
 /// <summary>Creates the source for a camera's options: the decoder by <see cref="CameraOptions.Decoder"/> (docs/cameras.md, "Decoders").</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using LlavaUhd.Edge.Capture.Errors;
-using LlavaUhd.Edge.Capture.Roi;
-
 namespace LlavaUhd.Edge.Capture.Sources;
 
 /// <summary>What kind of source a camera's <see cref="CameraOptions.Source"/> string names.</summary>

@@ -1,9 +1,3 @@
-using System.Globalization;
-using System.Threading.Channels;
-using LlavaUhd.Edge.Capture.Errors;
-using LlavaUhd.Edge.Core.Capture;
-using OpenCvSharp;
-
 namespace LlavaUhd.Edge.Capture.Sources;
 
 /// <summary>The life cycle of one camera.</summary>

@@ -1,8 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
-using LlavaUhd.Edge.Capture.Errors;
-using LlavaUhd.Edge.Core.Capture;
-using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Capture.Sources;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using LlavaUhd.Edge.Capture.Errors;
-using LlavaUhd.Edge.Capture.Roi;
 
 namespace LlavaUhd.Edge.Capture.Sources;
 

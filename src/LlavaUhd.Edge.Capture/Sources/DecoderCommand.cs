@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using LlavaUhd.Edge.Capture.Errors;
-using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Capture.Sources;
 

@@ -1,7 +1,3 @@
-using System.Globalization;
-using LlavaUhd.Edge.Capture.Errors;
-using LlavaUhd.Edge.Capture.Roi;
-
 namespace LlavaUhd.Edge.Capture.Sources;
 
 /// <summary>What a camera does when a source ends (a file or folder reaches its end, a stream stops).</summary>

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using LlavaUhd.Edge.Core.Capture;
-using LlavaUhd.Edge.Core.Imaging;
 using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Capture.Sources;

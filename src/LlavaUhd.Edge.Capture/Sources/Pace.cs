@@ -1,6 +1,3 @@
-using LlavaUhd.Edge.Capture.Errors;
-using OpenCvSharp;
-
 namespace LlavaUhd.Edge.Capture.Sources;
 
 /// <summary>Sleeps so that calls come at most <c>fps</c> times a second.</summary>

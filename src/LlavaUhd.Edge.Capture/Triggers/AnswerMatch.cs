@@ -1,7 +1,3 @@
-using System.Device.Gpio;
-using System.Globalization;
-using LlavaUhd.Edge.Capture.Errors;
-
 namespace LlavaUhd.Edge.Capture.Triggers;
 
 /// <summary>How an answer is compared with <see cref="GpioOutputOptions.Match"/>.</summary>

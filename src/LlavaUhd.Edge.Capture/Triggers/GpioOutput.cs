@@ -1,10 +1,5 @@
 using System.Device.Gpio;
-using System.Globalization;
 using System.Text.RegularExpressions;
-using Iot.Device.Hcsr501;
-using LlavaUhd.Edge.Capture.Roi;
-using LlavaUhd.Edge.Core.Capture;
-using LlavaUhd.Edge.Core.Slicing;
 
 namespace LlavaUhd.Edge.Capture.Triggers;
 

@@ -1,7 +1,3 @@
-using System.Device.Gpio;
-using System.Globalization;
-using LlavaUhd.Edge.Capture.Errors;
-
 namespace LlavaUhd.Edge.Capture.Triggers;
 
 /// <summary>Drive an output pin when an answer matches a condition: held while answers match, or a pulse.</summary>

@@ -1,6 +1,4 @@
 using System.Device.Gpio;
-using System.Globalization;
-using LlavaUhd.Edge.Capture.Errors;
 
 namespace LlavaUhd.Edge.Capture.Triggers;
 

@@ -1,11 +1,3 @@
-using System.Device.Gpio;
-using System.Globalization;
-using System.Text.RegularExpressions;
-using Iot.Device.Hcsr501;
-using LlavaUhd.Edge.Capture.Roi;
-using LlavaUhd.Edge.Core.Capture;
-using LlavaUhd.Edge.Core.Slicing;
-
 namespace LlavaUhd.Edge.Capture.Triggers;
 
 /// <summary>Fires every <see cref="IntervalTriggerOptions.IntervalMs"/> on a <see cref="TimeProvider"/> timer.</summary>

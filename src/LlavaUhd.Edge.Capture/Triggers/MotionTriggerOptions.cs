@@ -1,7 +1,3 @@
-using System.Device.Gpio;
-using System.Globalization;
-using LlavaUhd.Edge.Capture.Errors;
-
 namespace LlavaUhd.Edge.Capture.Triggers;
 
 /// <summary>Fire when motion is seen (in <see cref="Zone"/> if set), at most once per <see cref="CooldownMs"/>.</summary>

@@ -1,7 +1,3 @@
-using System.Device.Gpio;
-using System.Globalization;
-using LlavaUhd.Edge.Capture.Errors;
-
 namespace LlavaUhd.Edge.Capture.Triggers;
 
 /// <summary>Fire when a HC-SR501 PIR sensor on <see cref="Pin"/> reports motion, at most once per <see cref="CooldownMs"/>.</summary>
