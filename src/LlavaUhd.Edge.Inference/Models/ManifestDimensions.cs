@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using LlavaUhd.Edge.Core.Slicing;
-
 namespace LlavaUhd.Edge.Inference.Models;
 
 /// <summary>Model dimensions the runtime needs (KV cache shapes, embedding width, encoder input size).</summary>

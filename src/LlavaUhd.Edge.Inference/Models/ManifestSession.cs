@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using LlavaUhd.Edge.Core.Slicing;
-
 namespace LlavaUhd.Edge.Inference.Models;
 
 /// <summary>One ONNX file: its path, hash and I/O as ONNX Runtime reports it.</summary>

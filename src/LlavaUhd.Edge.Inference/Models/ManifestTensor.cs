@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using LlavaUhd.Edge.Core.Slicing;
-
 namespace LlavaUhd.Edge.Inference.Models;
 
 /// <summary>A tensor's name, element type and shape (-1 for a symbolic dimension).</summary>

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using LlavaUhd.Edge.Core.Slicing;
-
 namespace LlavaUhd.Edge.Inference.Models;
 
 /// <summary>Special tokens: every added token the runtime relies on, with its id.</summary>

@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using LlavaUhd.Edge.Inference.Errors;
-using LlavaUhd.Edge.Inference.Sessions;
-using LlavaUhd.Edge.Inference.Tokenization;
 using Microsoft.ML.OnnxRuntime;
 
 namespace LlavaUhd.Edge.Inference.Models;

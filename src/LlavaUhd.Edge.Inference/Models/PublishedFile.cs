@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Reflection;
-using LlavaUhd.Edge.Inference.Errors;
-
 namespace LlavaUhd.Edge.Inference.Models;
 
 /// <summary>One file of a public export: its path in the repository, size and sha256.</summary>

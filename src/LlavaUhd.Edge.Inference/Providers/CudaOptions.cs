@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace LlavaUhd.Edge.Inference.Providers;
 
 public sealed class CudaOptions

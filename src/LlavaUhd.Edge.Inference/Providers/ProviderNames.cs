@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace LlavaUhd.Edge.Inference.Providers;
 
 /// <summary>ONNX Runtime execution providers the factory knows, by their configuration names.</summary>

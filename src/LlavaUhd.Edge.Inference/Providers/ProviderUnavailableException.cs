@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace LlavaUhd.Edge.Inference.Providers;
 
 /// <summary>The required provider is not available in this ONNX Runtime build or on this machine.</summary>

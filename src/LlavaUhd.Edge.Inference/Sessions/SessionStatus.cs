@@ -1,13 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using LlavaUhd.Edge.Inference.Errors;
-using LlavaUhd.Edge.Inference.Models;
-using LlavaUhd.Edge.Inference.Providers;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
-
 namespace LlavaUhd.Edge.Inference.Sessions;
 
 /// <summary>What happened when a session was created: the provider it runs on, the providers skipped and why, build time.</summary>
