@@ -1,5 +1,3 @@
-using LlavaUhd.Edge.Messaging.Contracts;
-
 namespace LlavaUhd.Edge.Messaging;
 
 /// <summary>The runtime-changeable settings of a camera (<c>…/&lt;camera&gt;/&lt;setting&gt;/set</c>).</summary>

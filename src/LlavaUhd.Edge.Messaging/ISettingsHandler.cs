@@ -1,5 +1,3 @@
-using LlavaUhd.Edge.Messaging.Contracts;
-
 namespace LlavaUhd.Edge.Messaging;
 
 /// <summary>Applies a camera setting received on <c>…/&lt;camera&gt;/&lt;setting&gt;/set</c>.</summary>

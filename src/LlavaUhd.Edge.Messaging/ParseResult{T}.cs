@@ -1,9 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using System.Text.Unicode;
-using LlavaUhd.Edge.Core.Decoding;
-using LlavaUhd.Edge.Messaging.Contracts;
-
 namespace LlavaUhd.Edge.Messaging;
 
 /// <summary>Outcome of parsing an <c>ask</c> or <c>set</c> payload: a value or an error, and where to reply either way.</summary>

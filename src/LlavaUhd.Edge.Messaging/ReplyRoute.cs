@@ -1,5 +1,3 @@
-using LlavaUhd.Edge.Messaging.Contracts;
-
 namespace LlavaUhd.Edge.Messaging;
 
 /// <summary>

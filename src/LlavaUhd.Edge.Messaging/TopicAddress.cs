@@ -1,5 +1,3 @@
-using LlavaUhd.Edge.Messaging.Options;
-
 namespace LlavaUhd.Edge.Messaging;
 
 /// <summary>A parsed incoming topic: its kind, camera and (for <see cref="TopicKind.Set"/>) setting name.</summary>

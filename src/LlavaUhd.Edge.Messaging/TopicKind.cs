@@ -1,5 +1,3 @@
-using LlavaUhd.Edge.Messaging.Options;
-
 namespace LlavaUhd.Edge.Messaging;
 
 /// <summary>What an incoming topic addresses.</summary>
