@@ -1,4 +1,3 @@
-using LlavaUhd.Edge.Core.Capture;
 using LlavaUhd.Edge.Core.Slicing;
 
 namespace LlavaUhd.Edge.Service.Frames;

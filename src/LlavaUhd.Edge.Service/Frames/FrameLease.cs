@@ -1,5 +1,4 @@
 using LlavaUhd.Edge.Core.Capture;
-using LlavaUhd.Edge.Core.Slicing;
 
 namespace LlavaUhd.Edge.Service.Frames;
 

@@ -1,9 +1,3 @@
-using System.Globalization;
-using LlavaUhd.Edge.Core.Decoding;
-using LlavaUhd.Edge.Core.Pipeline;
-using LlavaUhd.Edge.Core.Tokens;
-using LlavaUhd.Edge.Messaging;
-
 namespace LlavaUhd.Edge.Service.Options;
 
 /// <summary>A rectangle in native pixels of the frame.</summary>

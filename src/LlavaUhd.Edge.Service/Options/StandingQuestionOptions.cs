@@ -1,8 +1,5 @@
-using System.Globalization;
 using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Core.Pipeline;
-using LlavaUhd.Edge.Core.Tokens;
-using LlavaUhd.Edge.Messaging;
 
 namespace LlavaUhd.Edge.Service.Options;
 

@@ -1,9 +1,3 @@
-using System.Globalization;
-using LlavaUhd.Edge.Core.Decoding;
-using LlavaUhd.Edge.Core.Pipeline;
-using LlavaUhd.Edge.Core.Tokens;
-using LlavaUhd.Edge.Messaging;
-
 namespace LlavaUhd.Edge.Service.Options;
 
 /// <summary>Per-camera token settings (null: the <c>Service:Tokens</c> default).</summary>

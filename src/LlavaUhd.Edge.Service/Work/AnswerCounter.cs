@@ -1,10 +1,3 @@
-using LlavaUhd.Edge.Capture.Roi;
-using LlavaUhd.Edge.Capture.Sources;
-using LlavaUhd.Edge.Core.Decoding;
-using LlavaUhd.Edge.Core.Pipeline;
-using LlavaUhd.Edge.Core.Slicing;
-using LlavaUhd.Edge.Service.Options;
-
 namespace LlavaUhd.Edge.Service.Work;
 
 /// <summary>Counts answers for <c>--max-answers</c> and stops the host after the last one.</summary>

@@ -1,5 +1,3 @@
-using LlavaUhd.Edge.Capture.Roi;
-using LlavaUhd.Edge.Capture.Sources;
 using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Slicing;

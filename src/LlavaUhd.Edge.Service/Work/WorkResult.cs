@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Core.Pipeline;
-using LlavaUhd.Edge.Core.Slicing;
-using LlavaUhd.Edge.Service.Frames;
 
 namespace LlavaUhd.Edge.Service.Work;
 
