@@ -1,5 +1,3 @@
-using OpenCvSharp;
-
 namespace LlavaUhd.Edge.Cli.Commands;
 
 /// <summary>An error in the command's input that the user can fix (a missing file, a bad image); printed without a stack trace.</summary>

@@ -1,16 +1,6 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using LlavaUhd.Edge.Core.Decoding;
-using LlavaUhd.Edge.Core.Imaging;
 using LlavaUhd.Edge.Core.Pipeline;
-using LlavaUhd.Edge.Core.Prompting;
 using LlavaUhd.Edge.Core.Slicing;
-using LlavaUhd.Edge.Core.Tokens;
-using LlavaUhd.Edge.Inference.Errors;
-using LlavaUhd.Edge.Inference.Pipeline;
-using LlavaUhd.Edge.Inference.Providers;
-using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Cli.Commands;
 

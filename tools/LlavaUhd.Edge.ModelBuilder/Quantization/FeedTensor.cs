@@ -1,9 +1,4 @@
-using System.Runtime.InteropServices;
-using Google.Protobuf;
-using LlavaUhd.Edge.ModelBuilder.Onnx;
 using Microsoft.ML.OnnxRuntime;
-using Onnx;
-using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace LlavaUhd.Edge.ModelBuilder.Quantization;
 

@@ -1,9 +1,3 @@
-using Google.Protobuf;
-using LlavaUhd.Edge.Inference.Models;
-using LlavaUhd.Edge.Inference.Sessions;
-using Microsoft.ML.OnnxRuntime;
-using Onnx;
-
 namespace LlavaUhd.Edge.ModelBuilder.Quantization;
 
 /// <summary>Size and drift of one quantized session against its FP32 original on held-out views.</summary>
