@@ -228,26 +228,3 @@ internal static class EvalCommand
 
     private static string Normalize(string s) => s.Trim().TrimEnd('.', '!', '?', ',', ';', ':').Trim();
 }
-
-/// <summary>Order statistics for reports.</summary>
-internal static class Stats
-{
-    /// <summary>The median (the mean of the two middle values for an even count); 0 for no values.</summary>
-    public static double Median(IReadOnlyCollection<double> values) => Percentile(values, 50);
-
-    /// <summary>Linear-interpolated percentile <paramref name="p"/> (0–100); 0 for no values.</summary>
-    public static double Percentile(IReadOnlyCollection<double> values, double p)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        if (values.Count == 0)
-        {
-            return 0;
-        }
-
-        double[] sorted = [.. values.Order()];
-        double rank = p / 100.0 * (sorted.Length - 1);
-        int lo = (int)Math.Floor(rank);
-        int hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + ((sorted[hi] - sorted[lo]) * (rank - lo));
-    }
-}

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlavaUhd.Edge.Core.Diagnostics;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Slicing;
 
@@ -41,9 +42,9 @@ internal sealed class EvalReport(string model, CompressionProfile profile)
             ["by_type"] = new System.Text.Json.Nodes.JsonObject(_byType.Select(kv => KeyValuePair.Create(kv.Key, (System.Text.Json.Nodes.JsonNode?)Math.Round((double)kv.Value.Right / kv.Value.Total, 4)))),
             ["n"] = N,
             ["visual_tokens_mean"] = N == 0 ? 0 : Math.Round((double)_visual / N, 1),
-            ["latency_ms_p50"] = Math.Round(Stats.Median(_latency), 1),
-            ["encode_ms_p50"] = Math.Round(Stats.Median(_encode), 1),
-            ["ttft_ms_p50"] = Math.Round(Stats.Median(_ttft), 1),
+            ["latency_ms_p50"] = Math.Round(SampleStatistics.Median(_latency), 1),
+            ["encode_ms_p50"] = Math.Round(SampleStatistics.Median(_encode), 1),
+            ["ttft_ms_p50"] = Math.Round(SampleStatistics.Median(_ttft), 1),
             ["model"] = model,
             ["profile"] = profile.ToName(),
         };
@@ -61,7 +62,7 @@ internal sealed class EvalReport(string model, CompressionProfile profile)
         }
 
         s.AppendLine(CultureInfo.InvariantCulture, $"{"all",-10} {N,5}   {Accuracy,9:P1}");
-        s.Append(CultureInfo.InvariantCulture, $"visual tokens {(N == 0 ? 0 : (double)_visual / N):F0} per question; p50 latency {Stats.Median(_latency):F0} ms (encode {Stats.Median(_encode):F0} ms, time to first token {Stats.Median(_ttft):F0} ms)");
+        s.Append(CultureInfo.InvariantCulture, $"visual tokens {(N == 0 ? 0 : (double)_visual / N):F0} per question; p50 latency {SampleStatistics.Median(_latency):F0} ms (encode {SampleStatistics.Median(_encode):F0} ms, time to first token {SampleStatistics.Median(_ttft):F0} ms)");
         return s.ToString();
     }
 }
