@@ -7,14 +7,14 @@ namespace LlavaUhd.Edge.Capture.Sources;
 /// <summary>
 /// A reusable <see cref="Mat"/> that frames are grabbed into. A <see cref="Frame"/> made from it holds it as its
 /// owner; disposing the frame returns the buffer to its pool (it does not free the Mat). The pool frees the Mats
-/// when it is disposed. The <see cref="NativeMemory{T}"/> over the Mat's pixels is rebuilt only when the Mat's
+/// when it is disposed. The <see cref="UnmanagedMemoryManager{T}"/> over the Mat's pixels is rebuilt only when the Mat's
 /// buffer moves (a new size), and <see cref="Wrap"/> re-arms one <see cref="Frame"/> object per buffer, so wrapping
 /// a grabbed frame allocates nothing in steady state.
 /// </summary>
 public sealed class FrameBuffer : IDisposable
 {
     private readonly FrameBufferPool? _pool;
-    private NativeMemory<byte>? _memory;
+    private UnmanagedMemoryManager<byte>? _memory;
     private IntPtr _memoryPointer;
     private long _memoryLength;
     private Frame? _frame;
@@ -44,7 +44,7 @@ public sealed class FrameBuffer : IDisposable
         long length = ((long)stride * (Mat.Rows - 1)) + ((long)Mat.Cols * ImageView.BytesPerPixel);
         if (_memory is null || _memoryPointer != Mat.Data || _memoryLength != length)
         {
-            _memory = new NativeMemory<byte>(Mat.Data, checked((int)length));
+            _memory = new UnmanagedMemoryManager<byte>(Mat.Data, checked((int)length));
             _memoryPointer = Mat.Data;
             _memoryLength = length;
         }

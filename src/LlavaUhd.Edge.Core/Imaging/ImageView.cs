@@ -6,7 +6,7 @@ namespace LlavaUhd.Edge.Core.Imaging;
 /// <summary>
 /// A read-only view of 8-bit, 3-channel pixels with a row stride: a whole frame or a region of one. Cropping
 /// returns another view of the same memory (no copy), like ImageSharp's <c>Buffer2DRegion</c>. The memory may be
-/// managed (an array) or native (an OpenCV <c>Mat</c>, through <see cref="NativeMemory{T}"/>); its owner keeps it
+/// managed (an array) or native (an OpenCV <c>Mat</c>, through <see cref="UnmanagedMemoryManager{T}"/>); its owner keeps it
 /// alive while the view is used.
 /// </summary>
 public readonly struct ImageView : IEquatable<ImageView>

@@ -7,13 +7,13 @@ namespace LlavaUhd.Edge.Core.Imaging;
 /// <see cref="ImageView"/> can view it without copying. It does not own the memory: the caller keeps the native
 /// buffer alive while the memory is used, and disposing this object frees nothing.
 /// </summary>
-public sealed unsafe class NativeMemory<T> : MemoryManager<T>
+public sealed unsafe class UnmanagedMemoryManager<T> : MemoryManager<T>
     where T : unmanaged
 {
     private readonly T* _pointer;
     private readonly int _length;
 
-    public NativeMemory(IntPtr pointer, int length)
+    public UnmanagedMemoryManager(IntPtr pointer, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (pointer == IntPtr.Zero && length > 0)

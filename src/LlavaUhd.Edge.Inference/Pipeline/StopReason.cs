@@ -1,9 +1,0 @@
-namespace LlavaUhd.Edge.Inference.Pipeline;
-
-/// <summary>Why generation ended.</summary>
-public enum StopReason
-{
-    StopToken,
-    MaxTokens,
-    Cancelled,
-}
