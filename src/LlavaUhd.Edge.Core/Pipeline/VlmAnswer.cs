@@ -1,10 +1,12 @@
+using LlavaUhd.Edge.Core.Decoding;
+
 namespace LlavaUhd.Edge.Core.Pipeline;
 
 /// <summary>An answer with its costs.</summary>
 public sealed record VlmAnswer(string Text, TokenCounts Tokens, StageTimings Timings, string Provider, string Model)
 {
-    /// <summary>Why generation stopped: <c>stop_token</c>, <c>max_tokens</c> or <c>cancelled</c>.</summary>
-    public string StopReason { get; init; } = "stop_token";
+    /// <summary>Why generation stopped; printed as <c>stop_token</c>, <c>max_tokens</c> or <c>cancelled</c> (<see cref="StopReasons.ToName"/>).</summary>
+    public StopReason StopReason { get; init; } = StopReason.StopToken;
 
     /// <summary>The generated token ids (without the stop token).</summary>
     public IReadOnlyList<int> TokenIds { get; init; } = [];

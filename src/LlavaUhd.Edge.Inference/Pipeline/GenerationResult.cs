@@ -1,3 +1,5 @@
+using LlavaUhd.Edge.Core.Decoding;
+
 namespace LlavaUhd.Edge.Inference.Pipeline;
 
 /// <summary>The outcome of one generation.</summary>
