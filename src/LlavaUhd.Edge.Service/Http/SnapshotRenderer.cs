@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using LlavaUhd.Edge.Capture.Roi;
+using LlavaUhd.Edge.Capture.Triggers;
 using LlavaUhd.Edge.Core.Imaging;
 using LlavaUhd.Edge.Core.Slicing;
 using LlavaUhd.Edge.Service.Frames;
-using LlavaUhd.Edge.Service.Work;
 using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Service.Http;

@@ -1,27 +1,26 @@
-using System.Diagnostics;
 using LlavaUhd.Edge.Capture.Roi;
 using LlavaUhd.Edge.Capture.Sources;
-using LlavaUhd.Edge.Capture.Triggers;
 using LlavaUhd.Edge.Core.Capture;
 using LlavaUhd.Edge.Core.Slicing;
 using OpenCvSharp;
 
-namespace LlavaUhd.Edge.Service.Work;
+namespace LlavaUhd.Edge.Capture.Triggers;
 
 /// <summary>
-/// The motion triggers of one camera: its frame pump hands it every new frame and, at most
-/// <c>Service:MotionChecksPerSecond</c> times a second, the <see cref="MotionDetector"/> looks at that frame (the
+/// The motion triggers of one camera: its frame pump (the service's capture loop) hands it every new frame and, at
+/// most <c>checksPerSecond</c> times a second (the service's <c>Service:MotionChecksPerSecond</c>), the <see cref="MotionDetector"/> looks at that frame (the
 /// detector allocates nothing per frame; frames in between are not looked at, so a slow detector never backs up the
 /// pump) and each <see cref="MotionTrigger"/> decides — zone overlap, cooldown on frame time — whether to fire. A firing
 /// carries the motion box (native pixels, padded and merged by the detector) as <see cref="TriggerEvent.Roi"/>; the
 /// standing questions bound to the trigger ask about that box. Not thread-safe: one pump per camera calls it.
 /// </summary>
-internal sealed class MotionWatcher : IDisposable
+public sealed class MotionWatcher : IDisposable
 {
     private readonly MotionDetector _detector;
     private readonly IReadOnlyList<MotionTrigger> _triggers;
     private readonly List<PixelRect> _boxes = new(16);
     private readonly List<Region> _regions = new(16);
+    private readonly TimeProvider _time;
     private readonly long _minTicks;
     private readonly Lock _boxLock = new();
     private PixelRect _lastBox;
@@ -29,16 +28,25 @@ internal sealed class MotionWatcher : IDisposable
     private long _last;
     private long _checked;
 
-    public MotionWatcher(string cameraId, MotionOptions options, IReadOnlyList<MotionTrigger> triggers, double checksPerSecond)
+    /// <param name="cameraId">The camera whose frames it watches.</param>
+    /// <param name="options">The camera's motion detector settings.</param>
+    /// <param name="triggers">The motion triggers watching this camera; the watcher disposes them.</param>
+    /// <param name="checksPerSecond">The most frames a second the detector looks at.</param>
+    /// <param name="time">The clock that spaces the looks; <see cref="TimeProvider.System"/> when null.</param>
+    public MotionWatcher(string cameraId, MotionOptions options, IReadOnlyList<MotionTrigger> triggers, double checksPerSecond, TimeProvider? time = null)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(checksPerSecond);
         CameraId = cameraId;
         _detector = new MotionDetector(options);
         _triggers = triggers;
-        _minTicks = (long)(Stopwatch.Frequency / checksPerSecond);
+        _time = time ?? TimeProvider.System;
+        _minTicks = (long)(_time.TimestampFrequency / checksPerSecond);
     }
 
+    /// <summary>The camera whose frames it watches.</summary>
     public string CameraId { get; }
 
+    /// <summary>The motion triggers it fires.</summary>
     public IReadOnlyList<MotionTrigger> Triggers => _triggers;
 
     /// <summary>Frames the detector looked at.</summary>
@@ -59,7 +67,7 @@ internal sealed class MotionWatcher : IDisposable
     /// <summary>Looks at <paramref name="frame"/> when the last look is at least 1/rate ago; fires the triggers that see motion.</summary>
     public void Observe(Frame frame)
     {
-        long now = Stopwatch.GetTimestamp();
+        long now = _time.GetTimestamp();
         if (_last != 0 && now - _last < _minTicks)
         {
             return;
@@ -101,6 +109,7 @@ internal sealed class MotionWatcher : IDisposable
         }
     }
 
+    /// <summary>Disposes the detector and the triggers.</summary>
     public void Dispose()
     {
         _detector.Dispose();
