@@ -148,8 +148,12 @@ public sealed class ModelPackage
         }
     }
 
-    /// <summary>Checks I/O against the family contract: required names present, element types and ranks allowed, nothing unknown.</summary>
-    internal static void CheckContract(string file, SessionContract contract, IReadOnlyList<ManifestTensor> inputs, IReadOnlyList<ManifestTensor> outputs, string who)
+    /// <summary>
+    /// Checks I/O against the family contract: required names present, element types and ranks allowed, nothing
+    /// unknown. Loading a package checks what <c>model.json</c> records; the model builder's importer checks the graphs.
+    /// </summary>
+    /// <exception cref="ModelPackageException">The I/O breaks the contract; the message says how, prefixed by <paramref name="who"/>.</exception>
+    public static void CheckContract(string file, SessionContract contract, IReadOnlyList<ManifestTensor> inputs, IReadOnlyList<ManifestTensor> outputs, string who)
     {
         CheckContractSide(file, "input", contract.Inputs, inputs, who);
         CheckContractSide(file, "output", contract.Outputs, outputs, who);

@@ -1,17 +1,19 @@
 using System.Text.Json;
 using LlavaUhd.Edge.Core.Slicing;
 using LlavaUhd.Edge.Inference.Errors;
+using LlavaUhd.Edge.Inference.Models;
 using LlavaUhd.Edge.Inference.Sessions;
 using LlavaUhd.Edge.Inference.Tokenization;
 using Microsoft.ML.OnnxRuntime;
 
-namespace LlavaUhd.Edge.Inference.Models;
+namespace LlavaUhd.Edge.ModelBuilder.Packaging;
 
 /// <summary>
 /// <c>models import</c>: reads a downloaded repository folder (config.json, preprocessor_config.json,
 /// generation_config.json, tokenizer.json, chat template, <c>onnx/*.onnx</c>), opens the variant's sessions to read
 /// their I/O, checks it against the family contract and writes <c>model.json</c>. Variants already in an existing
-/// <c>model.json</c> are kept.
+/// <c>model.json</c> are kept. Tool-only: the device loads packages that were imported here (<c>ModelPackage</c>)
+/// and never imports one itself.
 /// </summary>
 public static class ModelImporter
 {
