@@ -13,11 +13,12 @@ public sealed class CaptureOptions
     /// <summary>
     /// Every problem in every camera, plus duplicate ids; empty when valid. <paramref name="checkPaths"/> false checks
     /// devices, files and folders for their shape only, not their existence (validating a config for another machine).
+    /// <paramref name="requireCameras"/> false accepts an empty camera list (a split-inference decoder has no cameras).
     /// </summary>
-    public IReadOnlyList<string> Validate(bool checkPaths = true)
+    public IReadOnlyList<string> Validate(bool checkPaths = true, bool requireCameras = true)
     {
         var problems = new List<string>();
-        if (Cameras.Count == 0)
+        if (requireCameras && Cameras.Count == 0)
         {
             problems.Add($"{SectionName}: Cameras is empty; configure at least one camera.");
         }
