@@ -22,10 +22,12 @@ public sealed class SplitInferenceTests(MosquittoFixture broker)
     private const string Question = "What is in the picture?";
 
     // The test pattern's moving square stays in rows 105–135 of the 320×240 frame: the band above is the same in every
-    // frame, so the full service and the encoder see the same pixels whatever frame they take.
+    // frame, so the full service and the encoder see the same pixels whatever frame they take. AnswerType is emptied:
+    // the embedded defaults' standing question is a typed number, and the decoder answers the same question as free text.
     private static readonly string[] s_standing =
     [
         "--Service:Questions:0:Camera=cam0", "--Service:Questions:0:Name=band", $"--Service:Questions:0:Question={Question}",
+        "--Service:Questions:0:AnswerType=",
         "--Service:Questions:0:IntervalSeconds=0.5", "--Service:Questions:0:Roi:X=0", "--Service:Questions:0:Roi:Y=0",
         "--Service:Questions:0:Roi:Width=320", "--Service:Questions:0:Roi:Height=96",
     ];
