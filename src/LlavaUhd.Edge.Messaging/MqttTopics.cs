@@ -2,24 +2,6 @@ using LlavaUhd.Edge.Messaging.Options;
 
 namespace LlavaUhd.Edge.Messaging;
 
-/// <summary>What an incoming topic addresses.</summary>
-public enum TopicKind
-{
-    Unknown,
-
-    /// <summary><c>&lt;prefix&gt;/&lt;device&gt;/&lt;camera&gt;/ask</c>.</summary>
-    Ask,
-
-    /// <summary><c>&lt;prefix&gt;/shared/&lt;camera&gt;/ask</c>, taken through a shared subscription.</summary>
-    SharedAsk,
-
-    /// <summary><c>&lt;prefix&gt;/&lt;device&gt;/&lt;camera&gt;/&lt;setting&gt;/set</c>.</summary>
-    Set,
-}
-
-/// <summary>A parsed incoming topic: its kind, camera and (for <see cref="TopicKind.Set"/>) setting name.</summary>
-public readonly record struct TopicAddress(TopicKind Kind, string Camera, string? Setting);
-
 /// <summary>
 /// The topic tree of one device (see README "Topics"): builds every topic it publishes and the filters it
 /// subscribes, and parses incoming topics. Topic segments (device, camera, group) are validated here.

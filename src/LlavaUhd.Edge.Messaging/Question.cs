@@ -2,25 +2,6 @@ using LlavaUhd.Edge.Messaging.Contracts;
 
 namespace LlavaUhd.Edge.Messaging;
 
-/// <summary>
-/// Where the reply to a request goes: the MQTT 5 Response Topic with its Correlation Data, or for MQTT 3.1.1
-/// askers the payload's <c>reply_to</c> with its <c>correlation_id</c>. Empty when the asker wants no reply.
-/// </summary>
-public sealed record ReplyRoute
-{
-    public static readonly ReplyRoute None = new();
-
-    public string? ResponseTopic { get; init; }
-
-    /// <summary>MQTT 5 Correlation Data, echoed byte for byte.</summary>
-    public byte[]? CorrelationData { get; init; }
-
-    /// <summary>The payload's <c>correlation_id</c>, echoed in the reply JSON.</summary>
-    public string? CorrelationId { get; init; }
-
-    public bool HasResponseTopic => !string.IsNullOrEmpty(ResponseTopic);
-}
-
 /// <summary>A validated question from an <c>ask</c> topic, ready for the pipeline.</summary>
 public sealed record Question
 {
@@ -52,39 +33,3 @@ public sealed record Question
     /// <summary>The broker's delivery, acknowledged once the question is answered or refused (null: already acknowledged).</summary>
     internal MQTTnet.MqttApplicationMessageReceivedEventArgs? Received { get; init; }
 }
-
-/// <summary>The runtime-changeable settings of a camera (<c>…/&lt;camera&gt;/&lt;setting&gt;/set</c>).</summary>
-public enum CameraSetting
-{
-    /// <summary><c>enable</c>: true/false (also ON/OFF).</summary>
-    Enable,
-
-    /// <summary><c>question</c>: the standing question asked on every trigger.</summary>
-    Question,
-
-    /// <summary><c>interval</c>: seconds between triggered answers (number &gt; 0).</summary>
-    Interval,
-}
-
-/// <summary>A validated setting change.</summary>
-public sealed record SettingChange
-{
-    public required string Camera { get; init; }
-    public required CameraSetting Setting { get; init; }
-    public bool? Enabled { get; init; }
-    public string? Question { get; init; }
-
-    /// <summary>True when a <c>question</c> payload was an object: <see cref="AnswerType"/> replaces the question's type (null: free text).</summary>
-    public bool SetsAnswerType { get; init; }
-
-    public LlavaUhd.Edge.Core.Decoding.AnswerType? AnswerType { get; init; }
-
-    public double? IntervalS { get; init; }
-    public ReplyRoute Reply { get; init; } = ReplyRoute.None;
-
-    /// <summary>The topic level of <see cref="Setting"/> (<c>enable</c>, <c>question</c>, <c>interval</c>).</summary>
-    public string SettingName => Setting.ToString().ToLowerInvariant();
-}
-
-/// <summary>A rejected request: one of <see cref="ErrorCodes"/> and a human-readable reason.</summary>
-public sealed record RequestError(string Code, string Message);

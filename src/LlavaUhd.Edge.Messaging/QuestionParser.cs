@@ -6,13 +6,6 @@ using LlavaUhd.Edge.Messaging.Contracts;
 
 namespace LlavaUhd.Edge.Messaging;
 
-/// <summary>Outcome of parsing an <c>ask</c> or <c>set</c> payload: a value or an error, and where to reply either way.</summary>
-public readonly record struct ParseResult<T>(T? Value, RequestError? Error, ReplyRoute Reply)
-    where T : class
-{
-    public bool IsSuccess => Value is not null;
-}
-
 /// <summary>
 /// Validates payloads of <c>ask</c> and <c>set</c> topics. Never throws on bad input: size, UTF-8, JSON syntax,
 /// field types and ranges, camera and setting names each give a specific <see cref="RequestError"/>.

@@ -54,7 +54,7 @@ public sealed class AllocationTests
         }
 
         Assert.True(motionRegions > 0, "the moving square must be detected, or the motion path was not exercised");
-        Assert.True(checksum >= 0);
+        GC.KeepAlive(checksum); // the pixel reads stay observable, so none of the region views can be optimised away
         Assert.Equal(1, pool.Created);
         Assert.Equal(0, allocated); // bytes over 50 frames
     }

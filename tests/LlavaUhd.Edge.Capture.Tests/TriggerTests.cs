@@ -6,17 +6,20 @@ using LlavaUhd.Edge.Capture.Triggers;
 using LlavaUhd.Edge.Core.Capture;
 using LlavaUhd.Edge.Core.Imaging;
 using LlavaUhd.Edge.Core.Slicing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LlavaUhd.Edge.Capture.Tests;
 
 public sealed class TriggerTests
 {
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 8, 0, 0, TimeSpan.Zero);
+
     [Fact]
     public void Gpio_RisingEdges_FireWithDebounce()
     {
         var driver = new FakeGpioDriver();
         using var controller = new GpioController(driver);
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(Start);
         using var trigger = new GpioTrigger(controller, new GpioTriggerOptions { Name = "door", Pin = 17, DebounceMs = 50, CameraId = "cam" }, clock);
         var events = new List<TriggerEvent>();
         trigger.Fired += (_, e) => events.Add(e);
@@ -53,7 +56,7 @@ public sealed class TriggerTests
     {
         var driver = new FakeGpioDriver();
         using var controller = new GpioController(driver);
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(Start);
         using var pir = new PirTrigger(controller, new PirTriggerOptions { Pin = 4, CooldownMs = 1000 }, clock);
         int fired = 0;
         pir.Fired += (_, e) =>
@@ -97,24 +100,34 @@ public sealed class TriggerTests
     {
         var driver = new FakeGpioDriver();
         using var controller = new GpioController(driver);
-        using var output = new GpioOutput(controller, new GpioOutputOptions { Pin = 6, Match = "fire", PulseMs = 30 });
+        var clock = new FakeTimeProvider(Start);
+        using var output = new GpioOutput(controller, new GpioOutputOptions { Pin = 6, Match = "fire", PulseMs = 30 }, clock);
         output.Apply("fire detected");
         Assert.Equal(PinValue.High, controller.Read(6));
-        Assert.True(TestVideos.WaitFor(() => controller.Read(6) == PinValue.Low, 2000));
+        clock.Advance(TimeSpan.FromMilliseconds(29));
+        Assert.Equal(PinValue.High, controller.Read(6));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(PinValue.Low, controller.Read(6));
     }
 
     [Fact]
     public void Interval_FiresRepeatedly_AndStopsWhenDisposed()
     {
         int fired = 0;
-        var trigger = new IntervalTrigger(new IntervalTriggerOptions { IntervalMs = 20 });
-        trigger.Fired += (_, _) => Interlocked.Increment(ref fired);
-        Assert.True(TestVideos.WaitFor(() => Volatile.Read(ref fired) >= 3, 3000));
+        var clock = new FakeTimeProvider(Start);
+        var trigger = new IntervalTrigger(new IntervalTriggerOptions { IntervalMs = 20 }, clock);
+        trigger.Fired += (_, _) => fired++;
+        clock.Advance(TimeSpan.FromMilliseconds(19));
+        Assert.Equal(0, fired);
+        for (int i = 1; i <= 3; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(20));
+            Assert.Equal(i, fired);
+        }
+
         trigger.Dispose();
-        Thread.Sleep(50);
-        int after = Volatile.Read(ref fired);
-        Thread.Sleep(100);
-        Assert.Equal(after, Volatile.Read(ref fired));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(3, fired);
     }
 
     [Fact]

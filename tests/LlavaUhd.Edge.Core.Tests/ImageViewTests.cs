@@ -59,7 +59,7 @@ public sealed class ImageViewTests
     }
 
     [Fact]
-    public void NativeMemory_ViewsUnmanagedPixels()
+    public void UnmanagedMemoryManager_ViewsUnmanagedPixels()
     {
         unsafe
         {
@@ -71,7 +71,7 @@ public sealed class ImageViewTests
                     p[i] = (byte)i;
                 }
 
-                using var native = new NativeMemory<byte>((IntPtr)p, 12);
+                using var native = new UnmanagedMemoryManager<byte>((IntPtr)p, 12);
                 ImageView view = ImageView.Packed(native.Memory, 2, 2, PixelFormat.Bgr24);
 
                 Assert.Equal(9, view.Row(1)[3]);

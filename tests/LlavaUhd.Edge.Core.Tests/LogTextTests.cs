@@ -1,4 +1,5 @@
 using LlavaUhd.Edge.Core.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LlavaUhd.Edge.Core.Tests;
 
@@ -26,7 +27,7 @@ public sealed class LogTextTests
     [Fact]
     public void Throttle_LetsOneLinePerWindowThrough_AndCountsTheRest()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var throttle = new LogThrottle(TimeSpan.FromSeconds(10), time);
         Assert.True(throttle.Allow("invalid_json", out int held));
         Assert.Equal(0, held);
@@ -43,16 +44,5 @@ public sealed class LogTextTests
         Assert.True(throttle.Allow("invalid_json", out held));
         Assert.Equal(6, held);
         Assert.False(throttle.Allow("invalid_json", out _));
-    }
-
-    private sealed class ManualTime : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }

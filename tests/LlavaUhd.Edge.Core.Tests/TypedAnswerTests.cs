@@ -283,4 +283,10 @@ public sealed class TypedAnswerTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(StopReason.StopToken, "stop_token")]
+    [InlineData(StopReason.MaxTokens, "max_tokens")]
+    [InlineData(StopReason.Cancelled, "cancelled")]
+    public void StopReason_PrintsItsPublishedName(StopReason reason, string name) => Assert.Equal(name, reason.ToName());
 }

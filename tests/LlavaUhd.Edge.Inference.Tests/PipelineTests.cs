@@ -66,7 +66,7 @@ public sealed class PipelineTests
         Assert.Equal("cpu", answer.Provider);
         Assert.True(answer.Timings.PreprocessMs > 0 && answer.Timings.EncodeMs > 0 && answer.Timings.PrefillMs > 0);
         Assert.True(answer.Timings.TotalMs >= answer.Timings.EncodeMs + answer.Timings.PrefillMs);
-        Assert.Contains(answer.StopReason, new[] { "stop_token", "max_tokens" });
+        Assert.Contains(answer.StopReason, new[] { StopReason.StopToken, StopReason.MaxTokens });
     }
 
     [Theory]
@@ -169,12 +169,12 @@ public sealed class PipelineTests
         VisualTokens tokens = pipeline.Encode(new EncodeRequest(Frame(320, 240)) { Profile = CompressionProfile.Fast });
         VlmAnswer free = pipeline.Answer(tokens, new GenerationRequest("q") { Sampling = Greedy(5) });
         Assert.Equal(5, free.Tokens.Generated);
-        Assert.Equal("max_tokens", free.StopReason);
+        Assert.Equal(StopReason.MaxTokens, free.StopReason);
 
         List<int> ids = [.. free.TokenIds];
         VlmAnswer stopped = pipeline.Answer(tokens, new GenerationRequest("q") { Sampling = Greedy(5, ids[2]) });
 
-        Assert.Equal("stop_token", stopped.StopReason);
+        Assert.Equal(StopReason.StopToken, stopped.StopReason);
         Assert.Equal(ids.IndexOf(ids[2]), stopped.Tokens.Generated);
     }
 
@@ -194,7 +194,7 @@ public sealed class PipelineTests
             }
         }, cts.Token);
 
-        Assert.Equal("cancelled", answer.StopReason);
+        Assert.Equal(StopReason.Cancelled, answer.StopReason);
         Assert.InRange(answer.Tokens.Generated, 2, 3);
     }
 

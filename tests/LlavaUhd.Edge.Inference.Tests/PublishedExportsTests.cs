@@ -3,6 +3,7 @@ using LlavaUhd.Edge.Inference.Errors;
 using LlavaUhd.Edge.Inference.Models;
 using LlavaUhd.Edge.Inference.Sessions;
 using LlavaUhd.Edge.ModelBuilder.Generation;
+using LlavaUhd.Edge.ModelBuilder.Packaging;
 using Microsoft.ML.OnnxRuntime;
 
 namespace LlavaUhd.Edge.Inference.Tests;

@@ -49,7 +49,7 @@ public sealed class TypedAnswerPipelineTests
                     SamplingOptions? sampling = seed == 0 ? null : new SamplingOptions { Temperature = 2f, Seed = (ulong)seed, MaxNewTokens = 4 };
                     VlmAnswer a = pipeline.Answer(image, new GenerationRequest(question) { AnswerType = type, Sampling = sampling });
 
-                    Assert.Equal("stop_token", a.StopReason);
+                    Assert.Equal(StopReason.StopToken, a.StopReason);
                     Assert.True(AnswerGrammar.For(type).Accepts(a.Text), $"{type.Name}: '{a.Text}'");
                     JsonElement value = Assert.NotNull(a.Value);
                     Assert.Equal(type.ToValue(a.Text).GetRawText(), value.GetRawText());

@@ -117,6 +117,16 @@ public sealed class AnswerOutboxTests : IDisposable
     }
 
     [Fact]
+    public void RecordChecksum_IsCrc32Ieee_OverSequenceThenBody()
+    {
+        // The standard CRC-32 check value of "123456789", split where a record splits header and body: segments
+        // written before the checksum came from System.IO.Hashing stay readable.
+        Assert.Equal(0xCBF43926u, AnswerOutbox.RecordChecksum("12345678"u8, "9"u8));
+        Assert.Equal(0xCBF43926u, AnswerOutbox.RecordChecksum("1234"u8, "56789"u8));
+        Assert.Equal(0u, AnswerOutbox.RecordChecksum([], []));
+    }
+
+    [Fact]
     public void CorruptRecord_CrcMismatch_StopsThatSegmentThere()
     {
         using (AnswerOutbox outbox = AnswerOutbox.Open(Options()))

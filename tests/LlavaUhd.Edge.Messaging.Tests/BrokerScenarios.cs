@@ -46,7 +46,7 @@ public abstract class BrokerScenarios
         Assert.Equal(1.5, a.GetProperty("timings").GetProperty("encode_ms").GetDouble());
         Assert.Equal(4, a.GetProperty("timings").GetProperty("total_ms").GetDouble());
         Assert.Equal("test-model", a.GetProperty("model").GetString());
-        Assert.Equal(0, device.Outbox.PendingCount > 1 ? -1 : 0);
+        Assert.InRange(device.Outbox.PendingCount, 0, 1); // the answer just received may still await its PUBACK
     }
 
     [Fact]

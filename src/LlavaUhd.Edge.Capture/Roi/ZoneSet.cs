@@ -5,9 +5,6 @@ using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Capture.Roi;
 
-/// <summary>A zone mapped to a frame size: its crop rectangle, its polygon and (if asked) its mask, in native pixels.</summary>
-public sealed record ResolvedZone(string Name, PixelRect Rect, IReadOnlyList<Point> Polygon, RegionMask? Mask);
-
 /// <summary>
 /// A camera's static zones. Normalised coordinates are mapped to native pixels once per frame size and cached, so
 /// selecting zones in steady state allocates nothing beyond the regions themselves.

@@ -1,58 +1,9 @@
-using System.Globalization;
 using System.Threading.Channels;
 using LlavaUhd.Edge.Capture.Errors;
 using LlavaUhd.Edge.Core.Capture;
 using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Capture.Sources;
-
-/// <summary>The life cycle of one camera.</summary>
-public enum CameraState
-{
-    /// <summary>Not started, or stopped.</summary>
-    Stopped,
-
-    /// <summary>Opening the source (first time or after a failure).</summary>
-    Connecting,
-
-    /// <summary>Frames are arriving.</summary>
-    Live,
-
-    /// <summary>Opening or reading failed; <see cref="CameraStatus.Reason"/> says why; a reconnect is scheduled.</summary>
-    Failed,
-
-    /// <summary>A finite source (file, folder) reached its end and is configured to stop.</summary>
-    Ended,
-}
-
-/// <summary>A snapshot of a camera's state, for health reports.</summary>
-public sealed record CameraStatus(
-    string CameraId,
-    CameraState State,
-    string? Reason,
-    int Attempt,
-    TimeSpan? RetryIn,
-    long FramesGrabbed,
-    long FramesDropped,
-    int Reconnects,
-    DateTimeOffset Since)
-{
-    public override string ToString()
-    {
-        string s = string.Create(CultureInfo.InvariantCulture, $"{CameraId}: {State}");
-        if (Reason is not null)
-        {
-            s += $": {Reason}";
-        }
-
-        if (RetryIn is { } retry)
-        {
-            s += string.Create(CultureInfo.InvariantCulture, $" (attempt {Attempt}, retry in {retry.TotalSeconds:0.###} s)");
-        }
-
-        return s;
-    }
-}
 
 /// <summary>
 /// Runs one camera: a dedicated grab thread opens the source, reads frames into pooled buffers and publishes only
@@ -293,55 +244,5 @@ public sealed class CameraSupervisor : IDisposable
 
         _pool.Dispose();
         _stop.Dispose();
-    }
-}
-
-/// <summary>
-/// Several cameras, each with its own options and its own <see cref="CameraSupervisor"/>. All options are validated
-/// together before anything starts (every problem is listed); afterwards one camera failing never stops another.
-/// </summary>
-public sealed class CameraManager : IDisposable
-{
-    private readonly List<CameraSupervisor> _cameras = [];
-
-    public CameraManager(CaptureOptions options, Func<CameraOptions, ICameraSource>? sourceFactory = null, TimeProvider? timeProvider = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        // the shape of every source only: a camera whose device, file or folder is missing now is opened and
-        // retried like one that fails later, so the others run meanwhile
-        IReadOnlyList<string> problems = options.Validate(checkPaths: false);
-        if (problems.Count > 0)
-        {
-            throw new CaptureConfigurationException(problems);
-        }
-
-        foreach (CameraOptions camera in options.Cameras)
-        {
-            _cameras.Add(new CameraSupervisor(camera, sourceFactory, timeProvider));
-        }
-    }
-
-    public IReadOnlyList<CameraSupervisor> Cameras => _cameras;
-
-    public CameraSupervisor this[string id] => _cameras.Find(c => c.CameraId == id)
-        ?? throw new KeyNotFoundException($"No camera '{id}'.");
-
-    /// <summary>The state of every camera.</summary>
-    public IReadOnlyList<CameraStatus> Statuses => _cameras.ConvertAll(c => c.Status);
-
-    public void Start()
-    {
-        foreach (CameraSupervisor camera in _cameras)
-        {
-            camera.Start();
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (CameraSupervisor camera in _cameras)
-        {
-            camera.Dispose();
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using LlavaUhd.Edge.Core.Capture;
 using LlavaUhd.Edge.Core.Imaging;
 using OpenCvSharp;
@@ -8,14 +7,14 @@ namespace LlavaUhd.Edge.Capture.Sources;
 /// <summary>
 /// A reusable <see cref="Mat"/> that frames are grabbed into. A <see cref="Frame"/> made from it holds it as its
 /// owner; disposing the frame returns the buffer to its pool (it does not free the Mat). The pool frees the Mats
-/// when it is disposed. The <see cref="NativeMemory{T}"/> over the Mat's pixels is rebuilt only when the Mat's
+/// when it is disposed. The <see cref="UnmanagedMemoryManager{T}"/> over the Mat's pixels is rebuilt only when the Mat's
 /// buffer moves (a new size), and <see cref="Wrap"/> re-arms one <see cref="Frame"/> object per buffer, so wrapping
 /// a grabbed frame allocates nothing in steady state.
 /// </summary>
 public sealed class FrameBuffer : IDisposable
 {
     private readonly FrameBufferPool? _pool;
-    private NativeMemory<byte>? _memory;
+    private UnmanagedMemoryManager<byte>? _memory;
     private IntPtr _memoryPointer;
     private long _memoryLength;
     private Frame? _frame;
@@ -45,7 +44,7 @@ public sealed class FrameBuffer : IDisposable
         long length = ((long)stride * (Mat.Rows - 1)) + ((long)Mat.Cols * ImageView.BytesPerPixel);
         if (_memory is null || _memoryPointer != Mat.Data || _memoryLength != length)
         {
-            _memory = new NativeMemory<byte>(Mat.Data, checked((int)length));
+            _memory = new UnmanagedMemoryManager<byte>(Mat.Data, checked((int)length));
             _memoryPointer = Mat.Data;
             _memoryLength = length;
         }
@@ -81,58 +80,5 @@ public sealed class FrameBuffer : IDisposable
         {
             Mat.Dispose();
         }
-    }
-}
-
-/// <summary>Hands out <see cref="FrameBuffer"/>s and takes them back; grows only while consumers hold frames.</summary>
-public sealed class FrameBufferPool : IDisposable
-{
-    private readonly ConcurrentQueue<FrameBuffer> _free = new();
-    private int _created;
-    private volatile bool _disposed;
-
-    /// <summary>Buffers created so far (a steady state keeps this constant).</summary>
-    public int Created => Volatile.Read(ref _created);
-
-    public FrameBuffer Rent()
-    {
-        if (_free.TryDequeue(out FrameBuffer? buffer))
-        {
-            return buffer;
-        }
-
-        Interlocked.Increment(ref _created);
-        return new FrameBuffer(this);
-    }
-
-    internal bool Return(FrameBuffer buffer)
-    {
-        if (_disposed)
-        {
-            return false;
-        }
-
-        _free.Enqueue(buffer);
-        return true;
-    }
-
-    public void Dispose()
-    {
-        _disposed = true;
-        while (_free.TryDequeue(out FrameBuffer? buffer))
-        {
-            buffer.Mat.Dispose();
-        }
-    }
-}
-
-/// <summary>Helpers to reach the OpenCV image behind a <see cref="Frame"/>.</summary>
-public static class FrameExtensions
-{
-    /// <summary>The pooled Mat behind <paramref name="frame"/> when it was grabbed by this library; otherwise null.</summary>
-    public static Mat? TryGetMat(this Frame frame)
-    {
-        ArgumentNullException.ThrowIfNull(frame);
-        return frame.Owner is FrameBuffer buffer ? buffer.Mat : null;
     }
 }

@@ -1,29 +1,5 @@
 namespace LlavaUhd.Edge.Capture.Triggers;
 
-/// <summary>What kind of trigger fired.</summary>
-public enum TriggerKind
-{
-    Interval,
-    Motion,
-    Gpio,
-    Pir,
-    OnDemand,
-}
-
-/// <summary>
-/// A reason to ask the model now: which trigger, when, for which camera, the question if one came with it, and the
-/// region that caused it (a motion trigger's box, in native pixels) when there is one.
-/// </summary>
-public sealed record TriggerEvent(
-    string TriggerName,
-    TriggerKind Kind,
-    DateTimeOffset Timestamp,
-    string? CameraId = null,
-    string? Question = null,
-    string? Detail = null,
-    string? CorrelationId = null,
-    LlavaUhd.Edge.Core.Slicing.PixelRect? Roi = null);
-
 /// <summary>
 /// Base of every trigger: raises <see cref="Fired"/> when the model should be asked. Handlers run on the trigger's
 /// thread (a timer, a GPIO callback, the caller of <c>Observe</c>/<c>Ask</c>); they must be quick (enqueue work).
@@ -69,37 +45,5 @@ public abstract class Trigger : IDisposable
 
     protected virtual void Dispose(bool disposing)
     {
-    }
-}
-
-/// <summary>Accepts an event only when at least <c>window</c> has passed since the last accepted one (monotonic clock).</summary>
-internal sealed class Debouncer
-{
-    private readonly TimeProvider _time;
-    private readonly TimeSpan _window;
-    private readonly Lock _lock = new();
-    private long _last;
-    private bool _any;
-
-    public Debouncer(TimeProvider time, TimeSpan window)
-    {
-        _time = time;
-        _window = window;
-    }
-
-    public bool TryAccept()
-    {
-        lock (_lock)
-        {
-            long now = _time.GetTimestamp();
-            if (_any && _time.GetElapsedTime(_last, now) < _window)
-            {
-                return false;
-            }
-
-            _any = true;
-            _last = now;
-            return true;
-        }
     }
 }

@@ -51,10 +51,12 @@ public sealed class Frame : IDisposable
         new(Pixels.Crop(rect), rect, reason, name, mask);
 
     /// <summary>
-    /// Re-arms a disposed frame with a new grab (the capture layer's frame pool): same checks as the constructor.
+    /// Re-arms a disposed frame with a new grab: the seam for frame pools (Capture's <c>FrameBuffer</c> keeps one
+    /// <see cref="Frame"/> per pooled buffer so a grab in steady state allocates nothing). Same checks as the
+    /// constructor; only the frame's last holder, having disposed it, may hand it out again.
     /// </summary>
     /// <exception cref="InvalidOperationException">The frame has not been disposed (someone still holds it).</exception>
-    internal void Reuse(ImageView pixels, DateTimeOffset timestamp, long sequence, string cameraId, IDisposable? owner)
+    public void Reuse(ImageView pixels, DateTimeOffset timestamp, long sequence, string cameraId, IDisposable? owner)
     {
         if (!IsDisposed)
         {

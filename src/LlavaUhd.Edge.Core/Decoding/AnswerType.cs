@@ -5,51 +5,6 @@ using System.Text.Json;
 
 namespace LlavaUhd.Edge.Core.Decoding;
 
-/// <summary>The kinds of typed answers (docs/typed-answers.md).</summary>
-public enum AnswerKind
-{
-    /// <summary><c>yes_no</c>: a JSON boolean.</summary>
-    YesNo,
-
-    /// <summary><c>number</c>: a JSON number, optionally bounded and integer.</summary>
-    Number,
-
-    /// <summary><c>choice</c>: one of a few strings.</summary>
-    Choice,
-
-    /// <summary><c>json</c>: an object of typed fields (a small JSON Schema).</summary>
-    Json,
-}
-
-/// <summary>The type of one field of a <see cref="AnswerKind.Json"/> answer.</summary>
-public enum JsonFieldKind
-{
-    Boolean,
-    Integer,
-    Number,
-
-    /// <summary>A string from <see cref="JsonField.Options"/> (<c>"enum"</c>).</summary>
-    Enum,
-
-    /// <summary>A short free string (printable ASCII without <c>"</c> and <c>\</c>, at most <see cref="JsonField.MaxLength"/>).</summary>
-    String,
-}
-
-/// <summary>One field of a <see cref="AnswerKind.Json"/> answer, emitted in declaration order.</summary>
-public sealed record JsonField(string Name, JsonFieldKind Kind)
-{
-    public double? Min { get; init; }
-
-    public double? Max { get; init; }
-
-    public ImmutableArray<string> Options { get; init; } = [];
-
-    public int MaxLength { get; init; } = AnswerType.DefaultStringLength;
-}
-
-/// <summary>A typed answer's specification is invalid: <see cref="Exception.Message"/> says which field and why.</summary>
-public sealed class AnswerTypeException(string message) : Exception(message);
-
 /// <summary>
 /// What an answer must be: a boolean, a number in a range, one of a few options, or a small JSON object. The decoder
 /// is constrained to produce only text of this type (docs/typed-answers.md); <see cref="ToValue"/> turns that text into

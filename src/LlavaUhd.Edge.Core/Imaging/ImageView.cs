@@ -3,20 +3,10 @@ using LlavaUhd.Edge.Core.Slicing;
 
 namespace LlavaUhd.Edge.Core.Imaging;
 
-/// <summary>The byte order of a 3-channel, 8-bit pixel.</summary>
-public enum PixelFormat
-{
-    /// <summary>Blue, green, red: OpenCV's order.</summary>
-    Bgr24,
-
-    /// <summary>Red, green, blue: Pillow's and the models' order.</summary>
-    Rgb24,
-}
-
 /// <summary>
 /// A read-only view of 8-bit, 3-channel pixels with a row stride: a whole frame or a region of one. Cropping
 /// returns another view of the same memory (no copy), like ImageSharp's <c>Buffer2DRegion</c>. The memory may be
-/// managed (an array) or native (an OpenCV <c>Mat</c>, through <see cref="NativeMemory{T}"/>); its owner keeps it
+/// managed (an array) or native (an OpenCV <c>Mat</c>, through <see cref="UnmanagedMemoryManager{T}"/>); its owner keeps it
 /// alive while the view is used.
 /// </summary>
 public readonly struct ImageView : IEquatable<ImageView>
@@ -106,22 +96,4 @@ public readonly struct ImageView : IEquatable<ImageView>
     public static bool operator !=(ImageView left, ImageView right) => !left.Equals(right);
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Width}x{Height} {Format} stride {Stride}");
-}
-
-/// <summary>A frame or buffer that cannot be used: empty, truncated, of an unsupported format, or an ROI outside it.</summary>
-public sealed class ImageFormatException : Exception
-{
-    public ImageFormatException()
-    {
-    }
-
-    public ImageFormatException(string message)
-        : base(message)
-    {
-    }
-
-    public ImageFormatException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
 }

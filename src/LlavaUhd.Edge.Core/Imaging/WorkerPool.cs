@@ -2,12 +2,6 @@ using System.Runtime.ExceptionServices;
 
 namespace LlavaUhd.Edge.Core.Imaging;
 
-/// <summary>A unit of row-parallel work: <see cref="Execute"/> handles items [begin, end) on worker <c>worker</c>.</summary>
-internal interface IParallelJob
-{
-    void Execute(int begin, int end, int worker);
-}
-
 /// <summary>
 /// A fixed set of threads that run one <see cref="IParallelJob"/> at a time over a range of items, the calling thread
 /// taking part. Unlike <c>Parallel.For</c> it allocates nothing per call, so a frame's pixel path stays allocation-free.

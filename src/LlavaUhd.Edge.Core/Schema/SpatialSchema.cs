@@ -1,82 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Text;
 using LlavaUhd.Edge.Core.Slicing;
 
 namespace LlavaUhd.Edge.Core.Schema;
-
-/// <summary>The prompt layouts the model families were trained with.</summary>
-public enum SchemaLayout
-{
-    /// <summary>MiniCPM-V 2.6 / o-2.6 / 4.x: [<c>&lt;image_id&gt;k&lt;/image_id&gt;</c>] <c>&lt;image&gt;Q&lt;/image&gt;</c>, then rows of <c>&lt;slice&gt;Q&lt;/slice&gt;</c> joined by newlines.</summary>
-    MiniCpmV26,
-
-    /// <summary>MiniCPM-V 2.0 / Llama3-V 2.5: <c>&lt;image&gt;Q&lt;/image&gt;</c> + <c>&lt;slice&gt;</c> rows of <c>&lt;image&gt;Q&lt;/image&gt;</c> joined by newlines <c>&lt;/slice&gt;</c>.</summary>
-    MiniCpmV25,
-
-    /// <summary>Idefics3 / SmolVLM: <c>&lt;fake_token_around_image&gt;&lt;row_r_col_c&gt;</c> tiles, then the <c>&lt;global-img&gt;</c>.</summary>
-    Idefics3,
-
-    /// <summary>LLaVA-UHD v1: <c>,</c> between the slices of a row, <c>\n</c> after every row, then the overview.</summary>
-    LlavaUhdV1,
-}
-
-/// <summary>A piece of a laid-out prompt: literal text, or <see cref="Count"/> placeholders for view <see cref="View"/>.</summary>
-public readonly record struct PromptSegment(string? Text, int View, int Count)
-{
-    public bool IsPlaceholder => Text is null;
-
-    public static PromptSegment Literal(string text) => new(text, -1, 0);
-
-    public static PromptSegment Placeholders(int view, int count) => new(null, view, count);
-}
-
-/// <summary>The image part of a prompt as segments, in prompt order.</summary>
-public sealed class PromptLayout
-{
-    internal PromptLayout(SchemaLayout layout, string placeholderToken, ImmutableArray<PromptSegment> segments)
-    {
-        Layout = layout;
-        PlaceholderToken = placeholderToken;
-        Segments = segments;
-        PlaceholderCount = segments.Where(s => s.IsPlaceholder).Sum(s => s.Count);
-    }
-
-    public SchemaLayout Layout { get; }
-
-    /// <summary>The token each visual token position is written as (<c>&lt;unk&gt;</c> for MiniCPM-V, <c>&lt;image&gt;</c> otherwise).</summary>
-    public string PlaceholderToken { get; }
-
-    public ImmutableArray<PromptSegment> Segments { get; }
-
-    /// <summary>Total placeholder positions: equals the plan's total visual tokens.</summary>
-    public int PlaceholderCount { get; }
-
-    /// <summary>The order in which views' features fill the placeholders.</summary>
-    public IEnumerable<int> ViewOrder => Segments.Where(s => s.IsPlaceholder).Select(s => s.View);
-
-    /// <summary>The layout as text, each placeholder written as <see cref="PlaceholderToken"/>.</summary>
-    public override string ToString()
-    {
-        var sb = new StringBuilder();
-        foreach (PromptSegment s in Segments)
-        {
-            if (s.IsPlaceholder)
-            {
-                for (int i = 0; i < s.Count; i++)
-                {
-                    sb.Append(PlaceholderToken);
-                }
-            }
-            else
-            {
-                sb.Append(s.Text);
-            }
-        }
-
-        return sb.ToString();
-    }
-}
 
 /// <summary>Lays out a <see cref="SlicePlan"/>'s views as the prompt text each model family expects.</summary>
 public static class SpatialSchema

@@ -4,26 +4,6 @@ using LlavaUhd.Edge.Core.Slicing;
 namespace LlavaUhd.Edge.Core.Tokens;
 
 /// <summary>
-/// Who made a packet's tokens: the model id and a SHA-256 of the vision encoder and connector weights. A decoder
-/// refuses tokens from an encoder it does not match.
-/// </summary>
-public sealed record EncoderIdentity(string ModelId, ImmutableArray<byte> WeightsHash)
-{
-    public const int HashLength = 32;
-
-    public string HashHex => Convert.ToHexString(WeightsHash.AsSpan()).ToLowerInvariant();
-
-    public bool Matches(EncoderIdentity other) =>
-        other is not null && ModelId == other.ModelId && WeightsHash.AsSpan().SequenceEqual(other.WeightsHash.AsSpan());
-}
-
-/// <summary>One view's tokens in a packet: what the view is and how many tokens (after pruning) it contributes.</summary>
-public sealed record PacketView(ViewKind Kind, int Row, int Column, PixelSize Size, int Tokens);
-
-/// <summary>Where a packet's pixels came from.</summary>
-public sealed record PacketSource(string Camera, PixelRect Roi, DateTimeOffset FrameTime, long FrameSequence);
-
-/// <summary>
 /// The compressed visual tokens of one frame or region, with everything a decoder needs to answer from them: the
 /// encoder identity, the slicing options and region size (the decoder re-plans and checks the views), the views
 /// and their token counts in encoder order, and the features (tokens × width, float32 after dequantisation).

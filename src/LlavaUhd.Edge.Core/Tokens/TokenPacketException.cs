@@ -1,20 +1,5 @@
 namespace LlavaUhd.Edge.Core.Tokens;
 
-/// <summary>Why a packet was refused.</summary>
-public enum TokenPacketError
-{
-    Truncated,
-    BadMagic,
-    UnsupportedVersion,
-    ChecksumMismatch,
-    InvalidHeader,
-    PayloadSizeMismatch,
-    DecompressionFailed,
-    TooLarge,
-    EncoderMismatch,
-    PlanMismatch,
-}
-
 /// <summary>A token packet that cannot be written or read; <see cref="Error"/> says which check failed.</summary>
 public sealed class TokenPacketException : Exception
 {

@@ -148,8 +148,12 @@ public sealed class ModelPackage
         }
     }
 
-    /// <summary>Checks I/O against the family contract: required names present, element types and ranks allowed, nothing unknown.</summary>
-    internal static void CheckContract(string file, SessionContract contract, IReadOnlyList<ManifestTensor> inputs, IReadOnlyList<ManifestTensor> outputs, string who)
+    /// <summary>
+    /// Checks I/O against the family contract: required names present, element types and ranks allowed, nothing
+    /// unknown. Loading a package checks what <c>model.json</c> records; the model builder's importer checks the graphs.
+    /// </summary>
+    /// <exception cref="ModelPackageException">The I/O breaks the contract; the message says how, prefixed by <paramref name="who"/>.</exception>
+    public static void CheckContract(string file, SessionContract contract, IReadOnlyList<ManifestTensor> inputs, IReadOnlyList<ManifestTensor> outputs, string who)
     {
         CheckContractSide(file, "input", contract.Inputs, inputs, who);
         CheckContractSide(file, "output", contract.Outputs, outputs, who);
@@ -232,36 +236,5 @@ public sealed class ModelPackage
     {
         using FileStream stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
-}
-
-/// <summary>The open sessions of a package variant. Disposes them.</summary>
-public sealed class ModelSessions : IDisposable
-{
-    private readonly Dictionary<string, InferenceSession> _sessions;
-
-    internal ModelSessions(ModelPackage package, Dictionary<string, InferenceSession> sessions)
-    {
-        Package = package;
-        _sessions = sessions;
-    }
-
-    public ModelPackage Package { get; }
-
-    public IReadOnlyDictionary<string, InferenceSession> All => _sessions;
-
-    public InferenceSession this[string session] => _sessions[session];
-
-    /// <summary>Whether the session has an input (the optional <c>num_logits_to_keep</c>, <c>use_cache_branch</c>), from its metadata.</summary>
-    public bool HasInput(string session, string input) => _sessions[session].InputMetadata.ContainsKey(input);
-
-    public void Dispose()
-    {
-        foreach (InferenceSession s in _sessions.Values)
-        {
-            s.Dispose();
-        }
-
-        _sessions.Clear();
     }
 }

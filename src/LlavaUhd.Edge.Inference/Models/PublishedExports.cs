@@ -4,12 +4,6 @@ using LlavaUhd.Edge.Inference.Errors;
 
 namespace LlavaUhd.Edge.Inference.Models;
 
-/// <summary>One file of a public export: its path in the repository, size and sha256.</summary>
-public sealed record PublishedFile(string Repository, string Path, long Bytes, string Sha256)
-{
-    public override string ToString() => $"{Repository} {Path}";
-}
-
 /// <summary>
 /// The public exports the importer knows file by file (size and sha256 of every published file, embedded from
 /// <c>models-quantized/*/</c>). A package whose <c>config.json</c> is byte-identical to an export's is that export:

@@ -7,17 +7,6 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace LlavaUhd.Edge.Inference.Pipeline;
 
-/// <summary>Why generation ended.</summary>
-public enum StopReason
-{
-    StopToken,
-    MaxTokens,
-    Cancelled,
-}
-
-/// <summary>The outcome of one generation.</summary>
-public sealed record GenerationResult(IReadOnlyList<int> Tokens, StopReason Reason, double PrefillMs, double DecodeMs, int PromptTokens);
-
 /// <summary>
 /// Runs <c>embed_tokens</c> and <c>decoder_model_merged</c>: one prefill over the prompt embeddings (with the visual
 /// features already written in), then one token per step with the KV cache kept between steps (<see cref="KvCache"/>:

@@ -271,12 +271,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
             {
                 TokenIds = result.Tokens,
                 Value = value,
-                StopReason = result.Reason switch
-                {
-                    StopReason.StopToken => "stop_token",
-                    StopReason.MaxTokens => "max_tokens",
-                    _ => "cancelled",
-                },
+                StopReason = result.Reason,
             };
         }
     }

@@ -10,31 +10,6 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace LlavaUhd.Edge.Inference.Sessions;
 
-/// <summary>Options of the sessions the factory creates.</summary>
-public sealed record OnnxSessionOptions
-{
-    /// <summary>Threads inside one operator (0 = ONNX Runtime's default, one per core). Overrides <see cref="CpuOptions.IntraOpThreads"/> when set.</summary>
-    public int IntraOpThreads { get; init; }
-
-    public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
-
-    /// <summary>The provider chain; null means CPU only (tools that describe or quantize graphs).</summary>
-    public ExecutionProviderOptions? Providers { get; init; }
-}
-
-/// <summary>What happened when a session was created: the provider it runs on, the providers skipped and why, build time.</summary>
-public sealed record SessionStatus(
-    string Session,
-    string Provider,
-    string State,
-    DateTimeOffset Since,
-    TimeSpan? Elapsed,
-    IReadOnlyList<string> Fallbacks)
-{
-    public const string Building = "building";
-    public const string Ready = "ready";
-}
-
 /// <summary>
 /// Creates every ONNX Runtime session of the project: one place for providers and threads. Providers are tried in
 /// the configured order (TensorRT → CUDA → CPU by default) with a fresh <see cref="SessionOptions"/> each; a provider
@@ -268,6 +243,3 @@ public sealed class OnnxSessionFactory
         return (nl < 0 ? message : message[..nl]).Trim();
     }
 }
-
-/// <summary>A TensorRT optimisation profile: <c>name:d0xd1x…</c> lists for the smallest, typical and largest shapes.</summary>
-public sealed record ShapeProfile(string Min, string Opt, string Max);

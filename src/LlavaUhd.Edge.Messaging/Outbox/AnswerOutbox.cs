@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Hashing;
 using System.Text;
 using System.Threading.Channels;
 using LlavaUhd.Edge.Messaging.Errors;
@@ -393,6 +394,18 @@ public sealed class AnswerOutbox : IDisposable
         }
     }
 
+    /// <summary>
+    /// A record's checksum: CRC-32 (IEEE 802.3, reflected 0xEDB88320, as zlib and PNG) of its sequence number's eight
+    /// header bytes followed by its body.
+    /// </summary>
+    internal static uint RecordChecksum(ReadOnlySpan<byte> sequence, ReadOnlySpan<byte> body)
+    {
+        var crc = new Crc32();
+        crc.Append(sequence);
+        crc.Append(body);
+        return crc.GetCurrentHashAsUInt32();
+    }
+
     private static void Encode(byte[] buffer, long sequence, byte[] topic, OutboxMessage message)
     {
         Span<byte> body = buffer.AsSpan(HeaderBytes);
@@ -412,7 +425,7 @@ public sealed class AnswerOutbox : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
         BinaryPrimitives.WriteInt32LittleEndian(header[4..], at);
         BinaryPrimitives.WriteInt64LittleEndian(header[8..], sequence);
-        uint crc = Crc32.Append(Crc32.Compute(header.Slice(8, 8)), body[..at]);
+        uint crc = RecordChecksum(header.Slice(8, 8), body[..at]);
         BinaryPrimitives.WriteUInt32LittleEndian(header[16..], crc);
     }
 
@@ -572,7 +585,7 @@ public sealed class AnswerOutbox : IDisposable
         }
 
         ReadOnlySpan<byte> body = data.AsSpan(at + HeaderBytes, bodyLength);
-        if (Crc32.Append(Crc32.Compute(header.Slice(8, 8)), body) != BinaryPrimitives.ReadUInt32LittleEndian(header[16..]))
+        if (RecordChecksum(header.Slice(8, 8), body) != BinaryPrimitives.ReadUInt32LittleEndian(header[16..]))
         {
             return false;
         }

@@ -2,6 +2,3 @@ namespace LlavaUhd.Edge.Messaging.Outbox;
 
 /// <summary>A message waiting in the outbox: topic, payload and (for a request's reply) the MQTT 5 Correlation Data.</summary>
 public sealed record OutboxMessage(string Topic, ReadOnlyMemory<byte> Payload, ReadOnlyMemory<byte> CorrelationData = default);
-
-/// <summary>A stored message with its sequence number (monotonic, never reused within a directory).</summary>
-public readonly record struct OutboxEntry(long Sequence, OutboxMessage Message);

@@ -1,7 +1,7 @@
 using LlavaUhd.Edge.Capture.Sources;
+using LlavaUhd.Edge.Capture.Triggers;
 using LlavaUhd.Edge.Core.Capture;
 using LlavaUhd.Edge.Service.Frames;
-using LlavaUhd.Edge.Service.Work;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

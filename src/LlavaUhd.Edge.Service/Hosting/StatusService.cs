@@ -1,15 +1,12 @@
-using CameraSnapshot = LlavaUhd.Edge.Capture.Sources.CameraStatus;
 using LlavaUhd.Edge.Messaging;
 using LlavaUhd.Edge.Messaging.Contracts;
 using LlavaUhd.Edge.Messaging.Outbox;
 using LlavaUhd.Edge.Service.Work;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using CameraSnapshot = LlavaUhd.Edge.Capture.Sources.CameraStatus;
 
 namespace LlavaUhd.Edge.Service.Hosting;
-
-/// <summary>What the status reports about the model and the build, supplied by the composition root.</summary>
-internal sealed record ServiceInfo(string DeviceId, IReadOnlyDictionary<string, string> Versions, Func<string> EngineState);
 
 /// <summary>
 /// Publishes the retained <c>status</c> (model, provider, engine build state, versions, cameras and their state) at

@@ -1,37 +1,13 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using LlavaUhd.Edge.Capture.Roi;
+using LlavaUhd.Edge.Capture.Triggers;
 using LlavaUhd.Edge.Core.Imaging;
 using LlavaUhd.Edge.Core.Slicing;
 using LlavaUhd.Edge.Service.Frames;
-using LlavaUhd.Edge.Service.Work;
 using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Service.Http;
-
-/// <summary>What to draw on a snapshot (<c>?overlay=roi,slices</c>).</summary>
-[Flags]
-internal enum SnapshotOverlays
-{
-    None = 0,
-
-    /// <summary>The camera's zones (yellow, named) and the last motion box (red).</summary>
-    Roi = 1,
-
-    /// <summary>The region of the camera's last answer (green) and its slices (blue).</summary>
-    Slices = 2,
-}
-
-/// <summary>Why a snapshot could not be made.</summary>
-internal enum SnapshotStatus
-{
-    Ok,
-    UnknownCamera,
-    NoFrame,
-
-    /// <summary>The answered frame asked for is no longer (or never was) held.</summary>
-    UnknownFrame,
-}
 
 /// <summary>
 /// A camera's frame as a JPEG with optional overlays (docs/http.md "Snapshots"): the frame's pixels are copied out of

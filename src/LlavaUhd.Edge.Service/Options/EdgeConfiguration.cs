@@ -55,7 +55,7 @@ internal sealed class EdgeConfiguration
         bool checkPaths = Service.CheckPaths;
         // A decoder has no cameras: an empty Capture section is fine there.
         // cameras: the shape of each source; one missing at start is retried at run time (CameraSupervisor), not fatal
-        problems.AddRange(Capture.Validate(checkPaths: false).Where(p => !(Service.IsDecoder && Capture.Cameras.Count == 0 && p.Contains("Cameras is empty", StringComparison.Ordinal))));
+        problems.AddRange(Capture.Validate(checkPaths: false, requireCameras: !Service.IsDecoder));
         problems.AddRange(Triggers.Validate());
         problems.AddRange(Inference.Problems());
         if (checkPaths && !string.IsNullOrWhiteSpace(Inference.Model) && !Directory.Exists(Inference.Model))

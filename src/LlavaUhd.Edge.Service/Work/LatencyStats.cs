@@ -1,8 +1,9 @@
+using LlavaUhd.Edge.Core.Diagnostics;
 using LlavaUhd.Edge.Messaging.Contracts;
 
 namespace LlavaUhd.Edge.Service.Work;
 
-/// <summary>Latency per stage over the last <see cref="Window"/> samples (p50/p99), and decode throughput.</summary>
+/// <summary>Latency per stage over the last <see cref="Window"/> samples (p50/p99, <see cref="SampleStatistics"/>), and decode throughput.</summary>
 internal sealed class LatencyStats
 {
     public const int Window = 1024;
@@ -55,18 +56,6 @@ internal sealed class LatencyStats
         }
     }
 
-    /// <summary>The <paramref name="q"/> quantile (0..1) of <paramref name="sorted"/>, nearest rank.</summary>
-    public static double Quantile(IReadOnlyList<double> sorted, double q)
-    {
-        if (sorted.Count == 0)
-        {
-            return 0;
-        }
-
-        int index = (int)Math.Ceiling(q * sorted.Count) - 1;
-        return sorted[Math.Clamp(index, 0, sorted.Count - 1)];
-    }
-
     private sealed class Ring
     {
         private readonly double[] _values = new double[Window];
@@ -85,7 +74,7 @@ internal sealed class LatencyStats
             int n = (int)Math.Min(_count, Window);
             double[] sorted = _values[..n];
             Array.Sort(sorted);
-            return new StageLatency(Math.Round(Quantile(sorted, 0.5), 3), Math.Round(Quantile(sorted, 0.99), 3), _count);
+            return new StageLatency(Math.Round(SampleStatistics.PercentileOfSorted(sorted, 50), 3), Math.Round(SampleStatistics.PercentileOfSorted(sorted, 99), 3), _count);
         }
     }
 }

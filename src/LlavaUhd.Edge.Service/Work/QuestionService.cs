@@ -1,3 +1,4 @@
+using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Core.Diagnostics;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Slicing;
@@ -114,7 +115,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
 
         _logger.LogInformation(
             "Answer {Camera} [mqtt {Id}] frame #{Frame}: {Question} → {Answer} ({Tokens} tokens, {Stop}; model {ModelMs:0.0} ms, queue {QueueMs:0.0} ms)",
-            question.Camera, LogText.Quote(question.Id), result.FrameSequence, LogText.Quote(question.Text), LogText.Quote(result.Answer.Text), result.Answer.Tokens.Generated, result.Answer.StopReason, result.ModelMs, result.QueueMs);
+            question.Camera, LogText.Quote(question.Id), result.FrameSequence, LogText.Quote(question.Text), LogText.Quote(result.Answer.Text), result.Answer.Tokens.Generated, result.Answer.StopReason.ToName(), result.ModelMs, result.QueueMs);
         return ToQuestionAnswer(result, item.Roi);
     }
 

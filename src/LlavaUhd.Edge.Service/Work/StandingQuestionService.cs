@@ -237,7 +237,7 @@ internal sealed class StandingQuestionService : BackgroundService
             _logger.LogInformation(
                 "Answer {Camera} [{Name}] frame #{Frame}: {Question} → {Answer}{Value} ({Tokens} tokens, {Stop}; model {ModelMs:0.0} ms, queue {QueueMs:0.0} ms)",
                 camera.Id, q.Name, result.FrameSequence, LogText.Quote(text), LogText.Quote(result.Answer.Text),
-                result.Answer.Value is { } value ? $" = {value.GetRawText()} ({item.AnswerType?.Name})" : string.Empty, result.Answer.Tokens.Generated, result.Answer.StopReason, result.ModelMs, result.QueueMs);
+                result.Answer.Value is { } value ? $" = {value.GetRawText()} ({item.AnswerType?.Name})" : string.Empty, result.Answer.Tokens.Generated, result.Answer.StopReason.ToName(), result.ModelMs, result.QueueMs);
             foreach (GpioOutput output in _outputs)
             {
                 output.Apply(result.Answer.Text);

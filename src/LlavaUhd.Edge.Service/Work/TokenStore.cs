@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using LlavaUhd.Edge.Core.Decoding;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Tokens;
 using LlavaUhd.Edge.Messaging;
@@ -176,7 +177,7 @@ internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposab
         var result = new WorkResult(answer, queueMs, modelMs, source.FrameSequence, source.FrameTime);
         _logger.LogInformation(
             "Answer {Camera} [mqtt {Id}] from tokens of frame #{Frame}: {Question} → \"{Answer}\" ({Tokens} tokens, {Stop}; model {ModelMs:0.0} ms)",
-            question.Camera, question.Id, source.FrameSequence, question.Text, answer.Text, answer.Tokens.Generated, answer.StopReason, modelMs);
+            question.Camera, question.Id, source.FrameSequence, question.Text, answer.Text, answer.Tokens.Generated, answer.StopReason.ToName(), modelMs);
         return QuestionService.ToQuestionAnswer(result, source.Roi);
     }
 

@@ -83,10 +83,3 @@ internal sealed class WorkItem : IDisposable
 
     internal static long Now() => Stopwatch.GetTimestamp();
 }
-
-/// <summary>The model's answer and the service's own timings.</summary>
-/// <param name="ModelMs">Wall time inside the model (encode + answer), measured around the calls.</param>
-internal sealed record WorkResult(VlmAnswer Answer, double QueueMs, double ModelMs, long FrameSequence, DateTimeOffset FrameTime);
-
-/// <summary>Encoder role: the visual tokens of an item and the service's timings.</summary>
-internal sealed record EncodeResult(VisualTokens Tokens, double QueueMs, double ModelMs);

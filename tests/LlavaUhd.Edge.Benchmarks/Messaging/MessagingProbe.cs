@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using LlavaUhd.Edge.Core.Diagnostics;
 using LlavaUhd.Edge.Messaging;
 using LlavaUhd.Edge.Messaging.Broker;
 using LlavaUhd.Edge.Messaging.Contracts;
@@ -67,7 +68,7 @@ public static class MessagingProbe
         Print(broker, "raw MQTT 5 echo round trip (no runtime)", raw, "ms");
         double[] ask = await AskAsync(port, requests);
         Print(broker, "question → answer round trip (EdgeMqttClient, trivial handler)", ask, "ms");
-        double[] diff = [Percentile(ask, 0.5) - Percentile(raw, 0.5), Percentile(ask, 0.9) - Percentile(raw, 0.9), Percentile(ask, 0.99) - Percentile(raw, 0.99)];
+        double[] diff = [SampleStatistics.Percentile(ask, 50) - SampleStatistics.Percentile(raw, 50), SampleStatistics.Percentile(ask, 90) - SampleStatistics.Percentile(raw, 90), SampleStatistics.Percentile(ask, 99) - SampleStatistics.Percentile(raw, 99)];
         Console.WriteLine($"| {broker} | overhead (difference of the two) | {diff[0]:F3} | {diff[1]:F3} | {diff[2]:F3} | ms |");
         foreach (OutboxFsync fsync in new[] { OutboxFsync.Never, OutboxFsync.Interval, OutboxFsync.Always })
         {
@@ -238,10 +239,8 @@ public static class MessagingProbe
         return m;
     }
 
-    private static void Print(string broker, string what, double[] sorted, string unit) =>
-        Console.WriteLine($"| {broker} | {what} | {Percentile(sorted, 0.5):F3} | {Percentile(sorted, 0.9):F3} | {Percentile(sorted, 0.99):F3} | {unit} |");
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    private static void Print(string broker, string what, double[] values, string unit) =>
+        Console.WriteLine($"| {broker} | {what} | {SampleStatistics.Percentile(values, 50):F3} | {SampleStatistics.Percentile(values, 90):F3} | {SampleStatistics.Percentile(values, 99):F3} | {unit} |");
 
     /// <summary>A free loopback port (the probes' brokers listen there).</summary>
     internal static int FreePort()

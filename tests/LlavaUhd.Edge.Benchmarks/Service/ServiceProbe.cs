@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LlavaUhd.Edge.Benchmarks.Messaging;
+using LlavaUhd.Edge.Core.Diagnostics;
 using LlavaUhd.Edge.Messaging;
 using LlavaUhd.Edge.ModelBuilder.Generation;
 using Microsoft.Extensions.DependencyInjection;
@@ -108,7 +109,7 @@ internal static class ServiceProbe
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{broker,-10} | {P(rtt, 0.5),7:0.00} / {P(rtt, 0.99),7:0.00}       | {P(modelMs, 0.5),6:0.00} / {P(modelMs, 0.99),6:0.00}    | {P(overhead, 0.5),6:0.00} / {P(overhead, 0.99),6:0.00}"));
+                $"{broker,-10} | {P(rtt, 50),7:0.00} / {P(rtt, 99),7:0.00}       | {P(modelMs, 50),6:0.00} / {P(modelMs, 99),6:0.00}    | {P(overhead, 50),6:0.00} / {P(overhead, 99),6:0.00}"));
             await client.DisconnectAsync();
         }
         finally
@@ -117,9 +118,5 @@ internal static class ServiceProbe
         }
     }
 
-    private static double P(List<double> values, double q)
-    {
-        double[] sorted = [.. values.Order()];
-        return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
+    private static double P(List<double> values, double percent) => SampleStatistics.Percentile(values, percent);
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LlavaUhd.Edge.Benchmarks.Messaging;
+using LlavaUhd.Edge.Core.Diagnostics;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -169,10 +170,10 @@ internal static class SoakProbe
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"RSS MB median, first fifth {Median(first.Select(s => s.RssMb)):0.0} → last fifth {Median(last.Select(s => s.RssMb)):0.0} (max {samples.Max(s => s.RssMb):0.0}); " +
-                $"managed heap MB {Median(first.Select(s => s.HeapMb)):0.0} → {Median(last.Select(s => s.HeapMb)):0.0}; " +
-                $"fds {Median(first.Select(s => (double)s.Fds)):0} → {Median(last.Select(s => (double)s.Fds)):0} (max {samples.Max(s => s.Fds)}); " +
-                $"threads {Median(first.Select(s => (double)s.Threads)):0} → {Median(last.Select(s => (double)s.Threads)):0} (max {samples.Max(s => s.Threads)}); " +
+                $"RSS MB median, first fifth {SampleStatistics.Median(first.Select(s => s.RssMb)):0.0} → last fifth {SampleStatistics.Median(last.Select(s => s.RssMb)):0.0} (max {samples.Max(s => s.RssMb):0.0}); " +
+                $"managed heap MB {SampleStatistics.Median(first.Select(s => s.HeapMb)):0.0} → {SampleStatistics.Median(last.Select(s => s.HeapMb)):0.0}; " +
+                $"fds {SampleStatistics.Median(first.Select(s => (double)s.Fds)):0} → {SampleStatistics.Median(last.Select(s => (double)s.Fds)):0} (max {samples.Max(s => s.Fds)}); " +
+                $"threads {SampleStatistics.Median(first.Select(s => (double)s.Threads)):0} → {SampleStatistics.Median(last.Select(s => (double)s.Threads)):0} (max {samples.Max(s => s.Threads)}); " +
                 $"service log {Interlocked.Read(ref logBytes) / 1024.0:0} KB"));
             await client.DisconnectAsync();
             return unanswered == 0 && refused == malformedSent ? 0 : 1;
@@ -224,12 +225,6 @@ internal static class SoakProbe
         }
 
         return (rss, Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length, threads);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        double[] s = [.. values.Order()];
-        return s.Length == 0 ? 0 : s.Length % 2 == 1 ? s[s.Length / 2] : (s[(s.Length / 2) - 1] + s[s.Length / 2]) / 2;
     }
 
     private static string RepoRoot()

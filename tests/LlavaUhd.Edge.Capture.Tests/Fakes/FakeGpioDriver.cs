@@ -124,17 +124,3 @@ internal sealed class FakeGpioDriver : GpioDriver
         SimulateInput(pinNumber, PinValue.Low);
     }
 }
-
-/// <summary>A clock that moves only when told to (for debounce and cooldown tests).</summary>
-internal sealed class ManualTimeProvider : TimeProvider
-{
-    private DateTimeOffset _now = new(2026, 1, 1, 8, 0, 0, TimeSpan.Zero);
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public override long GetTimestamp() => _now.UtcTicks;
-
-    public void Advance(TimeSpan by) => _now += by;
-}

@@ -170,7 +170,7 @@ internal static class AskCommand
             w.WriteString("provider", a.Provider);
             w.WriteString("model", a.Model);
             w.WriteString("profile", r.Profile.ToName());
-            w.WriteString("stop_reason", a.StopReason);
+            w.WriteString("stop_reason", a.StopReason.ToName());
             w.WriteStartArray("token_ids");
             foreach (int id in a.TokenIds)
             {
@@ -195,7 +195,7 @@ internal static class AskCommand
         StageTimings t = a.Timings;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"[{a.Model} on {a.Provider}, {r.Profile.ToName()}: {r.Plan?.Views.Length ?? 0} views, {a.Tokens.VisualKept}/{a.Tokens.Visual} visual tokens, prompt {a.Tokens.Prompt}, generated {a.Tokens.Generated} ({a.StopReason})]\n" +
+            $"[{a.Model} on {a.Provider}, {r.Profile.ToName()}: {r.Plan?.Views.Length ?? 0} views, {a.Tokens.VisualKept}/{a.Tokens.Visual} visual tokens, prompt {a.Tokens.Prompt}, generated {a.Tokens.Generated} ({a.StopReason.ToName()})]\n" +
             $"[preprocess {t.PreprocessMs:F1} ms, encode {t.EncodeMs:F1} ms, compress {t.CompressMs:F1} ms, prefill {t.PrefillMs:F1} ms, decode {t.DecodeMs:F1} ms ({t.DecodeTokensPerSecond:F1} tok/s), total {t.TotalMs:F1} ms]");
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using LlavaUhd.Edge.Capture.Roi;
 using LlavaUhd.Edge.Capture.Sources;
 using LlavaUhd.Edge.Core.Capture;
+using LlavaUhd.Edge.Core.Diagnostics;
 using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Cli.Commands;
@@ -128,16 +129,9 @@ internal static class BenchCaptureCommand
         long allocatedPerFrame = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / frames;
         process.Refresh();
         double cpuPerFrame = (process.TotalProcessorTime - cpu).TotalMilliseconds / frames;
-        double median = Median(total);
+        double median = SampleStatistics.Median(total);
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {width}x{height} MJPG | {1000 / median:F1} | {median:F2} | {Median(grab):F2} | {Median(motion):F2} | {Median(crop):F1} | {cpuPerFrame:F2} | {allocatedPerFrame} | {(double)regionCount / frames:F1} |");
-    }
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        return sorted[sorted.Length / 2];
+            $"| {width}x{height} MJPG | {1000 / median:F1} | {median:F2} | {SampleStatistics.Median(grab):F2} | {SampleStatistics.Median(motion):F2} | {SampleStatistics.Median(crop):F1} | {cpuPerFrame:F2} | {allocatedPerFrame} | {(double)regionCount / frames:F1} |");
     }
 
     private static void WriteVideo(string path, int width, int height, int frames)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using LlavaUhd.Edge.Core.Diagnostics;
 using LlavaUhd.Edge.Core.Imaging;
 using LlavaUhd.Edge.Core.Slicing;
 
@@ -114,8 +115,8 @@ internal static class BenchCommand
 
         long alloc = (GC.GetTotalAllocatedBytes(precise: true) - before) / frames;
         Array.Sort(ms);
-        double median = frames % 2 == 1 ? ms[frames / 2] : (ms[(frames / 2) - 1] + ms[frames / 2]) / 2;
-        double p90 = ms[Math.Min(frames - 1, (int)Math.Ceiling(0.9 * frames) - 1)];
+        double median = SampleStatistics.PercentileOfSorted(ms, 50);
+        double p90 = SampleStatistics.PercentileOfSorted(ms, 90);
         return new PixelsResult(median, p90, alloc, frames, plan.Views.Length);
     }
 }

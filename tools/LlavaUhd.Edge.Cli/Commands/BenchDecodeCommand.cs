@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using LlavaUhd.Edge.Core.Decoding;
+using LlavaUhd.Edge.Core.Diagnostics;
 using LlavaUhd.Edge.Core.Imaging;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Inference.Pipeline;
@@ -108,9 +109,9 @@ internal static class BenchDecodeCommand
         long perToken = Math.Max(0, (Allocated(newTokens) - Allocated(half)) / (newTokens - half));
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
         return new Result(
-            Stats.Median(encode),
-            Stats.Median(ttft),
-            Stats.Median(tps),
+            SampleStatistics.Median(encode),
+            SampleStatistics.Median(ttft),
+            SampleStatistics.Median(tps),
             wall > 0 ? 100.0 * (wall - ort) / wall : 0,
             decodeWall > 0 ? 100.0 * Math.Max(0, decodeWall - decodeOrt) / decodeWall : 0,
             peak,

@@ -6,6 +6,7 @@ using LlavaUhd.Edge.Inference.Errors;
 using LlavaUhd.Edge.Inference.Models;
 using LlavaUhd.Edge.Inference.Sessions;
 using LlavaUhd.Edge.ModelBuilder.Generation;
+using LlavaUhd.Edge.ModelBuilder.Packaging;
 using LlavaUhd.Edge.ModelBuilder.Quantization;
 
 namespace LlavaUhd.Edge.Cli.Commands;

@@ -3,40 +3,6 @@ using OpenCvSharp;
 
 namespace LlavaUhd.Edge.Cli.Commands;
 
-/// <summary>A parcel in a rendered scene: its colour name, box in frame pixels and printed code.</summary>
-internal sealed record Parcel(string Color, Rect Box, string Code)
-{
-    public int CenterX => Box.X + (Box.Width / 2);
-
-    public long Area => (long)Box.Width * Box.Height;
-}
-
-/// <summary>One question about a scene, as a line of <c>dataset.jsonl</c>.</summary>
-internal sealed record SceneQuestion(string Type, string Question, string Answer, Rect? Roi);
-
-/// <summary>A rendered scene: the frame, its parcels and its questions.</summary>
-internal sealed class ParcelScene : IDisposable
-{
-    public ParcelScene(Mat image, Rect belt, IReadOnlyList<Parcel> parcels, IReadOnlyList<SceneQuestion> questions)
-    {
-        Belt = belt;
-        Image = image;
-        Parcels = parcels;
-        Questions = questions;
-    }
-
-    public Mat Image { get; }
-
-    /// <summary>The belt band (without its rails).</summary>
-    public Rect Belt { get; }
-
-    public IReadOnlyList<Parcel> Parcels { get; }
-
-    public IReadOnlyList<SceneQuestion> Questions { get; }
-
-    public void Dispose() => Image.Dispose();
-}
-
 /// <summary>
 /// Parcels on a conveyor belt under a fixed factory camera, with questions a machine can answer: the demo domain.
 /// Every rule (sizes, colours, code font, layout, phrasings) is in docs/scenes.md, so scenes can be rendered

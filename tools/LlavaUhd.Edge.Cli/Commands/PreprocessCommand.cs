@@ -73,8 +73,8 @@ internal static class PreprocessCommand
 
         int stride = (int)mat.Step();
         long bytes = ((long)stride * (mat.Rows - 1)) + ((long)mat.Cols * 3);
-#pragma warning disable CA2000 // NativeMemory owns nothing; the Mat owns the pixels.
-        var memory = new NativeMemory<byte>(mat.Data, checked((int)bytes));
+#pragma warning disable CA2000 // UnmanagedMemoryManager owns nothing; the Mat owns the pixels.
+        var memory = new UnmanagedMemoryManager<byte>(mat.Data, checked((int)bytes));
 #pragma warning restore CA2000
         return new ImageView(memory.Memory, mat.Cols, mat.Rows, stride, PixelFormat.Bgr24);
     }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LlavaUhd.Edge.Inference.Models;
 using LlavaUhd.Edge.Inference.Sessions;
+using LlavaUhd.Edge.ModelBuilder.Packaging;
 using Microsoft.ML.OnnxRuntime;
 using Onnx;
 

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using LlavaUhd.Edge.Inference.Models;
 using LlavaUhd.Edge.Inference.Sessions;
 using LlavaUhd.Edge.ModelBuilder.Generation;
+using LlavaUhd.Edge.ModelBuilder.Packaging;
 using Onnx;
 
 namespace LlavaUhd.Edge.ModelBuilder.Quantization;

@@ -1,20 +1,11 @@
 using Google.Protobuf;
 using LlavaUhd.Edge.Inference.Models;
 using LlavaUhd.Edge.Inference.Sessions;
+using LlavaUhd.Edge.ModelBuilder.Packaging;
 using Microsoft.ML.OnnxRuntime;
 using Onnx;
 
 namespace LlavaUhd.Edge.ModelBuilder.Quantization;
-
-/// <summary>Size and drift of one quantized session against its FP32 original on held-out views.</summary>
-public sealed record SessionReport(string Session, long BytesFp32, long BytesInt8, double Cosine, double MaxAbsErr, string ComparedOutput)
-{
-    /// <summary>qdq-int8: the weight range written (Full or Reduced); q4: null.</summary>
-    public WeightRange? WeightRange { get; init; }
-
-    /// <summary>Why that range: the CPU's integer kernels, or an explicit choice.</summary>
-    public string? WeightRangeReason { get; init; }
-}
 
 /// <summary>
 /// <c>models quantize</c>: calibrates every session of a package's fp32 variant with views of calibration images,

@@ -7,18 +7,6 @@ using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace LlavaUhd.Edge.ModelBuilder.Quantization;
 
-/// <summary>A named input tensor of a calibration run (float, int64 or bool data with its shape).</summary>
-public sealed record FeedTensor(Array Data, long[] Shape)
-{
-    public OrtValue ToOrtValue() => Data switch
-    {
-        float[] f => OrtValue.CreateTensorValueFromMemory(f, Shape),
-        long[] l => OrtValue.CreateTensorValueFromMemory(l, Shape),
-        bool[] b => OrtValue.CreateTensorValueFromMemory(b, Shape),
-        _ => throw new ArgumentException($"unsupported feed element type {Data.GetType()}"),
-    };
-}
-
 /// <summary>
 /// Static INT8 QDQ quantization of one ONNX graph with standard ops only (QuantizeLinear/DequantizeLinear, opset 17):
 /// weights of MatMul (B initializer, axis 1), Conv (axis 0) and Gather tables (axis 0) become symmetric int8, per channel

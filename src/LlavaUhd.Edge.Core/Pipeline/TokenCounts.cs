@@ -1,0 +1,3 @@
+namespace LlavaUhd.Edge.Core.Pipeline;
+
+public sealed record TokenCounts(int Visual, int VisualKept, int Prompt, int Generated);

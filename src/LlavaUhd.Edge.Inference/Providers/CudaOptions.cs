@@ -1,0 +1,6 @@
+namespace LlavaUhd.Edge.Inference.Providers;
+
+public sealed class CudaOptions
+{
+    public int DeviceId { get; set; }
+}

@@ -1,0 +1,16 @@
+using LlavaUhd.Edge.Inference.Providers;
+using Microsoft.ML.OnnxRuntime;
+
+namespace LlavaUhd.Edge.Inference.Sessions;
+
+/// <summary>Options of the sessions the factory creates.</summary>
+public sealed record OnnxSessionOptions
+{
+    /// <summary>Threads inside one operator (0 = ONNX Runtime's default, one per core). Overrides <see cref="CpuOptions.IntraOpThreads"/> when set.</summary>
+    public int IntraOpThreads { get; init; }
+
+    public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+
+    /// <summary>The provider chain; null means CPU only (tools that describe or quantize graphs).</summary>
+    public ExecutionProviderOptions? Providers { get; init; }
+}
