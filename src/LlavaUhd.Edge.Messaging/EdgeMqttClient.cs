@@ -28,15 +28,15 @@ namespace LlavaUhd.Edge.Messaging;
 /// <see cref="DisposeAsync"/> without it drops the connection without DISCONNECT, so the broker publishes the will.
 /// The outbox is owned by the caller and not disposed here.
 /// </remarks>
-public sealed class EdgeMqttClient : IAsyncDisposable
+public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
 {
     private static readonly byte[] s_online = Encoding.UTF8.GetBytes(MqttTopics.OnlinePayload);
     private static readonly byte[] s_offline = Encoding.UTF8.GetBytes(MqttTopics.OfflinePayload);
 
     private readonly MqttOptions _options;
     private readonly AnswerOutbox _outbox;
-    private readonly IQuestionHandler _handler;
-    private readonly ISettingsHandler? _settings;
+    private IQuestionHandler? _handler;
+    private ISettingsHandler? _settings;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly LogThrottle _rejectLog;
@@ -71,7 +71,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
         MqttOptions options,
         IEnumerable<string> cameras,
         AnswerOutbox outbox,
-        IQuestionHandler handler,
+        IQuestionHandler? handler,
         ISettingsHandler? settings = null,
         ILogger<EdgeMqttClient>? logger = null,
         TimeProvider? time = null)
@@ -85,7 +85,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
 
         _options = options;
         _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
-        _handler = handler ?? throw new ArgumentNullException(nameof(handler));
+        _handler = handler;
         _settings = settings;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
@@ -123,12 +123,33 @@ public sealed class EdgeMqttClient : IAsyncDisposable
     /// <summary>Successful CONNECTs so far (1 after the first, +1 per reconnect).</summary>
     public long ConnectCount => Interlocked.Read(ref _connects);
 
+    /// <summary>
+    /// Attaches the inbound side when it depends on this client's outbound port (the decoder role's token store
+    /// publishes its refusals through <see cref="IEdgePublisher"/>): call once, before <see cref="StartAsync"/>.
+    /// </summary>
+    public void Handle(IQuestionHandler handler, ISettingsHandler? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (_started || _handler is not null)
+        {
+            throw new InvalidOperationException("The question handler is set once, before the client starts.");
+        }
+
+        _handler = handler;
+        _settings = settings;
+    }
+
     /// <summary>Starts the monitor (connect/reconnect), outbox, reply and question loops. Returns at once.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (_started)
         {
             throw new InvalidOperationException("Already started.");
+        }
+
+        if (_handler is null)
+        {
+            throw new InvalidOperationException("No question handler: pass one to the constructor or to Handle before starting.");
         }
 
         _started = true;
@@ -789,7 +810,7 @@ public sealed class EdgeMqttClient : IAsyncDisposable
             {
                 try
                 {
-                    QuestionAnswer a = await _handler.AnswerAsync(question, ct).ConfigureAwait(false);
+                    QuestionAnswer a = await _handler!.AnswerAsync(question, ct).ConfigureAwait(false);
                     var answer = new AnswerMessage
                     {
                         Id = Guid.CreateVersion7().ToString("N"),

@@ -270,17 +270,19 @@ internal static class Program
         services.AddSingleton(sp => AnswerOutbox.Open(config.Mqtt.Outbox, sp.GetRequiredService<ILogger<AnswerOutbox>>()));
         if (config.Service.IsDecoder)
         {
-            // Decoder: no cameras of its own; questions are answered from the latest packets of the source device.
-            services.AddSingleton(sp => new TokenStore(
-                sp.GetRequiredService<IVisionLanguageModel>(), sp.GetRequiredService<AnswerCounter>(), config.Service.Tokens.Cameras,
-                config.Inference.MaxNewTokens, config.Service.Tokens.MaxPacketBytes, sp.GetRequiredService<ILogger<TokenStore>>()));
+            // Decoder: no cameras of its own; questions are answered from the latest packets of the source device. The
+            // store is the client's inbound handler and publishes its refusals through the client's outbound port, so
+            // the client is made first and the store attached to it (before MqttService starts the client).
+            services.AddSingleton(sp => new EdgeMqttClient(config.Mqtt, config.Service.Tokens.Cameras, sp.GetRequiredService<AnswerOutbox>(), null, null, sp.GetRequiredService<ILogger<EdgeMqttClient>>()));
             services.AddSingleton(sp =>
             {
-                TokenStore store = sp.GetRequiredService<TokenStore>();
-                var client = new EdgeMqttClient(config.Mqtt, config.Service.Tokens.Cameras, sp.GetRequiredService<AnswerOutbox>(), store, store, sp.GetRequiredService<ILogger<EdgeMqttClient>>());
+                EdgeMqttClient client = sp.GetRequiredService<EdgeMqttClient>();
+                var store = new TokenStore(
+                    sp.GetRequiredService<IVisionLanguageModel>(), sp.GetRequiredService<AnswerCounter>(), config.Service.Tokens.Cameras,
+                    config.Inference.MaxNewTokens, config.Service.Tokens.MaxPacketBytes, client, sp.GetRequiredService<ILogger<TokenStore>>());
+                client.Handle(store, store);
                 client.Subscribe(TokenSource(config).TokensFilter, store.OnPacket);
-                store.ErrorSink = client.PublishError;
-                return client;
+                return store;
             });
         }
         else
@@ -292,9 +294,11 @@ internal static class Program
             });
         }
 
+        services.AddSingleton<IEdgePublisher>(sp => sp.GetRequiredService<EdgeMqttClient>());   // the outbound port (docs/architecture.md)
+
         if (config.Service.IsEncoder)
         {
-            services.AddSingleton(sp => new TokenPublisher(sp.GetRequiredService<EdgeMqttClient>(), config.Service.Tokens, sp.GetRequiredService<ILogger<TokenPublisher>>()));
+            services.AddSingleton(sp => new TokenPublisher(sp.GetRequiredService<IEdgePublisher>(), config.Service.Tokens, sp.GetRequiredService<ILogger<TokenPublisher>>()));
         }
 
         AddIntegrations(services, config, config.Service.IsDecoder ? [.. config.Service.Tokens.Cameras] : cameraIds);
@@ -302,6 +306,7 @@ internal static class Program
         {
             // the discovery publisher subscribes to Home Assistant's status topic: it must exist before the client starts
             _ = sp.GetService<HomeAssistantPublisher>();
+            _ = sp.GetService<TokenStore>();   // a decoder's store attaches itself to the client: before it starts
             return new MqttService(
                 config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
                 sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>(),
@@ -336,18 +341,18 @@ internal static class Program
         services.AddSingleton<IReadOnlyList<GpioOutput>>(sp =>
             gpio ? [.. t.Outputs.Select(o => new GpioOutput(sp.GetRequiredService<GpioController>(), o))] : []);
         services.AddSingleton(sp => new StandingQuestionService(
-            sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<EdgeMqttClient>(),
+            sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<IEdgePublisher>(),
             sp.GetRequiredService<AnswerCounter>(), sp.GetRequiredService<IReadOnlyList<Trigger>>(), sp.GetRequiredService<IReadOnlyList<GpioOutput>>(),
             config.Mqtt.DeviceId, sp.GetRequiredService<ILogger<StandingQuestionService>>(), sp.GetService<TokenPublisher>()));
         services.AddSingleton(sp => new StatusService(
             new ServiceInfo(config.Mqtt.DeviceId, Versions(), EngineState(sp)),
-            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ModelWorker>(),
+            sp.GetRequiredService<IEdgePublisher>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ModelWorker>(),
             sp.GetRequiredService<CaptureService>(), sp.GetRequiredService<QuestionService>(), sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<LatencyStats>(),
             config.Mqtt.StatsIntervalSeconds, sp.GetRequiredService<ILogger<StatusService>>()));
 
         services.AddSingleton(new AnswerLog());
         services.AddSingleton(sp => new MetricsService(
-            sp.GetRequiredService<EdgeMetrics>(), sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerLog>(), sp.GetRequiredService<ModelWorker>(),
+            sp.GetRequiredService<EdgeMetrics>(), sp.GetRequiredService<IEdgePublisher>(), sp.GetRequiredService<AnswerLog>(), sp.GetRequiredService<ModelWorker>(),
             sp.GetRequiredService<LatencyStats>(), sp.GetRequiredService<CaptureService>(), sp.GetRequiredService<AnswerOutbox>()));
         IReadOnlyDictionary<string, IReadOnlyList<ZoneOptions>> zones = config.Capture.Cameras.ToDictionary(
             c => c.Id, c => (IReadOnlyList<ZoneOptions>)[.. c.Zones], StringComparer.Ordinal);
@@ -355,7 +360,7 @@ internal static class Program
         if (config.Service.PublishSnapshots)
         {
             services.AddSingleton(sp => new SnapshotPublisher(
-                sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<SnapshotRenderer>(), cameraIds, sp.GetRequiredService<EdgeMetrics>(),
+                sp.GetRequiredService<IEdgePublisher>(), sp.GetRequiredService<SnapshotRenderer>(), cameraIds, sp.GetRequiredService<EdgeMetrics>(),
                 sp.GetRequiredService<ILogger<SnapshotPublisher>>()));
         }
 
@@ -363,7 +368,7 @@ internal static class Program
         // integrations right after it, so they follow every answer and their NDEATH leaves before the broker stops.
         services.AddHostedService(sp => sp.GetRequiredService<MqttService>());
         services.AddHostedService(sp => new IntegrationsService(
-            sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<CaptureService>(), sp.GetService<SparkplugPublisher>(), sp.GetService<HomeAssistantPublisher>(),
+            sp.GetRequiredService<IEdgePublisher>(), sp.GetRequiredService<CaptureService>(), sp.GetService<SparkplugPublisher>(), sp.GetService<HomeAssistantPublisher>(),
             sp.GetRequiredService<ILogger<IntegrationsService>>()));
         services.AddHostedService(sp => sp.GetRequiredService<CaptureService>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelWorker>());

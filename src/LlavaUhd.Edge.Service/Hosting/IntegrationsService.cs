@@ -9,13 +9,13 @@ namespace LlavaUhd.Edge.Service.Hosting;
 
 /// <summary>
 /// Runs the optional MQTT integrations (docs/sparkplug-b.md, docs/home-assistant.md): the Sparkplug B node follows
-/// every answer (<see cref="EdgeMqttClient.AnswerPublished"/>) and the cameras' state; the Home Assistant discovery
+/// every answer (<see cref="IEdgePublisher.AnswerPublished"/>) and the cameras' state; the Home Assistant discovery
 /// configs are published once the client runs. Started after and stopped before <see cref="MqttService"/>, so the
 /// Sparkplug NDEATH goes out while the embedded broker still runs. A failing integration is logged, never fatal.
 /// </summary>
 internal sealed class IntegrationsService : IHostedService
 {
-    private readonly EdgeMqttClient _client;
+    private readonly IEdgePublisher _client;
     private readonly CaptureService _capture;
     private readonly SparkplugPublisher? _sparkplug;
     private readonly HomeAssistantPublisher? _homeAssistant;
@@ -26,7 +26,7 @@ internal sealed class IntegrationsService : IHostedService
     /// <param name="sparkplug">The Sparkplug B node; null when <c>Mqtt:SparkplugB:Enabled</c> is false. Owned by the container.</param>
     /// <param name="homeAssistant">The discovery publisher; null when <c>Mqtt:HomeAssistant:Enabled</c> is false. Owned by the container.</param>
     /// <param name="logger">Logger.</param>
-    public IntegrationsService(EdgeMqttClient client, CaptureService capture, SparkplugPublisher? sparkplug, HomeAssistantPublisher? homeAssistant, ILogger<IntegrationsService> logger)
+    public IntegrationsService(IEdgePublisher client, CaptureService capture, SparkplugPublisher? sparkplug, HomeAssistantPublisher? homeAssistant, ILogger<IntegrationsService> logger)
     {
         _client = client;
         _capture = capture;

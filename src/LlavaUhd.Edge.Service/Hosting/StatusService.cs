@@ -18,7 +18,7 @@ internal sealed class StatusService : BackgroundService
     private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(500);
 
     private readonly ServiceInfo _info;
-    private readonly EdgeMqttClient _mqtt;
+    private readonly IEdgePublisher _mqtt;
     private readonly AnswerOutbox _outbox;
     private readonly ModelWorker _worker;
     private readonly CaptureService _capture;
@@ -32,7 +32,7 @@ internal sealed class StatusService : BackgroundService
 
     public StatusService(
         ServiceInfo info,
-        EdgeMqttClient mqtt,
+        IEdgePublisher mqtt,
         AnswerOutbox outbox,
         ModelWorker worker,
         CaptureService capture,

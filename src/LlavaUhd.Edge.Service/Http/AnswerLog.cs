@@ -2,7 +2,7 @@ using LlavaUhd.Edge.Messaging.Contracts;
 
 namespace LlavaUhd.Edge.Service.Http;
 
-/// <summary>The last <see cref="Capacity"/> answers (fed by <c>EdgeMqttClient.AnswerPublished</c>) for the status page.</summary>
+/// <summary>The last <see cref="Capacity"/> answers (fed by <c>IEdgePublisher.AnswerPublished</c>) for the status page.</summary>
 internal sealed class AnswerLog
 {
     public const int Capacity = 20;

@@ -27,7 +27,7 @@ internal static class HttpEndpoints
         ArgumentNullException.ThrowIfNull(app);
         IServiceProvider sp = app.Services;
         StatusService status = sp.GetRequiredService<StatusService>();
-        EdgeMqttClient mqtt = sp.GetRequiredService<EdgeMqttClient>();
+        IEdgePublisher mqtt = sp.GetRequiredService<IEdgePublisher>();
         ModelWorker worker = sp.GetRequiredService<ModelWorker>();
         SnapshotRenderer snapshots = sp.GetRequiredService<SnapshotRenderer>();
         AnswerLog answers = sp.GetRequiredService<AnswerLog>();

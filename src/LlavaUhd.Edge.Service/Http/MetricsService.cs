@@ -15,10 +15,10 @@ namespace LlavaUhd.Edge.Service.Http;
 internal sealed class MetricsService : IHostedService
 {
     private readonly EdgeMetrics _metrics;
-    private readonly EdgeMqttClient _mqtt;
+    private readonly IEdgePublisher _mqtt;
     private readonly AnswerLog _answers;
 
-    public MetricsService(EdgeMetrics metrics, EdgeMqttClient mqtt, AnswerLog answers, ModelWorker worker, LatencyStats stats, CaptureService capture, AnswerOutbox outbox)
+    public MetricsService(EdgeMetrics metrics, IEdgePublisher mqtt, AnswerLog answers, ModelWorker worker, LatencyStats stats, CaptureService capture, AnswerOutbox outbox)
     {
         _metrics = metrics;
         _mqtt = mqtt;

@@ -13,7 +13,7 @@ namespace LlavaUhd.Edge.Service.Http;
 /// </summary>
 internal sealed class SnapshotPublisher : IHostedService, IDisposable
 {
-    private readonly EdgeMqttClient _mqtt;
+    private readonly IEdgePublisher _mqtt;
     private readonly SnapshotRenderer _renderer;
     private readonly EdgeMetrics _metrics;
     private readonly ILogger _logger;
@@ -21,7 +21,7 @@ internal sealed class SnapshotPublisher : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private long _published;
 
-    public SnapshotPublisher(EdgeMqttClient mqtt, SnapshotRenderer renderer, IEnumerable<string> cameras, EdgeMetrics metrics, ILogger<SnapshotPublisher> logger)
+    public SnapshotPublisher(IEdgePublisher mqtt, SnapshotRenderer renderer, IEnumerable<string> cameras, EdgeMetrics metrics, ILogger<SnapshotPublisher> logger)
     {
         _mqtt = mqtt;
         _renderer = renderer;

@@ -25,7 +25,7 @@ internal sealed class StandingQuestionService : BackgroundService
     private readonly IReadOnlyDictionary<string, CameraRuntime> _cameras;
     private readonly FrameStore _frames;
     private readonly ModelWorker _worker;
-    private readonly EdgeMqttClient _mqtt;
+    private readonly IEdgePublisher _mqtt;
     private readonly AnswerCounter _counter;
     private readonly IReadOnlyList<Trigger> _triggers;
     private readonly IReadOnlyList<GpioOutput> _outputs;
@@ -39,7 +39,7 @@ internal sealed class StandingQuestionService : BackgroundService
         IReadOnlyDictionary<string, CameraRuntime> cameras,
         FrameStore frames,
         ModelWorker worker,
-        EdgeMqttClient mqtt,
+        IEdgePublisher mqtt,
         AnswerCounter counter,
         IReadOnlyList<Trigger> triggers,
         IReadOnlyList<GpioOutput> outputs,

@@ -21,14 +21,14 @@ namespace LlavaUhd.Edge.Service.Work;
 /// </remarks>
 internal sealed class TokenPublisher
 {
-    private readonly EdgeMqttClient _mqtt;
+    private readonly IEdgePublisher _mqtt;
     private readonly TokenOptions _options;
     private readonly ILogger _logger;
     private long _published;
     private long _refused;
     private long _bytes;
 
-    public TokenPublisher(EdgeMqttClient mqtt, TokenOptions options, ILogger<TokenPublisher> logger)
+    public TokenPublisher(IEdgePublisher mqtt, TokenOptions options, ILogger<TokenPublisher> logger)
     {
         _mqtt = mqtt;
         _options = options;

@@ -22,6 +22,7 @@ namespace LlavaUhd.Edge.Service.Work;
 internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposable
 {
     private readonly IVisionLanguageModel _model;
+    private readonly IEdgePublisher _errors;
     private readonly AnswerCounter _counter;
     private readonly IReadOnlySet<string> _cameras;
     private readonly int _maxNewTokens;
@@ -40,9 +41,10 @@ internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposab
     /// <summary>Packets waiting to be decoded at most; beyond it the oldest waiting one is dropped.</summary>
     public const int PacketQueueCapacity = 8;
 
-    public TokenStore(IVisionLanguageModel model, AnswerCounter counter, IEnumerable<string> cameras, int maxNewTokens, int maxPacketBytes, ILogger<TokenStore> logger)
+    public TokenStore(IVisionLanguageModel model, AnswerCounter counter, IEnumerable<string> cameras, int maxNewTokens, int maxPacketBytes, IEdgePublisher errors, ILogger<TokenStore> logger)
     {
         _model = model;
+        _errors = errors;
         _counter = counter;
         _cameras = cameras.ToHashSet(StringComparer.Ordinal);
         _maxNewTokens = maxNewTokens;
@@ -56,9 +58,6 @@ internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposab
 
     /// <summary>Packets dropped unread because newer ones filled the queue.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
-
-    /// <summary>Where refusals go besides the log (camera, topic, code, message): <c>…/errors</c> of this device.</summary>
-    public Action<string?, string, string, string>? ErrorSink { get; set; }
 
     /// <summary>Packets accepted.</summary>
     public long Received => Interlocked.Read(ref _received);
@@ -191,7 +190,8 @@ internal sealed class TokenStore : IQuestionHandler, ISettingsHandler, IDisposab
         _logger.LogError("{Topic}: {Message}", topic, message);
         try
         {
-            ErrorSink?.Invoke(MqttTopics.IsValidSegment(camera) ? camera : null, topic, code, message);
+            // besides the log, on this device's …/errors
+            _errors.PublishError(MqttTopics.IsValidSegment(camera) ? camera : null, topic, code, message);
         }
         catch (Exception ex)
         {
