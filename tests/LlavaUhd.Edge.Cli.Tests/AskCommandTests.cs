@@ -86,7 +86,7 @@ public sealed class AskCommandTests : IClassFixture<TinyPackageFixture>
         Assert.True(code == 0, stderr);
         using JsonDocument doc = JsonDocument.Parse(stdout);
         string[] fields = [.. doc.RootElement.EnumerateObject().Select(p => p.Name)];
-        Assert.Equal(["encode_ms", "ttft_ms", "decode_tokens_per_s", "outside_ort_pct", "peak_rss_mb", "alloc_bytes_per_token", "prefill_tokens_per_s", "context_tokens"], fields);
+        Assert.Equal(["encode_ms", "ttft_ms", "decode_tokens_per_s", "outside_ort_pct", "peak_rss_mb", "load_rss_mb", "load_peak_mb", "encode_peak_mb", "answer_peak_mb", "alloc_bytes_per_token", "prefill_tokens_per_s", "context_tokens"], fields);
         Assert.True(doc.RootElement.GetProperty("decode_tokens_per_s").GetDouble() > 0);
         Assert.True(doc.RootElement.GetProperty("prefill_tokens_per_s").GetDouble() > 0);
         // The fast profile: one 64-token view plus the prompt's text.
