@@ -18,6 +18,9 @@ public sealed record OnnxSessionOptions
 
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
+    /// <summary>ONNX Runtime's CPU memory arena when <see cref="Providers"/> is null: shared, session or off (see <see cref="CpuOptions.MemoryArena"/>).</summary>
+    public string MemoryArena { get; init; } = CpuArenas.Shared;
+
     /// <summary>The provider chain; null means CPU only (tools that describe or quantize graphs).</summary>
     public ExecutionProviderOptions? Providers { get; init; }
 }
@@ -145,10 +148,38 @@ public sealed class OnnxSessionFactory
             TensorElementType other => other.ToString().ToLowerInvariant(),
         };
 
+    /// <summary>
+    /// The memory settings a session gets (docs/memory.md): which CPU arena, the memory pattern, and the session config
+    /// entries that select them (<c>session.use_env_allocators</c>, <c>session.disable_prepacking</c>).
+    /// </summary>
+    public (bool CpuArena, bool MemoryPattern, IReadOnlyDictionary<string, string> ConfigEntries) MemorySettings()
+    {
+        CpuOptions? cpu = Options.Providers?.Cpu;
+        string arena = cpu?.MemoryArena ?? Options.MemoryArena;
+        var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (arena == CpuArenas.Shared)
+        {
+            entries["session.use_env_allocators"] = "1";
+        }
+
+        if (cpu is { Prepacking: false })
+        {
+            entries["session.disable_prepacking"] = "1";
+        }
+
+        return (arena != CpuArenas.Off, cpu?.MemoryPattern ?? false, entries);
+    }
+
     private SessionOptions BaseOptions(string name)
     {
         CpuOptions? cpu = Options.Providers?.Cpu;
         int threads = Options.IntraOpThreads != 0 ? Options.IntraOpThreads : cpu?.IntraOpThreads ?? 0;
+        (bool cpuArena, bool memoryPattern, IReadOnlyDictionary<string, string> entries) = MemorySettings();
+        if (entries.ContainsKey("session.use_env_allocators"))
+        {
+            SharedCpuArena.EnsureRegistered();
+        }
+
         var so = new SessionOptions
         {
             GraphOptimizationLevel = cpu is null ? Options.OptimizationLevel : ParseLevel(cpu.OptimizationLevel),
@@ -156,8 +187,15 @@ public sealed class OnnxSessionFactory
             InterOpNumThreads = 1,
             IntraOpNumThreads = threads,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            EnableCpuMemArena = cpuArena,
+            EnableMemoryPattern = memoryPattern,
         };
         so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        foreach ((string key, string value) in entries)
+        {
+            so.AddSessionConfigEntry(key, value);
+        }
+
         if (cpu?.OptimizedModelDir is { Length: > 0 } dir)
         {
             Directory.CreateDirectory(dir);
@@ -266,6 +304,38 @@ public sealed class OnnxSessionFactory
     {
         int nl = message.IndexOf('\n', StringComparison.Ordinal);
         return (nl < 0 ? message : message[..nl]).Trim();
+    }
+}
+
+/// <summary>
+/// The process's one shared CPU arena (docs/memory.md), registered once in ONNX Runtime's environment (<see cref="OrtEnv"/>
+/// is ONNX Runtime's own singleton and owns the allocator for the process's life). Sessions opt in with
+/// <c>session.use_env_allocators=1</c>. The arena grows by what is requested (<c>arena_extend_strategy</c>
+/// kSameAsRequested) rather than doubling, so its size follows the largest run, not the next power of two above it.
+/// </summary>
+internal static class SharedCpuArena
+{
+    /// <summary>ONNX Runtime's <c>ArenaExtendStrategy::kSameAsRequested</c>.</summary>
+    private const int SameAsRequested = 1;
+
+    private static readonly Lock s_lock = new();
+    private static bool s_registered;
+
+    public static void EnsureRegistered()
+    {
+        lock (s_lock)
+        {
+            if (s_registered)
+            {
+                return;
+            }
+
+            // maxMemory 0, initial chunk -1, max dead bytes -1: ONNX Runtime's defaults.
+            using var info = new OrtMemoryInfo(OrtMemoryInfo.allocatorCPU, OrtAllocatorType.ArenaAllocator, 0, OrtMemType.Default);
+            using var config = new OrtArenaCfg(0, SameAsRequested, -1, -1);
+            OrtEnv.Instance().CreateAndRegisterAllocator(info, config);
+            s_registered = true;
+        }
     }
 }
 
