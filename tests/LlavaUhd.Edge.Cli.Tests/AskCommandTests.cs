@@ -86,11 +86,39 @@ public sealed class AskCommandTests : IClassFixture<TinyPackageFixture>
         Assert.True(code == 0, stderr);
         using JsonDocument doc = JsonDocument.Parse(stdout);
         string[] fields = [.. doc.RootElement.EnumerateObject().Select(p => p.Name)];
-        Assert.Equal(["encode_ms", "ttft_ms", "decode_tokens_per_s", "outside_ort_pct", "peak_rss_mb", "alloc_bytes_per_token", "prefill_tokens_per_s", "context_tokens"], fields);
+        Assert.Equal(["encode_ms", "ttft_ms", "decode_tokens_per_s", "outside_ort_pct", "peak_rss_mb", "load_rss_mb", "load_peak_mb", "encode_peak_mb", "answer_peak_mb", "alloc_bytes_per_token", "prefill_tokens_per_s", "context_tokens"], fields);
         Assert.True(doc.RootElement.GetProperty("decode_tokens_per_s").GetDouble() > 0);
         Assert.True(doc.RootElement.GetProperty("prefill_tokens_per_s").GetDouble() > 0);
         // The fast profile: one 64-token view plus the prompt's text.
         Assert.InRange(doc.RootElement.GetProperty("context_tokens").GetInt32(), 64 + 10, 64 + 40);
+    }
+
+    /// <summary>
+    /// Peak resident memory for a 1080p frame (13 views, an 876-token prompt) at default settings stays within the
+    /// package's weights plus the overhead docs/memory.md documents: the runtime (~160 MB) and one request's buffers
+    /// (one tile of encoder activations, a 256-token prefill chunk, the KV cache). The tiny package has SmolVLM's
+    /// 49 280-token vocabulary, so a whole-prompt prefill's logits alone (172 MB) or all tiles in one encoder call
+    /// would break the bound: measured 284 MB at the defaults, 464 MB with an arena per session, the memory pattern and
+    /// a whole-prompt prefill, 674 MB with all 13 tiles in one call as well.
+    /// </summary>
+    [Fact]
+    public void BenchDecode_PeakRss_StaysWithinWeightsPlusDocumentedOverhead()
+    {
+        const double overheadMb = 380;
+        (int code, string stdout, string stderr) = CliProcess.Run(string.Empty, "bench", "decode", "--model", _tiny.Package, "--size", "1920x1080", "--new-tokens", "8", "--runs", "1", "--json");
+
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement r = doc.RootElement;
+        double weightsMb = Directory.EnumerateFiles(Path.Combine(_tiny.Package, "onnx"), "*.onnx").Sum(f => new FileInfo(f).Length) / (1024.0 * 1024.0);
+        double peak = r.GetProperty("peak_rss_mb").GetDouble();
+        Assert.True(r.GetProperty("context_tokens").GetInt32() > 800, "a 1080p frame at the detail profile makes a prompt of ~876 tokens");
+        Assert.True(peak <= weightsMb + overheadMb, $"peak RSS {peak:F0} MB > weights {weightsMb:F1} MB + {overheadMb} MB");
+        Assert.InRange(r.GetProperty("load_rss_mb").GetDouble(), 1, peak);
+
+        // 0 where the kernel's high-water mark cannot be restarted per phase (no /proc/self/clear_refs).
+        Assert.InRange(r.GetProperty("encode_peak_mb").GetDouble(), 0, peak);
+        Assert.InRange(r.GetProperty("answer_peak_mb").GetDouble(), 0, peak);
     }
 }
 

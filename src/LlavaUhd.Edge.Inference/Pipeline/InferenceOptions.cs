@@ -39,6 +39,23 @@ public sealed class InferenceOptions
     public static int ViewsPerCall(int configured, string provider) =>
         configured > 0 ? configured : provider == ProviderNames.Cpu ? CpuViewsPerCall : 0;
 
+    /// <summary>
+    /// Most prompt tokens per decoder call during prefill. 0 (the default) = automatic: the whole prompt on a GPU
+    /// provider; on the CPU <see cref="CpuPrefillTokensPerCall"/>, because a decoder without <c>num_logits_to_keep</c>
+    /// materialises logits for every prompt position (<c>[1, prompt, vocab]</c> float32: 172 MB for a 1080p frame's
+    /// 876-token prompt with SmolVLM's 49 280-token vocabulary) and attention scores grow with the prompt's square;
+    /// the prompt then runs in chunks over the KV cache (docs/memory.md). The CPU decoder variant keeps only the last
+    /// position's logits and always prefills in one call.
+    /// </summary>
+    public int MaxPrefillTokensPerCall { get; set; }
+
+    /// <summary>Prompt tokens per prefill call on the CPU when <see cref="MaxPrefillTokensPerCall"/> is 0.</summary>
+    public const int CpuPrefillTokensPerCall = 256;
+
+    /// <summary>The prefill chunk a pipeline uses: the configured cap, or the automatic choice for <paramref name="provider"/> (0 = whole prompt).</summary>
+    public static int PrefillTokensPerCall(int configured, string provider) =>
+        configured > 0 ? configured : provider == ProviderNames.Cpu ? CpuPrefillTokensPerCall : 0;
+
     /// <summary>Default compression profile: fast, balanced, detail, ocr or native.</summary>
     public string Profile { get; set; } = "detail";
 
@@ -95,6 +112,11 @@ public sealed class InferenceOptions
         if (MaxViewsPerEncoderCall is < 0 or > 64)
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"Inference:MaxViewsPerEncoderCall = {MaxViewsPerEncoderCall} must be 0 (all) to 64."));
+        }
+
+        if (MaxPrefillTokensPerCall is < 0 or > 32_768)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"Inference:MaxPrefillTokensPerCall = {MaxPrefillTokensPerCall} must be 0 (automatic) to 32768."));
         }
 
         if (MaxNewTokens is < 0 or > 32_768)

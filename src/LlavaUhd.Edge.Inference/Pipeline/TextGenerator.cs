@@ -41,14 +41,23 @@ public sealed class TextGenerator : IDisposable
     private readonly long[] _scalarShape = [];
     private readonly long[] _branchShape = [1];
     private readonly FusedDecodeState? _fused;
+    private readonly int _maxPrefillTokensPerCall;
     private OrtIoBinding? _binding;
     private long[] _ones = [];
     private long[] _positions = [];
 
-    public TextGenerator(ModelSessions sessions, OrtClock? clock = null)
+    /// <param name="sessions">The package's sessions.</param>
+    /// <param name="clock">Collects the time spent inside ONNX Runtime runs.</param>
+    /// <param name="maxPrefillTokensPerCall">
+    /// Most prompt tokens per decoder call during prefill (0 = the whole prompt in one call): the standard decoder then
+    /// runs the prompt in chunks over the KV cache, which bounds its logits and attention buffers (docs/memory.md).
+    /// </param>
+    public TextGenerator(ModelSessions sessions, OrtClock? clock = null, int maxPrefillTokensPerCall = 0)
     {
         ArgumentNullException.ThrowIfNull(sessions);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxPrefillTokensPerCall);
         Clock = clock ?? new OrtClock();
+        _maxPrefillTokensPerCall = maxPrefillTokensPerCall;
         _embed = sessions[SessionNames.EmbedTokens];
         _decoder = sessions[SessionNames.Decoder];
         ManifestDimensions d = sessions.Package.Manifest.Dimensions;
@@ -143,7 +152,19 @@ public sealed class TextGenerator : IDisposable
             }
             else
             {
-                Step(run, MemoryMarshal.AsMemory(promptEmbeds), promptLength);
+                // In chunks over the KV cache when capped: each call holds logits and attention scores for its own
+                // tokens only, not the whole prompt's.
+                Memory<float> embeds = MemoryMarshal.AsMemory(promptEmbeds);
+                int chunk = _maxPrefillTokensPerCall > 0 ? _maxPrefillTokensPerCall : promptLength;
+                for (int first = 0; first < promptLength; first += chunk)
+                {
+                    int count = Math.Min(chunk, promptLength - first);
+                    Step(run, embeds.Slice(first * _hidden, count * _hidden), count);
+                    if (first + count < promptLength)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+                }
             }
 
             prefillMs = clock.Elapsed.TotalMilliseconds;

@@ -22,14 +22,24 @@ internal sealed class VisionEncoder
     private readonly Dictionary<(int Rows, int Cols), long[]> _positions = [];
     private readonly OrtClock _clock;
     private readonly int _maxViewsPerCall;
+    private readonly bool _shrinkArena;
     private float[] _pixels = [];
     private byte[] _mask = [];
     private float[] _features = [];
 
-    public VisionEncoder(ModelSessions sessions, OrtClock clock, int maxViewsPerCall = 0)
+    /// <param name="sessions">The package's sessions.</param>
+    /// <param name="clock">Collects the time spent inside ONNX Runtime runs.</param>
+    /// <param name="maxViewsPerCall">Most views per encoder call (0 = all).</param>
+    /// <param name="shrinkArena">
+    /// Let ONNX Runtime hand the CPU arena's free regions back to the system after the last encoder call of a request
+    /// (<c>memory.enable_memory_arena_shrinkage</c>), so the encoder's activations are not held while the decoder
+    /// prefills (docs/memory.md). Only with an arena.
+    /// </param>
+    public VisionEncoder(ModelSessions sessions, OrtClock clock, int maxViewsPerCall = 0, bool shrinkArena = false)
     {
         _clock = clock;
         _maxViewsPerCall = maxViewsPerCall;
+        _shrinkArena = shrinkArena;
         _sessions = sessions;
         _manifest = sessions.Package.Manifest;
         IsSmolVlm = _manifest.Family == ModelFamilies.SmolVlm;
@@ -116,6 +126,11 @@ internal sealed class VisionEncoder
             using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixelMemory.Slice(first * 3 * s * s, count * 3 * s * s), [1, count, 3, s, s]);
             using var mask = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Bool, [1, count, s, s], (IntPtr)((byte*)maskPin.Pointer + ((long)first * s * s)), (long)count * s * s);
             using var result = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output.Slice(first * tokens * h, count * tokens * h), [count, tokens, h]);
+            if (first + count == n)
+            {
+                ShrinkAfter(run);
+            }
+
             long t = OrtClock.Start();
             _sessions[SessionNames.VisionEncoder].Run(run, ["pixel_values", "pixel_attention_mask"], [pixels, mask], ["image_features"], [result]);
             _clock.Stop(t);
@@ -199,6 +214,11 @@ internal sealed class VisionEncoder
             encodeMs += clock.Elapsed.TotalMilliseconds;
             clock.Restart();
             using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _features.AsMemory(0, count * tokens * h), [count, tokens, h]);
+            if (ReferenceEquals(members, groups[^1].Members))
+            {
+                ShrinkAfter(run);
+            }
+
             t = OrtClock.Start();
             _sessions[SessionNames.Resampler].Run(run, ["vision_features"], [vision[0]], ["image_features"], [output]);
             _clock.Stop(t);
@@ -212,6 +232,18 @@ internal sealed class VisionEncoder
         }
 
         return (encodeMs, compressMs);
+    }
+
+    /// <summary>
+    /// Marks <paramref name="run"/> (this request's own run options, used for no later call) to shrink the CPU arena
+    /// when the run ends: the free regions the encoder's activations left go back to the system.
+    /// </summary>
+    private void ShrinkAfter(RunOptions run)
+    {
+        if (_shrinkArena)
+        {
+            run.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
+        }
     }
 
     private static void Grow<T>(ref T[] buffer, int length)

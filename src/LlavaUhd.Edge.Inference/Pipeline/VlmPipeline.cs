@@ -58,8 +58,8 @@ public sealed class VlmPipeline : IVisionLanguageModel
         _logger = logger;
         ModelManifest m = package.Manifest;
         _tokenizer = new TokenizerAdapter(package.LoadTokenizer());
-        _vision = new VisionEncoder(sessions, OrtTime, InferenceOptions.ViewsPerCall(options.MaxViewsPerEncoderCall, factory.Provider));
-        _generator = new TextGenerator(sessions, OrtTime);
+        _vision = new VisionEncoder(sessions, OrtTime, InferenceOptions.ViewsPerCall(options.MaxViewsPerEncoderCall, factory.Provider), factory.Provider == Providers.ProviderNames.Cpu && factory.MemorySettings().CpuArena);
+        _generator = new TextGenerator(sessions, OrtTime, InferenceOptions.PrefillTokensPerCall(options.MaxPrefillTokensPerCall, factory.Provider));
         _prompts = new PromptBuilder(m, _tokenizer, m.Slicing.ToSlicingOptions() with { Overlap = options.SliceOverlap, PreserveAspect = options.PreserveAspect });
         var norm = new Normalization(m.Dimensions.ImageMean[0], m.Dimensions.ImageMean[1], m.Dimensions.ImageMean[2], m.Dimensions.ImageStd[0], m.Dimensions.ImageStd[1], m.Dimensions.ImageStd[2]);
         _executor = new PlanExecutor(new PixelPipelineOptions

@@ -56,6 +56,11 @@ public sealed class ExecutionProviderOptions
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"Inference:Providers:Cuda:DeviceId = {Cuda.DeviceId} must be 0 or more."));
         }
 
+        if (!CpuArenas.All.Contains(Cpu.MemoryArena))
+        {
+            problems.Add($"Inference:Providers:Cpu:MemoryArena '{Cpu.MemoryArena}' is not one of {string.Join(", ", CpuArenas.All)}.");
+        }
+
         if (Cpu.IntraOpThreads < 0)
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"Inference:Providers:Cpu:IntraOpThreads = {Cpu.IntraOpThreads} must be 0 (all cores) or more."));

@@ -120,10 +120,38 @@ public sealed class OnnxSessionFactory
             TensorElementType other => other.ToString().ToLowerInvariant(),
         };
 
+    /// <summary>
+    /// The memory settings a session gets (docs/memory.md): which CPU arena, the memory pattern, and the session config
+    /// entries that select them (<c>session.use_env_allocators</c>, <c>session.disable_prepacking</c>).
+    /// </summary>
+    public (bool CpuArena, bool MemoryPattern, IReadOnlyDictionary<string, string> ConfigEntries) MemorySettings()
+    {
+        CpuOptions? cpu = Options.Providers?.Cpu;
+        string arena = cpu?.MemoryArena ?? Options.MemoryArena;
+        var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (arena == CpuArenas.Shared)
+        {
+            entries["session.use_env_allocators"] = "1";
+        }
+
+        if (cpu is { Prepacking: false })
+        {
+            entries["session.disable_prepacking"] = "1";
+        }
+
+        return (arena != CpuArenas.Off, cpu?.MemoryPattern ?? false, entries);
+    }
+
     private SessionOptions BaseOptions(string name)
     {
         CpuOptions? cpu = Options.Providers?.Cpu;
         int threads = Options.IntraOpThreads != 0 ? Options.IntraOpThreads : cpu?.IntraOpThreads ?? 0;
+        (bool cpuArena, bool memoryPattern, IReadOnlyDictionary<string, string> entries) = MemorySettings();
+        if (entries.ContainsKey("session.use_env_allocators"))
+        {
+            SharedCpuArena.EnsureRegistered();
+        }
+
         var so = new SessionOptions
         {
             GraphOptimizationLevel = cpu is null ? Options.OptimizationLevel : ParseLevel(cpu.OptimizationLevel),
@@ -131,8 +159,15 @@ public sealed class OnnxSessionFactory
             InterOpNumThreads = 1,
             IntraOpNumThreads = threads,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            EnableCpuMemArena = cpuArena,
+            EnableMemoryPattern = memoryPattern,
         };
         so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        foreach ((string key, string value) in entries)
+        {
+            so.AddSessionConfigEntry(key, value);
+        }
+
         if (cpu?.OptimizedModelDir is { Length: > 0 } dir)
         {
             Directory.CreateDirectory(dir);

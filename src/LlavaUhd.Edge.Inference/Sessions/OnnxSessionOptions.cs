@@ -11,6 +11,9 @@ public sealed record OnnxSessionOptions
 
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
+    /// <summary>ONNX Runtime's CPU memory arena when <see cref="Providers"/> is null: shared, session or off (see <see cref="CpuOptions.MemoryArena"/>).</summary>
+    public string MemoryArena { get; init; } = CpuArenas.Shared;
+
     /// <summary>The provider chain; null means CPU only (tools that describe or quantize graphs).</summary>
     public ExecutionProviderOptions? Providers { get; init; }
 }

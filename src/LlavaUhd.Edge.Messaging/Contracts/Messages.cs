@@ -151,7 +151,12 @@ public sealed record StatsMessage
     public IReadOnlyDictionary<string, StageLatency> Latency { get; init; } = new Dictionary<string, StageLatency>();
 
     public double TokensPerSecond { get; init; }
+
+    /// <summary>Resident memory now (<c>VmRSS</c>).</summary>
     public long RssBytes { get; init; }
+
+    /// <summary>The most resident memory the process has held since it started (<c>VmHWM</c>; docs/memory.md).</summary>
+    public long PeakRssBytes { get; init; }
 
     /// <summary>The managed heap after the last garbage collection (the rest of <see cref="RssBytes"/> is native: ONNX Runtime, OpenCV, the runtime itself).</summary>
     public long ManagedHeapBytes { get; init; }

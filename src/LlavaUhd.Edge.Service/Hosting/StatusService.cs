@@ -1,3 +1,4 @@
+using LlavaUhd.Edge.Core.Diagnostics;
 using LlavaUhd.Edge.Messaging;
 using LlavaUhd.Edge.Messaging.Contracts;
 using LlavaUhd.Edge.Messaging.Outbox;
@@ -82,20 +83,25 @@ internal sealed class StatusService : BackgroundService
         };
     }
 
-    public StatsMessage Stats() => new()
+    public StatsMessage Stats()
     {
-        Device = _info.DeviceId,
-        Timestamp = DateTimeOffset.UtcNow,
-        UptimeS = Math.Round((DateTimeOffset.UtcNow - _started).TotalSeconds, 1),
-        Latency = _stats.Snapshot(),
-        TokensPerSecond = Math.Round(_stats.TokensPerSecond, 2),
-        RssBytes = Environment.WorkingSet,
-        ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
-        QueueDepth = _worker.Depth,
-        QuestionsAnswered = _worker.Completed,
-        QuestionsRejected = _mqtt.QuestionsRejected,
-        OutboxPending = _outbox.PendingCount,
-    };
+        ProcessMemory memory = ProcessMemory.Read();
+        return new StatsMessage
+        {
+            Device = _info.DeviceId,
+            Timestamp = DateTimeOffset.UtcNow,
+            UptimeS = Math.Round((DateTimeOffset.UtcNow - _started).TotalSeconds, 1),
+            Latency = _stats.Snapshot(),
+            TokensPerSecond = Math.Round(_stats.TokensPerSecond, 2),
+            RssBytes = memory.RssBytes,
+            PeakRssBytes = memory.PeakRssBytes,
+            ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
+            QueueDepth = _worker.Depth,
+            QuestionsAnswered = _worker.Completed,
+            QuestionsRejected = _mqtt.QuestionsRejected,
+            OutboxPending = _outbox.PendingCount,
+        };
+    }
 
     /// <summary>Every camera's settings as retained <c>…/state</c> (sent now and after every reconnect): the retained state tells what runs, restored settings included.</summary>
     private async Task PublishSettingStatesAsync(CancellationToken ct)

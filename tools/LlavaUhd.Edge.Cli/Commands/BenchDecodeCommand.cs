@@ -12,12 +12,26 @@ namespace LlavaUhd.Edge.Cli.Commands;
 
 /// <summary>
 /// <c>bench decode</c>: the whole pipeline on a generated frame in one process: encode time, time to first token,
-/// decode tokens/s, the share of wall time outside ONNX Runtime runs, peak RSS and bytes allocated per generated token.
+/// decode tokens/s, the share of wall time outside ONNX Runtime runs, resident memory per phase (docs/memory.md) and
+/// bytes allocated per generated token.
 /// </summary>
 internal static class BenchDecodeCommand
 {
     public sealed record Result(double EncodeMs, double TtftMs, double DecodeTokensPerSecond, double OutsideOrtPct, double DecodeOutsideOrtPct, double PeakRssMb, long AllocBytesPerToken, int Views, int VisualTokens, int PromptTokens, string Provider)
     {
+        /// <summary>Resident memory once the sessions are open (weights, prepacked copies, the runtime itself).</summary>
+        public double LoadRssMb { get; init; }
+
+        /// <summary>The high-water mark while the sessions were opened (parsing a model holds transient copies).</summary>
+        public double LoadPeakMb { get; init; }
+
+        /// <summary>The high-water mark during the first encode of the frame (the encoder's activations per call).</summary>
+        public double EncodePeakMb { get; init; }
+
+        /// <summary>The high-water mark during the first answer (prefill over the whole prompt, then the decode loop).</summary>
+        public double AnswerPeakMb { get; init; }
+
+
         /// <summary>Prompt tokens per second of prefill (the prompt, image placeholders included, over the time to first token).</summary>
         public double PrefillTokensPerSecond => TtftMs > 0 ? PromptTokens / (TtftMs / 1000.0) : 0;
     }
@@ -49,8 +63,8 @@ internal static class BenchDecodeCommand
 
             Result r = Run(runtime.Bind(result), BenchCommand.ParseSize(result.GetValue(size)!), p, n, result.GetValue(runs));
             Console.WriteLine(result.GetValue(json)
-                ? string.Create(CultureInfo.InvariantCulture, $"{{\"encode_ms\":{r.EncodeMs:F1},\"ttft_ms\":{r.TtftMs:F1},\"decode_tokens_per_s\":{r.DecodeTokensPerSecond:F1},\"outside_ort_pct\":{r.OutsideOrtPct:F2},\"peak_rss_mb\":{r.PeakRssMb:F0},\"alloc_bytes_per_token\":{r.AllocBytesPerToken},\"prefill_tokens_per_s\":{r.PrefillTokensPerSecond:F1},\"context_tokens\":{r.PromptTokens}}}")
-                : string.Create(CultureInfo.InvariantCulture, $"{r.Views} views, {r.VisualTokens} visual tokens, prompt {r.PromptTokens} on {r.Provider}: encode {r.EncodeMs:F1} ms, TTFT {r.TtftMs:F1} ms, prefill {r.PrefillTokensPerSecond:F0} tok/s, decode {r.DecodeTokensPerSecond:F1} tok/s after {r.PromptTokens} context tokens, outside ORT {r.OutsideOrtPct:F2}% (decode loop {r.DecodeOutsideOrtPct:F2}%), peak RSS {r.PeakRssMb:F0} MB, {r.AllocBytesPerToken} B allocated per token"));
+                ? string.Create(CultureInfo.InvariantCulture, $"{{\"encode_ms\":{r.EncodeMs:F1},\"ttft_ms\":{r.TtftMs:F1},\"decode_tokens_per_s\":{r.DecodeTokensPerSecond:F1},\"outside_ort_pct\":{r.OutsideOrtPct:F2},\"peak_rss_mb\":{r.PeakRssMb:F0},\"load_rss_mb\":{r.LoadRssMb:F0},\"load_peak_mb\":{r.LoadPeakMb:F0},\"encode_peak_mb\":{r.EncodePeakMb:F0},\"answer_peak_mb\":{r.AnswerPeakMb:F0},\"alloc_bytes_per_token\":{r.AllocBytesPerToken},\"prefill_tokens_per_s\":{r.PrefillTokensPerSecond:F1},\"context_tokens\":{r.PromptTokens}}}")
+                : string.Create(CultureInfo.InvariantCulture, $"{r.Views} views, {r.VisualTokens} visual tokens, prompt {r.PromptTokens} on {r.Provider}: encode {r.EncodeMs:F1} ms, TTFT {r.TtftMs:F1} ms, prefill {r.PrefillTokensPerSecond:F0} tok/s, decode {r.DecodeTokensPerSecond:F1} tok/s after {r.PromptTokens} context tokens, outside ORT {r.OutsideOrtPct:F2}% (decode loop {r.DecodeOutsideOrtPct:F2}%), peak RSS {r.PeakRssMb:F0} MB (after load {r.LoadRssMb:F0}, peak while loading {r.LoadPeakMb:F0}, encoding {r.EncodePeakMb:F0}, answering {r.AnswerPeakMb:F0}), {r.AllocBytesPerToken} B allocated per token"));
             return ExitCodes.Ok;
         }));
         return command;
@@ -64,9 +78,17 @@ internal static class BenchDecodeCommand
         var never = new SamplingOptions { MaxNewTokens = newTokens, StopTokenIds = [-1] };
         var request = new GenerationRequest("Describe the scene in detail.") { Sampling = never };
 
+        // Per phase: the kernel's high-water mark (VmHWM), restarted before each phase where Linux allows it; the
+        // process peak is the largest of them (or VmHWM itself when it cannot be restarted).
+        ProcessMemory loaded = ProcessMemory.Read();
+        bool phases = ProcessMemory.TryResetPeak();
+
         // Warm-up (first runs pay for session initialisation and JIT).
         VisualTokens warm = pipeline.Encode(new EncodeRequest(frame) { Profile = profile });
+        long encodePeak = ProcessMemory.Read().PeakRssBytes;
+        phases &= ProcessMemory.TryResetPeak();
         pipeline.Answer(warm, request);
+        long answerPeak = ProcessMemory.Read().PeakRssBytes;
 
         var encode = new List<double>();
         var ttft = new List<double>();
@@ -107,18 +129,24 @@ internal static class BenchDecodeCommand
         int half = newTokens / 2;
         Allocated(newTokens);
         long perToken = Math.Max(0, (Allocated(newTokens) - Allocated(half)) / (newTokens - half));
-        double peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+        long peak = Math.Max(ProcessMemory.Read().PeakRssBytes, phases ? Math.Max(loaded.PeakRssBytes, Math.Max(encodePeak, answerPeak)) : 0);
         return new Result(
             SampleStatistics.Median(encode),
             SampleStatistics.Median(ttft),
             SampleStatistics.Median(tps),
             wall > 0 ? 100.0 * (wall - ort) / wall : 0,
             decodeWall > 0 ? 100.0 * Math.Max(0, decodeWall - decodeOrt) / decodeWall : 0,
-            peak,
+            ProcessMemory.Mb(peak),
             perToken,
             fixedTokens.Plan.Views.Length,
             last!.Tokens.Visual,
             last.Tokens.Prompt,
-            last.Provider);
+            last.Provider)
+        {
+            LoadRssMb = ProcessMemory.Mb(loaded.RssBytes),
+            LoadPeakMb = ProcessMemory.Mb(loaded.PeakRssBytes),
+            EncodePeakMb = ProcessMemory.Mb(phases ? encodePeak : 0),
+            AnswerPeakMb = ProcessMemory.Mb(phases ? answerPeak : 0),
+        };
     }
 }

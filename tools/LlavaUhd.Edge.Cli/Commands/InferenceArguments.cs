@@ -25,6 +25,14 @@ internal sealed class InferenceArguments
 
     public Option<int> ViewsPerCall { get; } = new("--views-per-call") { Description = "Most views per vision-encoder call (0 = automatic: one on the CPU, all on a GPU; a cap bounds peak memory).", DefaultValueFactory = _ => 0 };
 
+    public Option<string?> CpuArena { get; } = new("--cpu-arena") { Description = "ONNX Runtime's CPU memory arena: shared (one for all sessions, the default), session (one per session) or off (Inference:Providers:Cpu:MemoryArena, docs/memory.md)." };
+
+    public Option<int> PrefillTokensPerCall { get; } = new("--prefill-tokens-per-call") { Description = "Most prompt tokens per decoder call during prefill (0 = automatic: 256 on the CPU, the whole prompt on a GPU).", DefaultValueFactory = _ => 0 };
+
+    public Option<bool?> Prepacking { get; } = new("--prepacking") { Description = "Repack constant weights at load, true or false (default true: Inference:Providers:Cpu:Prepacking)." };
+
+    public Option<bool?> MemoryPattern { get; } = new("--memory-pattern") { Description = "ONNX Runtime's memory pattern, true or false (default false: Inference:Providers:Cpu:MemoryPattern)." };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
@@ -34,6 +42,10 @@ internal sealed class InferenceArguments
         command.Options.Add(Threads);
         command.Options.Add(EngineCache);
         command.Options.Add(ViewsPerCall);
+        command.Options.Add(PrefillTokensPerCall);
+        command.Options.Add(CpuArena);
+        command.Options.Add(Prepacking);
+        command.Options.Add(MemoryPattern);
     }
 
     public InferenceOptions Bind(ParseResult result)
@@ -44,10 +56,14 @@ internal sealed class InferenceArguments
             Variant = result.GetValue(Variant),
             PixelThreads = result.GetValue(Threads),
             MaxViewsPerEncoderCall = result.GetValue(ViewsPerCall),
+            MaxPrefillTokensPerCall = result.GetValue(PrefillTokensPerCall),
         };
         options.Providers.Order = (result.GetValue(Providers) ?? ProviderNames.Cpu).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         options.Providers.Require = result.GetValue(Require);
         options.Providers.Cpu.IntraOpThreads = result.GetValue(Threads);
+        options.Providers.Cpu.MemoryArena = result.GetValue(CpuArena) ?? options.Providers.Cpu.MemoryArena;
+        options.Providers.Cpu.Prepacking = result.GetValue(Prepacking) ?? options.Providers.Cpu.Prepacking;
+        options.Providers.Cpu.MemoryPattern = result.GetValue(MemoryPattern) ?? options.Providers.Cpu.MemoryPattern;
         if (result.GetValue(EngineCache) is { Length: > 0 } cache)
         {
             options.Providers.TensorRt.EngineCacheDir = cache;
