@@ -169,6 +169,80 @@ public sealed class IntegrationsTests(MosquittoFixture broker, ITestOutputHelper
         }
     }
 
+    /// <summary>
+    /// The same node on the service's embedded broker: a host application joining after the node's birth asks for a
+    /// rebirth (Node Control/Rebirth), gets NBIRTH (seq 0) and DBIRTH (seq 1), then typed DDATA in sequence, and the
+    /// node's NDEATH when the service stops.
+    /// </summary>
+    [Fact]
+    public async Task SparkplugB_OnTheEmbeddedBroker_RebirthOnRequest_TypedData_AndDeath()
+    {
+        string group = "g" + Guid.NewGuid().ToString("N")[..8];
+        int port = TestPorts.Free();
+        ServiceHarness service = await ServiceHarness.StartAsync(port, embedded: true, null,
+            [.. s_questions, "--Mqtt:SparkplugB:Enabled=true", $"--Mqtt:SparkplugB:GroupId={group}"]);
+        await using TestClient host = await TestClient.ConnectAsync(port, MqttProtocolVersion.V500, $"spBv1.0/{group}/#");
+        await using (service)
+        {
+            string node = service.DeviceId;
+            var rebirth = new Payload { Timestamp = 1 };
+            rebirth.Metrics.Add(new Payload.Types.Metric { Name = SparkplugMetrics.Rebirth, Datatype = (uint)DataType.Boolean, BooleanValue = true });
+            await host.PublishAsync($"spBv1.0/{group}/NCMD/{node}", rebirth.ToByteArray());
+            MqttApplicationMessage nbirth = await host.NextAsync(m => Type(m) == "NBIRTH", 30);
+            Assert.Equal(0UL, Decode(nbirth).Seq);
+            ulong bdSeq = Decode(nbirth).Metrics.Single(x => x.Name == SparkplugMetrics.BdSeq).LongValue;
+            var after = new List<MqttApplicationMessage>();
+            while (after.Count(m => Type(m) == "DDATA") < 3)
+            {
+                MqttApplicationMessage m = await host.NextAsync(x => Type(x) != "NCMD", 60);
+                after.Add(m);
+            }
+
+            Assert.Equal($"spBv1.0/{group}/DBIRTH/{node}/cam0", after[0].Topic);
+            for (int i = 0; i < after.Count; i++)
+            {
+                Assert.Equal((ulong)((i + 1) % 256), Decode(after[i]).Seq);
+            }
+
+            foreach (Payload.Types.Metric x in after.Where(m => Type(m) == "DDATA").SelectMany(m => Decode(m).Metrics).Where(x => x.Name.EndsWith("/value", StringComparison.Ordinal)))
+            {
+                Assert.False(x.IsNull, x.Name);
+                Assert.Equal(x.Name == "questions/door/value" ? Payload.Types.Metric.ValueOneofCase.BooleanValue : Payload.Types.Metric.ValueOneofCase.LongValue, x.ValueCase);
+            }
+
+            await service.StopAsync();
+            Payload death = Decode(await host.NextAsync(m => Type(m) == "NDEATH", 30));
+            Assert.Equal(bdSeq, death.Metrics.Single(x => x.Name == SparkplugMetrics.BdSeq).LongValue);
+        }
+    }
+
+    [Fact]
+    public async Task HomeAssistant_OnTheEmbeddedBroker_ConfigsAreRetained()
+    {
+        int port = TestPorts.Free();
+        await using ServiceHarness service = await ServiceHarness.StartAsync(port, embedded: true, null, [.. s_questions, "--Mqtt:HomeAssistant:Enabled=true"]);
+        string node = service.DeviceId.Replace('.', '_');
+        await WaitUntilAsync(() => service.Get<HomeAssistantPublisher>().PublishCount >= 1);
+
+        await using TestClient ha = await TestClient.ConnectAsync(port, MqttProtocolVersion.V500, $"homeassistant/+/{node}/+/config");
+        List<MqttApplicationMessage> retained = await ha.CollectAsync(5, timeoutSeconds: 15);
+
+        Assert.Equal(
+            new[] { $"homeassistant/binary_sensor/{node}/cam0_door/config", $"homeassistant/camera/{node}/cam0_snapshot/config", $"homeassistant/sensor/{node}/cam0_parcels/config", $"homeassistant/switch/{node}/cam0_enable/config", $"homeassistant/text/{node}/cam0_question/config" },
+            retained.Select(m => m.Topic).Order(StringComparer.Ordinal));
+        Assert.All(retained, m => Assert.True(m.Retain));
+        Assert.All(retained, m => Assert.Equal(service.Topic("available"), JsonDocument.Parse(m.Payload.ToArray()).RootElement.GetProperty("availability_topic").GetString()));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
     [Fact]
     public async Task SparkplugB_ProcessKilled_BrokerPublishesTheNodeDeath_WithTheBirthsBdSeq()
     {
