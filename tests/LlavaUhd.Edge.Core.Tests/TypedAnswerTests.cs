@@ -166,6 +166,17 @@ public sealed class TypedAnswerTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void ToRequestJson_ReadsBackToAnEqualType(string name)
+    {
+        AnswerType type = TypeNamed(name);
+
+        using JsonDocument doc = JsonDocument.Parse(type.ToRequestJson());
+
+        Assert.Equal(type.Key, AnswerType.FromRequest(doc.RootElement)!.Key);
+    }
+
     /// <summary>A vocabulary like a BPE one: every printable character alone, common words with and without a space, digits runs, specials.</summary>
     private static TokenVocabulary Vocabulary(out int stop)
     {

@@ -162,7 +162,7 @@ public sealed class PersistentSessionTests(MosquittoFixture broker)
         await using (ServiceHarness first = await ServiceHarness.StartAsDeviceAsync(device, broker.Port, false, null, true, args))
         {
             await using TestClient client = await TestClient.ConnectAsync(broker.Port, MQTTnet.Formatter.MqttProtocolVersion.V500, $"llavauhd/{device}/cam0/+/state");
-            await client.PublishAsync($"llavauhd/{device}/cam0/question/set", "\"Is the belt empty?\"");
+            await client.PublishAsync($"llavauhd/{device}/cam0/question/set", """{"question": "Is the belt empty?", "answer_type": "yes_no"}""");
             await client.PublishAsync($"llavauhd/{device}/cam0/interval/set", "7");
             await client.PublishAsync($"llavauhd/{device}/cam0/enable/set", "false");
             await client.NextAsync(m => m.Topic.EndsWith("/enable/state", StringComparison.Ordinal) && m.ConvertPayloadToString().Contains("false", StringComparison.Ordinal), 30);
@@ -171,6 +171,7 @@ public sealed class PersistentSessionTests(MosquittoFixture broker)
         await using ServiceHarness second = await ServiceHarness.StartAsDeviceAsync(device, broker.Port, false, null, true, args);
         CameraRuntime cam0 = second.Get<IReadOnlyDictionary<string, CameraRuntime>>()["cam0"];
         Assert.Equal("Is the belt empty?", cam0.Primary!.Question);
+        Assert.Equal("yes_no", cam0.Primary.AnswerType?.Name);   // a type set over MQTT survives the restart too
         Assert.Equal(7, cam0.Primary.IntervalSeconds);
         Assert.False(cam0.Enabled);
 
@@ -178,6 +179,7 @@ public sealed class PersistentSessionTests(MosquittoFixture broker)
         await using TestClient reader = await TestClient.ConnectAsync(broker.Port, MQTTnet.Formatter.MqttProtocolVersion.V500, $"llavauhd/{device}/cam0/question/state");
         System.Text.Json.JsonElement state = System.Text.Json.JsonDocument.Parse((await reader.NextAsync(timeoutSeconds: 30)).ConvertPayloadToString()).RootElement;
         Assert.Equal("Is the belt empty?", state.GetProperty("question").GetString());
+        Assert.Equal("yes_no", state.GetProperty("answer_type").GetString());
         Directory.Delete(outbox, recursive: true);
     }
 }

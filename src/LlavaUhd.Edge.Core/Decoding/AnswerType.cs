@@ -246,6 +246,87 @@ public sealed record AnswerType
     }
 
     /// <summary>
+    /// This type as the fields of a request (<c>{"answer_type": …, "min", "max", "integer", "options", "schema"}</c>),
+    /// which <see cref="FromRequest"/> reads back to an equal type (same <see cref="Key"/>): how a type set at runtime
+    /// is persisted.
+    /// </summary>
+    public string ToRequestJson()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("answer_type", Name);
+            switch (Kind)
+            {
+                case AnswerKind.Number:
+                    WriteBounds(w, "min", "max", Min, Max);
+                    w.WriteBoolean("integer", Integer);
+                    break;
+                case AnswerKind.Choice:
+                    WriteStrings(w, "options", Options);
+                    break;
+                case AnswerKind.Json:
+                    w.WriteStartObject("schema");
+                    w.WriteString("type", "object");
+                    w.WriteStartObject("properties");
+                    foreach (JsonField f in Fields)
+                    {
+                        w.WriteStartObject(f.Name);
+                        switch (f.Kind)
+                        {
+                            case JsonFieldKind.Enum:
+                                WriteStrings(w, "enum", f.Options);
+                                break;
+                            case JsonFieldKind.String:
+                                w.WriteString("type", "string");
+                                w.WriteNumber("maxLength", f.MaxLength);
+                                break;
+                            default:
+                                w.WriteString("type", f.Kind.ToString().ToLowerInvariant());
+                                WriteBounds(w, "minimum", "maximum", f.Min, f.Max);
+                                break;
+                        }
+
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                    break;
+            }
+
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteBounds(Utf8JsonWriter w, string minName, string maxName, double? min, double? max)
+    {
+        if (min is { } lo)
+        {
+            w.WriteNumber(minName, lo);
+        }
+
+        if (max is { } hi)
+        {
+            w.WriteNumber(maxName, hi);
+        }
+    }
+
+    private static void WriteStrings(Utf8JsonWriter w, string name, ImmutableArray<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (string v in values)
+        {
+            w.WriteStringValue(v);
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>
     /// The typed value of <paramref name="text"/>, which the constrained decoder produced for this type (a leading
     /// space and letter case of options are allowed). Throws <see cref="FormatException"/> for text of another type.
     /// </summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LlavaUhd.Edge.Core.Decoding;
 using Microsoft.Extensions.Logging;
 
 namespace LlavaUhd.Edge.Service.Work;
@@ -64,6 +65,14 @@ internal sealed class PersistedSettings
                     primary.Question = text;
                 }
 
+                if (primary is not null && saved.TryGetPropertyValue("answer", out JsonNode? answer))
+                {
+                    // the answer type set over …/question/set (null: free text); absent in files of older versions
+                    using JsonDocument doc = JsonDocument.Parse(answer?.ToJsonString() ?? "{}");
+                    primary.AnswerType = AnswerType.FromRequest(doc.RootElement);
+                    primary.AnswerTypeSetAtRuntime = true;
+                }
+
                 if (primary is { IsInterval: true } && saved["interval_s"] is JsonValue interval && interval.TryGetValue(out double seconds) && seconds > 0)
                 {
                     primary.IntervalSeconds = seconds;
@@ -72,7 +81,7 @@ internal sealed class PersistedSettings
                 _logger.LogInformation("Settings: camera {Camera} restored from {File} (enabled {Enabled}, question {Question}, interval {Interval} s).",
                     id, _path, camera.Enabled, Core.Diagnostics.LogText.Quote(primary?.Question), primary?.IntervalSeconds.ToString(CultureInfo.InvariantCulture) ?? "-");
             }
-            catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException or AnswerTypeException)
             {
                 _logger.LogWarning("Settings: camera {Camera} in {File} is malformed ({Message}); skipped.", id, _path, ex.Message);
             }
@@ -90,6 +99,10 @@ internal sealed class PersistedSettings
             if (primary is not null)
             {
                 node["question"] = primary.Question;
+                if (primary.AnswerTypeSetAtRuntime)
+                {
+                    node["answer"] = primary.AnswerType is { } type ? JsonNode.Parse(type.ToRequestJson()) : null;
+                }
                 if (primary.IsInterval)
                 {
                     node["interval_s"] = primary.IntervalSeconds;

@@ -136,6 +136,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
                 if (change.SetsAnswerType)
                 {
                     primary.AnswerType = change.AnswerType;
+                    primary.AnswerTypeSetAtRuntime = true;
                 }
 
                 break;

@@ -59,6 +59,12 @@ internal sealed class StandingQuestion
         set { lock (_lock) { _answerType = value; } }
     }
 
+    /// <summary>
+    /// True once the type was set at runtime (<c>…/question/set</c> with an object, or restored from the settings
+    /// file): only then is it persisted, so a type added to the configuration later is not overridden by a saved one.
+    /// </summary>
+    public bool AnswerTypeSetAtRuntime { get; set; }
+
     public double IntervalSeconds
     {
         get { lock (_lock) { return _intervalSeconds; } }
