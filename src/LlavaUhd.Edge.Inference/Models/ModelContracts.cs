@@ -72,12 +72,7 @@ public static class ModelContracts
         s_decoder,
     ];
 
-    public static IReadOnlyList<SessionContract> For(string family) => family switch
-    {
-        ModelFamilies.SmolVlm => SmolVlm,
-        ModelFamilies.MiniCpmV => MiniCpmV,
-        _ => throw new ArgumentException($"unknown model family '{family}' (known: {ModelFamilies.SmolVlm}, {ModelFamilies.MiniCpmV})", nameof(family)),
-    };
+    public static IReadOnlyList<SessionContract> For(string family) => Families.ModelFamily.Get(family).Contracts;
 
     /// <summary>The optional decoder inputs that some exports have and the runtime must feed when present.</summary>
     public static IReadOnlyList<string> OptionalInputNames { get; } = ["num_logits_to_keep", "use_cache_branch"];

@@ -4,6 +4,7 @@ using LlavaUhd.Edge.Core.Prompting;
 using LlavaUhd.Edge.Core.Schema;
 using LlavaUhd.Edge.Core.Slicing;
 using LlavaUhd.Edge.Inference.Models;
+using LlavaUhd.Edge.Inference.Models.Families;
 
 namespace LlavaUhd.Edge.Inference.Pipeline;
 
@@ -32,10 +33,10 @@ public sealed class PromptBuilder
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(tokenizer);
         Tokenizer = tokenizer;
-        bool smol = manifest.Family == ModelFamilies.SmolVlm;
-        _template = smol ? PromptTemplate.SmolVlm : PromptTemplate.MiniCpmV26;
-        _textOnly = smol ? PromptTemplate.SmolVlmTextOnly : PromptTemplate.MiniCpmV26;
-        _layout = smol ? SchemaLayout.Idefics3 : SchemaLayout.MiniCpmV26;
+        ModelFamily family = ModelFamily.Get(manifest.Family);
+        _template = family.Template;
+        _textOnly = family.TextOnlyTemplate;
+        _layout = family.SchemaLayout;
         _reserved = [.. manifest.Tokens.Special.Values.Distinct()];
         _imageTokenId = manifest.Tokens.ImageTokenId;
         _reservedNames = [];

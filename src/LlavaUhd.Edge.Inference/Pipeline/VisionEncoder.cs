@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using LlavaUhd.Edge.Core.Imaging;
 using LlavaUhd.Edge.Core.Slicing;
 using LlavaUhd.Edge.Inference.Models;
+using LlavaUhd.Edge.Inference.Models.Families;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -42,12 +43,11 @@ internal sealed class VisionEncoder
         _shrinkArena = shrinkArena;
         _sessions = sessions;
         _manifest = sessions.Package.Manifest;
-        IsSmolVlm = _manifest.Family == ModelFamilies.SmolVlm;
+        Layout = ModelFamily.Get(_manifest.Family).EncoderLayout;
     }
 
-    public bool IsSmolVlm { get; }
-
-    public TensorLayout Layout => IsSmolVlm ? TensorLayout.PaddedBatch : TensorLayout.PerView;
+    /// <summary>How this family's encoder takes its views (its <see cref="ModelFamily.EncoderLayout"/>).</summary>
+    public TensorLayout Layout { get; }
 
     /// <summary>
     /// Encodes the views of several batches (frames that arrived together) with as few encoder calls as possible:
@@ -65,10 +65,10 @@ internal sealed class VisionEncoder
             }
         }
 
-        return IsSmolVlm ? EncodeSmolVlm(batches, features, run) : EncodeMiniCpmV(batches, features, run);
+        return Layout == TensorLayout.PaddedBatch ? EncodePadded(batches, features, run) : EncodePerView(batches, features, run);
     }
 
-    private unsafe (double, double) EncodeSmolVlm(IReadOnlyList<ViewBatch> batches, IReadOnlyList<Memory<float>> features, RunOptions run)
+    private unsafe (double, double) EncodePadded(IReadOnlyList<ViewBatch> batches, IReadOnlyList<Memory<float>> features, RunOptions run)
     {
         int s = _manifest.Dimensions.ImageSize;
         int h = _manifest.Dimensions.TextHidden;
@@ -150,7 +150,7 @@ internal sealed class VisionEncoder
         return (clock.Elapsed.TotalMilliseconds, 0);
     }
 
-    private (double, double) EncodeMiniCpmV(IReadOnlyList<ViewBatch> batches, IReadOnlyList<Memory<float>> features, RunOptions run)
+    private (double, double) EncodePerView(IReadOnlyList<ViewBatch> batches, IReadOnlyList<Memory<float>> features, RunOptions run)
     {
         int p = _manifest.Dimensions.PatchSize;
         int h = _manifest.Dimensions.TextHidden;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using LlavaUhd.Edge.Inference.Models;
+using LlavaUhd.Edge.Inference.Models.Families;
 using LlavaUhd.Edge.Inference.Sessions;
 
 namespace LlavaUhd.Edge.Inference.Providers;
@@ -21,26 +22,14 @@ public static class ShapeProfiles
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ManifestDimensions d = manifest.Dimensions;
-        int s = d.ImageSize;
         var min = new Profile();
         var opt = new Profile();
         var max = new Profile();
         switch (session)
         {
-            case SessionNames.VisionEncoder when manifest.Family == ModelFamilies.SmolVlm:
-                Add("pixel_values", [1, 1, 3, s, s], [1, 13, 3, s, s], [1, MaxViews, 3, s, s]);
-                Add("pixel_attention_mask", [1, 1, s, s], [1, 13, s, s], [1, MaxViews, s, s]);
-                break;
             case SessionNames.VisionEncoder:
-            {
-                int scale = manifest.Slicing.ScaleResolution;
-                int p = d.PatchSize;
-                int big = 2 * scale;
-                Add("pixel_values", [1, 3, p, p], [1, 3, scale, scale], [manifest.Slicing.MaxSlices, 3, big, big]);
-                Add("patch_position_ids", [1, 1], [1, (scale / p) * (scale / p)], [manifest.Slicing.MaxSlices, (big / p) * (big / p)]);
+                ModelFamily.Get(manifest.Family).AddVisionProfile(manifest, MaxViews, Add);
                 break;
-            }
-
             case SessionNames.Resampler:
             {
                 int scale = manifest.Slicing.ScaleResolution;
