@@ -54,6 +54,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
+    private readonly OutboxPump _pump;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(string Filter, Action<string, byte[]> Handler)> _raw = [];
     private byte[]? _lastStatus;
@@ -102,6 +103,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
         _client.DisconnectedAsync += OnDisconnectedAsync;
+        _pump = new OutboxPump(_outbox, _client, _v5, WaitConnectedAsync, TimeSpan.FromMilliseconds(options.ReconnectMinDelayMs), _time, _logger);
     }
 
     public MqttTopics Topics { get; }
@@ -155,7 +157,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         _started = true;
         CancellationToken ct = _stopping.Token;
         _loops.Add(Task.Run(() => MonitorLoopAsync(ct), CancellationToken.None));
-        _loops.Add(Task.Run(() => OutboxLoopAsync(ct), CancellationToken.None));
+        _loops.Add(Task.Run(() => _pump.RunAsync(ct), CancellationToken.None));
         _loops.Add(Task.Run(() => DirectLoopAsync(ct), CancellationToken.None));
         _loops.Add(Task.Run(() => SettingsLoopAsync(ct), CancellationToken.None));
         for (int i = 0; i < _options.QuestionWorkers; i++)
@@ -577,67 +579,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         await _client.PublishAsync(message, ct).ConfigureAwait(false);
     }
 
-    // ---- outbox --------------------------------------------------------------------------------------------------
-
-    private async Task OutboxLoopAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            OutboxEntry entry;
-            try
-            {
-                entry = await _outbox.WaitAsync(ct).ConfigureAwait(false);
-                if (!_client.IsConnected)
-                {
-                    await WaitConnectedAsync(ct).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            var builder = new MqttApplicationMessageBuilder()
-                .WithTopic(entry.Message.Topic)
-                .WithPayload(entry.Message.Payload.ToArray())
-                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithContentType("application/json");
-            if (_v5 && !entry.Message.CorrelationData.IsEmpty)
-            {
-                builder = builder.WithCorrelationData(entry.Message.CorrelationData.ToArray());
-            }
-
-            try
-            {
-                MqttClientPublishResult result = await _client.PublishAsync(builder.Build(), ct).ConfigureAwait(false);
-                if (!result.IsSuccess)
-                {
-                    // The broker acknowledged and refused it (e.g. not authorised): retrying cannot help.
-                    _logger.LogError("MQTT: broker refused answer {Sequence} on {Topic}: {Code} {Reason}; dropped.",
-                        entry.Sequence, entry.Message.Topic, result.ReasonCode, result.ReasonString);
-                }
-
-                _outbox.Acknowledge(entry.Sequence);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                // Not acknowledged: it stays at the head of the outbox and goes again after the reconnect.
-                _logger.LogDebug("MQTT: answer {Sequence} not acknowledged ({Message}); retrying after reconnect.", entry.Sequence, ex.Message);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(_options.ReconnectMinDelayMs), _time, ct).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-    }
+    // ---- direct messages (error replies, setting states; the outbox is OutboxPump's) ------------------------------
 
     private async Task DirectLoopAsync(CancellationToken ct)
     {
