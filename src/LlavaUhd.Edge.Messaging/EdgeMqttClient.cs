@@ -47,19 +47,16 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     private readonly MqttClientOptions _clientOptions;
     private readonly bool _v5;
     private readonly Channel<Question> _questions;
-    private readonly Channel<MqttApplicationMessage> _direct = Channel.CreateBounded<MqttApplicationMessage>(
-        new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Channel<SettingChange> _settingChanges = Channel.CreateBounded<SettingChange>(
         new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
     private readonly OutboxPump _pump;
+    private readonly DirectPublisher _direct;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(string Filter, Action<string, byte[]> Handler)> _raw = [];
-    private byte[]? _lastStatus;
-    // retained messages re-published after every reconnect: the settings' states and PublishRetainedAsync's
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _settingStates = new(StringComparer.Ordinal);
+    private readonly RetainedMessages _retained = new();
     private long _answered;
     private long _rejected;
     private long _busy;
@@ -103,6 +100,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
         _client.DisconnectedAsync += OnDisconnectedAsync;
+        _direct = new DirectPublisher(_client, WaitConnectedAsync, _logger);
         _pump = new OutboxPump(_outbox, _client, _v5, WaitConnectedAsync, TimeSpan.FromMilliseconds(options.ReconnectMinDelayMs), _time, _logger);
     }
 
@@ -158,7 +156,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         CancellationToken ct = _stopping.Token;
         _loops.Add(Task.Run(() => MonitorLoopAsync(ct), CancellationToken.None));
         _loops.Add(Task.Run(() => _pump.RunAsync(ct), CancellationToken.None));
-        _loops.Add(Task.Run(() => DirectLoopAsync(ct), CancellationToken.None));
+        _loops.Add(Task.Run(() => _direct.RunAsync(ct), CancellationToken.None));
         _loops.Add(Task.Run(() => SettingsLoopAsync(ct), CancellationToken.None));
         for (int i = 0; i < _options.QuestionWorkers; i++)
         {
@@ -309,7 +307,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     public Task PublishStatusAsync(StatusMessage status, CancellationToken cancellationToken = default)
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(status, MessagingJsonContext.Default.StatusMessage);
-        Volatile.Write(ref _lastStatus, json);
+        _retained.Status = json;
         return _client.IsConnected
             ? PublishAsync(Topics.Status, json, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
             : Task.CompletedTask;
@@ -334,7 +332,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(state);
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
         string topic = Topics.State(state.Camera, state.Setting);
-        _settingStates[topic] = json;
+        _retained.Set(topic, json);
         return _client.IsConnected
             ? PublishAsync(topic, json, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
             : Task.CompletedTask;
@@ -348,7 +346,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(topic);
         ArgumentNullException.ThrowIfNull(payload);
-        _settingStates[topic] = payload;
+        _retained.Set(topic, payload);
         return _client.IsConnected
             ? PublishAsync(topic, payload, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
             : Task.CompletedTask;
@@ -534,12 +532,12 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
             }
 
             await PublishAsync(Topics.Available, s_online, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
-            if (Volatile.Read(ref _lastStatus) is byte[] status)
+            if (_retained.Status is byte[] status)
             {
                 await PublishAsync(Topics.Status, status, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
             }
 
-            foreach ((string topic, byte[] state) in _settingStates)
+            foreach ((string topic, byte[] state) in _retained.Others)
             {
                 await PublishAsync(topic, state, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
             }
@@ -577,34 +575,6 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         MqttApplicationMessage message = new MqttApplicationMessageBuilder()
             .WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(qos).WithRetainFlag(retain).Build();
         await _client.PublishAsync(message, ct).ConfigureAwait(false);
-    }
-
-    // ---- direct messages (error replies, setting states; the outbox is OutboxPump's) ------------------------------
-
-    private async Task DirectLoopAsync(CancellationToken ct)
-    {
-        try
-        {
-            await foreach (MqttApplicationMessage message in _direct.Reader.ReadAllAsync(ct).ConfigureAwait(false))
-            {
-                try
-                {
-                    if (!_client.IsConnected)
-                    {
-                        await WaitConnectedAsync(ct).ConfigureAwait(false);
-                    }
-
-                    await _client.PublishAsync(message, ct).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    _logger.LogWarning("MQTT: reply on {Topic} not sent: {Message}", message.Topic, ex.Message);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 
     // ---- incoming ------------------------------------------------------------------------------------------------
@@ -736,7 +706,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
             builder = builder.WithCorrelationData(route.CorrelationData);
         }
 
-        if (!_direct.Writer.TryWrite(builder.Build()))
+        if (!_direct.TryEnqueue(builder.Build()))
         {
             _logger.LogWarning("MQTT: reply queue full; error reply to {Topic} dropped.", topic);
         }
@@ -855,8 +825,8 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
                         Timestamp = _time.GetUtcNow(),
                     };
                     byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
-                    _settingStates[Topics.State(change.Camera, change.SettingName)] = json;
-                    _direct.Writer.TryWrite(new MqttApplicationMessageBuilder().WithTopic(Topics.State(change.Camera, change.SettingName))
+                    _retained.Set(Topics.State(change.Camera, change.SettingName), json);
+                    _direct.TryEnqueue(new MqttApplicationMessageBuilder().WithTopic(Topics.State(change.Camera, change.SettingName))
                         .WithPayload(json).WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
