@@ -54,11 +54,11 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly OutboxPump _pump;
     private readonly DirectPublisher _direct;
+    private readonly ErrorReplies _errors;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(string Filter, Action<string, byte[]> Handler)> _raw = [];
     private readonly RetainedMessages _retained = new();
     private long _answered;
-    private long _rejected;
     private long _busy;
     private long _connects;
     private int _queueDepth;
@@ -101,6 +101,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
         _client.DisconnectedAsync += OnDisconnectedAsync;
         _direct = new DirectPublisher(_client, WaitConnectedAsync, _logger);
+        _errors = new ErrorReplies(Topics, _v5, _direct, _rejectLog, _time, _logger);
         _pump = new OutboxPump(_outbox, _client, _v5, WaitConnectedAsync, TimeSpan.FromMilliseconds(options.ReconnectMinDelayMs), _time, _logger);
     }
 
@@ -112,7 +113,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     public long QuestionsAnswered => Interlocked.Read(ref _answered);
 
     /// <summary>Requests refused with an error reply (busy included).</summary>
-    public long QuestionsRejected => Interlocked.Read(ref _rejected);
+    public long QuestionsRejected => _errors.Rejected;
 
     /// <summary>Questions refused because the queue was full.</summary>
     public long QuestionsBusy => Interlocked.Read(ref _busy);
@@ -200,7 +201,11 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     /// Raised for each error reply or refusal queued for publishing (its <see cref="ErrorReply.Error"/> code), on the
     /// thread that refused: the service counts them by code for <c>/metrics</c>. Handlers must be quick and must not throw.
     /// </summary>
-    public event Action<ErrorReply>? ErrorPublished;
+    public event Action<ErrorReply>? ErrorPublished
+    {
+        add => _errors.Published += value;
+        remove => _errors.Published -= value;
+    }
 
     /// <summary>
     /// Publishes a camera's snapshot JPEG on <c>…/&lt;camera&gt;/snapshot</c>, retained, at QoS 0 (an image is only
@@ -308,9 +313,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(status, MessagingJsonContext.Default.StatusMessage);
         _retained.Status = json;
-        return _client.IsConnected
-            ? PublishAsync(Topics.Status, json, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
-            : Task.CompletedTask;
+        return _client.IsConnected ? PublishRetainedLatestAsync(RetainedMessages.StatusKey, cancellationToken) : Task.CompletedTask;
     }
 
     /// <summary>Publishes stats at QoS 0 when connected; dropped otherwise (the next interval brings fresh ones).</summary>
@@ -333,9 +336,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
         string topic = Topics.State(state.Camera, state.Setting);
         _retained.Set(topic, json);
-        return _client.IsConnected
-            ? PublishAsync(topic, json, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
-            : Task.CompletedTask;
+        return _client.IsConnected ? PublishRetainedLatestAsync(topic, cancellationToken) : Task.CompletedTask;
     }
 
     /// <summary>
@@ -347,9 +348,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(topic);
         ArgumentNullException.ThrowIfNull(payload);
         _retained.Set(topic, payload);
-        return _client.IsConnected
-            ? PublishAsync(topic, payload, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken)
-            : Task.CompletedTask;
+        return _client.IsConnected ? PublishRetainedLatestAsync(topic, cancellationToken) : Task.CompletedTask;
     }
 
     /// <summary>Clean shutdown: stops the loops, publishes <c>offline</c> (retained) and disconnects normally.</summary>
@@ -388,6 +387,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
 
         await WhenLoopsDoneAsync().ConfigureAwait(false);
         _client.Dispose();
+        _retained.Dispose();
         _stopping.Dispose();
     }
 
@@ -532,14 +532,10 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
             }
 
             await PublishAsync(Topics.Available, s_online, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
-            if (_retained.Status is byte[] status)
+            await PublishRetainedLatestAsync(RetainedMessages.StatusKey, ct).ConfigureAwait(false);
+            foreach (string topic in _retained.OtherTopics)
             {
-                await PublishAsync(Topics.Status, status, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
-            }
-
-            foreach ((string topic, byte[] state) in _retained.Others)
-            {
-                await PublishAsync(topic, state, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
+                await PublishRetainedLatestAsync(topic, ct).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException && !ct.IsCancellationRequested)
@@ -569,6 +565,10 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         _wake.Writer.TryWrite(true);
         return Task.CompletedTask;
     }
+
+    /// <summary>A retained message's latest value at QoS 1, in order with every other retained publish (<see cref="RetainedMessages"/>).</summary>
+    private Task PublishRetainedLatestAsync(string topic, CancellationToken ct) =>
+        _retained.PublishLatestAsync(topic, Topics.Status, (t, payload, c) => PublishAsync(t, payload, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, c), ct);
 
     private async Task PublishAsync(string topic, byte[] payload, MqttQualityOfServiceLevel qos, bool retain, CancellationToken ct)
     {
@@ -676,43 +676,8 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         return question.Received is not null;
     }
 
-    private void Reject(string camera, string topic, string? questionId, ReplyRoute route, RequestError error)
-    {
-        Interlocked.Increment(ref _rejected);
-        if (error.Code != ErrorCodes.Busy && _rejectLog.Allow(error.Code, out int suppressed))
-        {
-            // one line per error code per 10 s, with the count of those held back: a flood of bad input cannot flood the log
-            _logger.LogWarning("MQTT: rejected request on {Topic}: {Code}: {Message}{More}", LogText.Quote(topic), error.Code, LogText.Quote(error.Message),
-                suppressed > 0 ? $" (and {suppressed} more {error.Code} since the last line)" : string.Empty);
-        }
-
-        var reply = new ErrorReply
-        {
-            Error = error.Code,
-            Message = error.Message,
-            QuestionId = questionId,
-            CorrelationId = route.CorrelationId,
-            Camera = MqttTopics.IsValidSegment(camera) ? camera : null,
-            Topic = topic,
-            Timestamp = _time.GetUtcNow(),
-        };
-        var builder = new MqttApplicationMessageBuilder()
-            .WithTopic(route.HasResponseTopic ? route.ResponseTopic : Topics.Errors)
-            .WithPayload(JsonSerializer.SerializeToUtf8Bytes(reply, MessagingJsonContext.Default.ErrorReply))
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithContentType("application/json");
-        if (_v5 && route.CorrelationData is not null)
-        {
-            builder = builder.WithCorrelationData(route.CorrelationData);
-        }
-
-        if (!_direct.TryEnqueue(builder.Build()))
-        {
-            _logger.LogWarning("MQTT: reply queue full; error reply to {Topic} dropped.", topic);
-        }
-
-        ErrorPublished?.Invoke(reply);
-    }
+    private void Reject(string camera, string topic, string? questionId, ReplyRoute route, RequestError error) =>
+        _errors.Reject(camera, topic, questionId, route, error);
 
     private async Task QuestionLoopAsync(CancellationToken ct)
     {
