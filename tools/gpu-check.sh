@@ -24,7 +24,7 @@ cuda_driver=$(nvidia-smi | sed -n 's/.*CUDA Version: *\([0-9.]*\).*/\1/p' | head
 log "driver supports CUDA up to ${cuda_driver:-?}"
 lib_dirs=$( { ldconfig -p 2>/dev/null | awk '{print $NF}' | xargs -r -n1 dirname;
               ls -d /usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu 2>/dev/null;
-              find / -path /proc -prune -o -type d -path '*site-packages/nvidia/*/lib' -print 2>/dev/null; } | sort -u)
+              find /usr /opt /root /home -type d -path '*site-packages/nvidia/*/lib' -print 2>/dev/null; } | sort -u)
 find_lib() { for d in $lib_dirs; do ls "$d"/$1 2>/dev/null; done | sort -V | tail -1; }
 cudart=$(find_lib 'libcudart.so.*'); cublas=$(find_lib 'libcublas.so.*'); cudnn=$(find_lib 'libcudnn.so.*')
 log "libcudart: ${cudart:-none}"; log "libcublas: ${cublas:-none}"; log "libcudnn: ${cudnn:-none}"
@@ -53,7 +53,7 @@ EOF
 fi
 [[ -f "$nuget_dir/libonnxruntime_providers_cuda.so" ]] && gpu_native="$nuget_dir"
 if [[ -z "$gpu_native" ]]; then
-    pip_dir=$(find / -path /proc -prune -o -name libonnxruntime_providers_cuda.so -print 2>/dev/null | head -1)
+    pip_dir=$(find /usr /opt /root /home -name libonnxruntime_providers_cuda.so -print 2>/dev/null | head -1)
     [[ -n "$pip_dir" ]] && gpu_native=$(dirname "$pip_dir")
 fi
 [[ -n "$gpu_native" ]] || fail "no libonnxruntime_providers_cuda.so found (NuGet cache, restore, pip onnxruntime-gpu)"

@@ -57,7 +57,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     private readonly ErrorReplies _errors;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(string Filter, Action<string, byte[]> Handler)> _raw = [];
-    private readonly RetainedMessages _retained = new();
+    private readonly RetainedMessages _retained;
     private long _answered;
     private long _busy;
     private long _connects;
@@ -100,6 +100,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
         _client.DisconnectedAsync += OnDisconnectedAsync;
+        _retained = new RetainedMessages(Topics.Status);
         _direct = new DirectPublisher(_client, WaitConnectedAsync, _logger);
         _errors = new ErrorReplies(Topics, _v5, _direct, _rejectLog, _time, _logger);
         _pump = new OutboxPump(_outbox, _client, _v5, WaitConnectedAsync, TimeSpan.FromMilliseconds(options.ReconnectMinDelayMs), _time, _logger);
@@ -312,8 +313,8 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     public Task PublishStatusAsync(StatusMessage status, CancellationToken cancellationToken = default)
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(status, MessagingJsonContext.Default.StatusMessage);
-        _retained.Status = json;
-        return _client.IsConnected ? PublishRetainedLatestAsync(RetainedMessages.StatusKey, cancellationToken) : Task.CompletedTask;
+        _retained.Set(Topics.Status, json);
+        return _client.IsConnected ? PublishRetainedLatestAsync(Topics.Status, cancellationToken) : Task.CompletedTask;
     }
 
     /// <summary>Publishes stats at QoS 0 when connected; dropped otherwise (the next interval brings fresh ones).</summary>
@@ -532,8 +533,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
             }
 
             await PublishAsync(Topics.Available, s_online, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
-            await PublishRetainedLatestAsync(RetainedMessages.StatusKey, ct).ConfigureAwait(false);
-            foreach (string topic in _retained.OtherTopics)
+            foreach (string topic in _retained.Topics)
             {
                 await PublishRetainedLatestAsync(topic, ct).ConfigureAwait(false);
             }
@@ -568,7 +568,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
 
     /// <summary>A retained message's latest value at QoS 1, in order with every other retained publish (<see cref="RetainedMessages"/>).</summary>
     private Task PublishRetainedLatestAsync(string topic, CancellationToken ct) =>
-        _retained.PublishLatestAsync(topic, Topics.Status, (t, payload, c) => PublishAsync(t, payload, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, c), ct);
+        _retained.PublishLatestAsync(topic, (t, payload, c) => PublishAsync(t, payload, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, c), ct);
 
     private async Task PublishAsync(string topic, byte[] payload, MqttQualityOfServiceLevel qos, bool retain, CancellationToken ct)
     {
@@ -785,7 +785,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
                         Setting = change.SettingName,
                         Enabled = change.Enabled,
                         Question = change.Question,
-                        AnswerType = change.SetsAnswerType ? change.AnswerType?.Name : null,
+                        AnswerType = change.Setting == CameraSetting.Question ? _settings?.AnswerTypeOf(change.Camera) : null,
                         IntervalS = change.IntervalS,
                         Timestamp = _time.GetUtcNow(),
                     };

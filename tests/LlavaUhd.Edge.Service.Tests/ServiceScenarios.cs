@@ -169,6 +169,15 @@ public abstract class ServiceScenarios
             while (next.GetProperty("question").GetString() != "Is the belt jammed?");
             Assert.Equal("yes_no", next.GetProperty("answer_type").GetString());
             Assert.True(next.GetProperty("value").ValueKind is JsonValueKind.True or JsonValueKind.False);
+
+            // a plain-text change keeps the type, and the retained state says so
+            await client.PublishAsync(service.Topic("cam0/question/set"), "\"Is the belt stopped?\"");
+            do
+            {
+                st = Json(await state.NextAsync(timeoutSeconds: 30));
+            }
+            while (st.GetProperty("question").GetString() != "Is the belt stopped?");
+            Assert.Equal("yes_no", st.GetProperty("answer_type").GetString());
         }
     }
 

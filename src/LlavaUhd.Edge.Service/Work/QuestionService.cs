@@ -165,6 +165,9 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
         return ValueTask.FromResult<RequestError?>(null);
     }
 
+    public string? AnswerTypeOf(string camera) =>
+        _cameras.TryGetValue(camera, out CameraRuntime? runtime) ? runtime.Primary?.AnswerType?.Name : null;
+
     public static QuestionAnswer ToQuestionAnswer(WorkResult result, PixelRect roi)
     {
         VlmAnswer a = result.Answer;
