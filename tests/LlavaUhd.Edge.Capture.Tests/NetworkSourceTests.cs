@@ -178,7 +178,9 @@ public sealed class NetworkSourceTests
 
         Assert.Equal(CameraState.Ended, camera.Status.State);
         Assert.Equal(20, camera.Status.FramesGrabbed);   // 2 s at 10 fps, every frame decoded
-        Assert.True(frames >= 5);
+        // the reader takes only the latest frame and a file decodes faster than it reads, so how many it sees depends
+        // on the machine's load (one CI run saw fewer than 5): that it saw test cards is the point here
+        Assert.True(frames >= 1, "no decoded frame reached the reader");
     }
 
     [Fact]
