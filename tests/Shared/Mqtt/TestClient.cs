@@ -25,8 +25,19 @@ public sealed class TestClient : IAsyncDisposable
     public static Task<TestClient> ConnectAsync(int port, MqttProtocolVersion version = MqttProtocolVersion.V500, params string[] filters) =>
         ConnectAsync(port, version, null, TestPorts.User, TestPorts.Password, filters);
 
+    /// <summary>
+    /// A client whose session outlives its connection (clean start off, expiry one hour): on a broker with persistence
+    /// its subscriptions and the QoS 1 messages queued for it survive a graceful broker restart, so a reconnect cannot
+    /// race the publisher.
+    /// </summary>
+    public static Task<TestClient> ConnectPersistentAsync(int port, params string[] filters) =>
+        ConnectAsync(port, MqttProtocolVersion.V500, null, TestPorts.User, TestPorts.Password, persistentSession: true, filters);
+
     /// <summary>With <paramref name="tls"/>: over TLS, trusting the test CA and presenting its client certificate.</summary>
-    public static async Task<TestClient> ConnectAsync(int port, MqttProtocolVersion version, TestCertificates? tls, string user, string password, params string[] filters)
+    public static Task<TestClient> ConnectAsync(int port, MqttProtocolVersion version, TestCertificates? tls, string user, string password, params string[] filters) =>
+        ConnectAsync(port, version, tls, user, password, persistentSession: false, filters);
+
+    private static async Task<TestClient> ConnectAsync(int port, MqttProtocolVersion version, TestCertificates? tls, string user, string password, bool persistentSession, string[] filters)
     {
         var c = new TestClient();
         MqttClientOptionsBuilder options = new MqttClientOptionsBuilder()
@@ -35,6 +46,11 @@ public sealed class TestClient : IAsyncDisposable
             .WithProtocolVersion(version)
             .WithCredentials(user, password)
             .WithTimeout(TimeSpan.FromSeconds(5));
+        if (persistentSession)
+        {
+            options = options.WithCleanStart(false).WithSessionExpiryInterval(3600);
+        }
+
         if (tls is not null)
         {
             var chain = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
