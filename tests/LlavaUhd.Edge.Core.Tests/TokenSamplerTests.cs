@@ -110,6 +110,23 @@ public sealed class TokenSamplerTests
     }
 
     [Fact]
+    public void Reset_WithOtherOptions_SamplesExactlyAsANewSamplerWithThem()
+    {
+        float[] logits = Logits(1000, 3);
+        var first = new SamplingOptions { Temperature = 1.5f, TopK = 0, TopP = 1f, Seed = 11 };
+        var second = new SamplingOptions { Temperature = 0.8f, TopK = 20, TopP = 0.9f, Seed = 42, BannedTokenIds = [Array.IndexOf(logits, logits.Max())] };
+        var reused = new TokenSampler(logits.Length, first);
+        int[] Draw(TokenSampler sampler) => [.. Enumerable.Range(0, 50).Select(_ => sampler.Next((float[])logits.Clone()))];
+        int[] withFirst = Draw(reused);
+
+        reused.Reset(second);
+
+        Assert.Equal(Draw(new TokenSampler(logits.Length, second)), Draw(reused));
+        Assert.NotEqual(withFirst, Draw(new TokenSampler(logits.Length, second)));
+        Assert.Throws<ArgumentException>(() => reused.Reset(new SamplingOptions { Temperature = -1 }));
+    }
+
+    [Fact]
     public void InvalidOptions_ListEveryProblem()
     {
         var ex = Assert.Throws<ArgumentException>(() => new TokenSampler(10, new SamplingOptions { Temperature = -1, TopP = 0, MaxNewTokens = 0 }));

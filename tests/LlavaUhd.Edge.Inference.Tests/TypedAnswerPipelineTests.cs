@@ -65,6 +65,27 @@ public sealed class TypedAnswerPipelineTests
     }
 
     [Fact]
+    public void AWarmAnswer_AllocatesNoVocabularySizedBuffer()
+    {
+        // The sampler's scratch and the banned-token set span the vocabulary (49 280 ids: 197 KB per array, on the
+        // large-object heap): made once per model, never per request (docs/performance.md, "Question to answer").
+        var options = new InferenceOptions { Model = _packages.Get(ModelPreset.TinySmolVlm), PixelThreads = 2 };
+        options.Providers.Order = [ProviderNames.Cpu];
+        using VlmPipeline pipeline = VlmPipeline.Open(options);
+        VisualTokens image = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(320, 240)) { Profile = CompressionProfile.Fast });
+        var request = new GenerationRequest("How many parcels are there?") { MaxNewTokens = 4 };
+        pipeline.Answer(image, request);
+        pipeline.Answer(image, request with { Sampling = new SamplingOptions { Temperature = 0.7f, Seed = 3, MaxNewTokens = 4 } });
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        pipeline.Answer(image, request);
+        pipeline.Answer(image, request with { Sampling = new SamplingOptions { Temperature = 0.7f, Seed = 3, MaxNewTokens = 4 } });
+        long perAnswer = (GC.GetAllocatedBytesForCurrentThread() - before) / 2;
+
+        Assert.True(perAnswer < 49_280 * sizeof(float) / 4, $"{perAnswer} bytes allocated per warm answer");
+    }
+
+    [Fact]
     public void AFreeAnswer_HasNoValue_AndATypedOneIgnoresATooSmallTokenCap()
     {
         var options = new InferenceOptions { Model = _packages.Get(ModelPreset.TinySmolVlm), PixelThreads = 2 };

@@ -1,12 +1,13 @@
 namespace LlavaUhd.Edge.Core.Decoding;
 
 /// <summary>
-/// Picks the next token from a row of logits. Allocates its scratch space once (vocabulary-sized) and nothing per
-/// token. Not thread-safe: one sampler per generation.
+/// Picks the next token from a row of logits. Allocates its scratch space once (vocabulary-sized, on the large object
+/// heap: keep one sampler per model and <see cref="Reset(SamplingOptions)"/> it per request) and nothing per token.
+/// Not thread-safe: one generation at a time.
 /// </summary>
 public sealed class TokenSampler
 {
-    private readonly SamplingOptions _options;
+    private SamplingOptions _options;
     private readonly XorShiftRandom _random;
     private readonly float[] _probs;
     private readonly int[] _ids;
@@ -26,6 +27,15 @@ public sealed class TokenSampler
 
     /// <summary>Restarts the generator (a new request with the same options gives the same samples).</summary>
     public void Reset() => _random.Reseed(_options.Seed);
+
+    /// <summary>Takes <paramref name="options"/> for the next generation and restarts the generator from its seed.</summary>
+    public void Reset(SamplingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _random.Reseed(options.Seed);
+    }
 
     /// <summary>
     /// The next token. <paramref name="logits"/> is modified in place (penalties, bans, temperature).

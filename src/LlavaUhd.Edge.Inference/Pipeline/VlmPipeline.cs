@@ -40,6 +40,10 @@ public sealed class VlmPipeline : IVisionLanguageModel
     private readonly int[] _undecodable;
     private readonly Lock _encodeLock = new();
     private readonly Lock _answerLock = new();
+    private ImmutableArray<int> _stops;
+    private ImmutableArray<int> _defaultBans;
+    private SamplingOptions? _defaultSampling;
+    private TokenSampler? _sampler;   // one per model (its scratch is vocabulary-sized): reset per request, under _answerLock
     private readonly Dictionary<string, AnswerConstraint> _constraints = new(StringComparer.Ordinal);
     private TokenVocabulary? _vocabulary;
 
@@ -232,9 +236,9 @@ public sealed class VlmPipeline : IVisionLanguageModel
             throw new TokenPacketException(TokenPacketError.PlanMismatch, $"The tokens are {image.Width} wide; the language model takes {_generator.Hidden}.");
         }
 
-        SamplingOptions sampling = SamplingFor(request);
         lock (_answerLock)
         {
+            SamplingOptions sampling = SamplingFor(request);
             AnswerConstraint? constraint = request.AnswerType is { } type ? ConstraintFor(type, sampling.StopTokenIds) : null;
             if (constraint is not null)
             {
@@ -246,7 +250,8 @@ public sealed class VlmPipeline : IVisionLanguageModel
             AssembledPrompt prompt = BuildPrompt(image, request.Question);
             int length = prompt.Length;
             float[] embeds = PromptEmbeddings(prompt, image);
-            var sampler = new TokenSampler(_generator.VocabularySize, sampling);
+            TokenSampler sampler = _sampler ??= new TokenSampler(_generator.VocabularySize, sampling);
+            sampler.Reset(sampling);
             var text = new StreamingText(_tokenizer, onToken);
             GenerationResult result = _generator.Generate(embeds.AsMemory(0, length * _generator.Hidden), length, sampler, sampling, onToken is null ? null : text.Add, onLogits, constraint, cancellationToken);
             string answer = _tokenizer.Decode(result.Tokens);
@@ -379,22 +384,32 @@ public sealed class VlmPipeline : IVisionLanguageModel
     private SamplingOptions SamplingFor(GenerationRequest request)
     {
         ModelManifest m = Package.Manifest;
-        ImmutableArray<int> stops = [.. m.Generation.EosTokenIds.Union(m.Tokens.EosTokenIds)];
-        SamplingOptions baseline = request.Sampling ?? new SamplingOptions
+        if (_stops.IsDefault)
         {
-            Temperature = _options.Temperature,
-            TopK = _options.TopK,
-            TopP = _options.TopP,
-            Seed = _options.Seed,
-        };
+            // Per model, not per request (sets over the whole vocabulary): the stop tokens, and the tokens never
+            // generated — image-structure, chat and reserved (added) tokens, which would corrupt the answer, and logit
+            // rows the tokenizer has no text for.
+            ImmutableArray<int> stopIds = [.. m.Generation.EosTokenIds.Union(m.Tokens.EosTokenIds)];
+            _defaultBans = [.. _reserved.Union(_tokenizer.AddedTokenIds).Where(id => !stopIds.Contains(id)).Union(_undecodable)];
+            _defaultSampling = new SamplingOptions
+            {
+                Temperature = _options.Temperature,
+                TopK = _options.TopK,
+                TopP = _options.TopP,
+                Seed = _options.Seed,
+            };
+            _stops = stopIds;
+        }
+
+        ImmutableArray<int> stops = _stops;
+        SamplingOptions baseline = request.Sampling ?? _defaultSampling!;
         int maxNew = request.MaxNewTokens ?? (request.Sampling is null && _options.MaxNewTokens > 0 ? _options.MaxNewTokens : baseline.MaxNewTokens);
         if (request.Sampling is null && request.MaxNewTokens is null && _options.MaxNewTokens == 0)
         {
             maxNew = m.Generation.MaxNewTokens;
         }
 
-        // Image-structure, chat and reserved (added) tokens are never generated (they would corrupt the answer); stop tokens stay.
-        ImmutableArray<int> banned = [.. _reserved.Union(_tokenizer.AddedTokenIds).Where(id => !stops.Contains(id)).Union(_undecodable).Union(baseline.BannedTokenIds)];
+        ImmutableArray<int> banned = baseline.BannedTokenIds.IsDefaultOrEmpty ? _defaultBans : [.. _defaultBans.Union(baseline.BannedTokenIds)];
         SamplingOptions sampling = baseline with
         {
             MaxNewTokens = maxNew,

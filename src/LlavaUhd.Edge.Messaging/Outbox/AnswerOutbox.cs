@@ -45,7 +45,7 @@ public sealed class AnswerOutbox : IDisposable
 
     /// <summary>The most answers held in memory while the disk refuses writes (beyond it, appends are refused as full).</summary>
     public const int MaxMemoryOnly = 10_000;
-    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, AllowSynchronousContinuations = true });
     private readonly FileStream _ackStream;
     private readonly Timer? _fsyncTimer;
     private readonly byte[] _ackBuffer = new byte[8];
@@ -122,10 +122,11 @@ public sealed class AnswerOutbox : IDisposable
         byte[] buffer = ArrayPool<byte>.Shared.Rent(recordLength);
         try
         {
+            long sequence;
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                long sequence = _nextSequence;
+                sequence = _nextSequence;
                 Encode(buffer, sequence, topic, message);
                 MakeRoom(recordLength);
                 if (TryWrite(buffer, recordLength))
@@ -148,9 +149,13 @@ public sealed class AnswerOutbox : IDisposable
                 _pendingBytes += recordLength;
                 _pending.Enqueue(new Pending(new OutboxEntry(sequence, message), recordLength));
                 _nextSequence = sequence + 1;
-                _signal.Writer.TryWrite(true);
-                return sequence;
             }
+
+            // Outside the lock and with synchronous continuations: a publisher waiting in WaitAsync goes on right here,
+            // on this thread, up to its first wait for the network (one thread hop fewer between an answer and its
+            // PUBLISH; docs/performance.md, "Question to answer").
+            _signal.Writer.TryWrite(true);
+            return sequence;
         }
         finally
         {

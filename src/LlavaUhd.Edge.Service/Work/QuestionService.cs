@@ -89,7 +89,7 @@ internal sealed class QuestionService : IQuestionHandler, ISettingsHandler
             }
 
             PixelRect roi = requested ?? new PixelRect(0, 0, size.Width, size.Height);
-            item = new WorkItem(lease, roi, question.Text, _profile, question.MaxTokens ?? (_maxNewTokens > 0 ? _maxNewTokens : null), "mqtt")
+            item = new WorkItem(lease, roi, question.Text, _profile, question.MaxTokens ?? (_maxNewTokens > 0 ? _maxNewTokens : null), "mqtt", completeInline: true)
             {
                 Cancellation = cancellationToken,
                 AnswerType = question.AnswerType,

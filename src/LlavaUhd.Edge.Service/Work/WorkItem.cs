@@ -9,11 +9,18 @@ namespace LlavaUhd.Edge.Service.Work;
 /// <summary>One question about one region of one frame, waiting for the model. Owns its frame lease.</summary>
 internal sealed class WorkItem : IDisposable
 {
-    private readonly TaskCompletionSource<WorkResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<WorkResult> _done;
     private readonly TaskCompletionSource<EncodeResult> _encoded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public WorkItem(FrameLease frame, PixelRect roi, string question, CompressionProfile profile, int? maxNewTokens, string origin)
+    /// <param name="completeInline">
+    /// The awaiter of <see cref="Completion"/> goes on on the model's thread, right after the answer, instead of
+    /// waiting for a thread-pool thread: for a light continuation (an MQTT question's reply goes to the outbox and the
+    /// network), one wake-up fewer between the answer and its PUBLISH (docs/performance.md, "Question to answer").
+    /// Heavy continuations (token packets, snapshots) keep the default so the model goes on with the next item.
+    /// </param>
+    public WorkItem(FrameLease frame, PixelRect roi, string question, CompressionProfile profile, int? maxNewTokens, string origin, bool completeInline = false)
     {
+        _done = new(completeInline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         Frame = frame;
         Roi = roi;
         Question = question;

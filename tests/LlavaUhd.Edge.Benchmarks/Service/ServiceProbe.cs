@@ -89,8 +89,17 @@ internal static class ServiceProbe
             var rtt = new List<double>();
             var modelMs = new List<double>();
             var overhead = new List<double>();
+            var queue = new List<double>();
+            long allocated = 0;
+            int gen0 = 0, gen1 = 0, gen2 = 0;
+            TimeSpan paused = TimeSpan.Zero;
             for (int i = 0; i < requests + 50; i++)
             {
+                if (i == 50)
+                {
+                    (allocated, gen0, gen1, gen2, paused) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+                }
+
                 pending = new TaskCompletionSource<MqttApplicationMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
                 long start = Stopwatch.GetTimestamp();
                 await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("llavauhd/probe/cam0/ask").WithPayload(payload)
@@ -100,8 +109,10 @@ internal static class ServiceProbe
                 double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 using JsonDocument doc = JsonDocument.Parse(reply.ConvertPayloadToString());
                 double inModel = doc.RootElement.GetProperty("timings").GetProperty("total_ms").GetDouble();
+                double queued = doc.RootElement.GetProperty("timings").GetProperty("queue_ms").GetDouble();
                 if (i >= 50)
                 {
+                    queue.Add(queued);
                     rtt.Add(ms);
                     modelMs.Add(inModel);
                     overhead.Add(ms - inModel);
@@ -110,6 +121,8 @@ internal static class ServiceProbe
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{broker,-10} | {P(rtt, 50),7:0.00} / {P(rtt, 99),7:0.00}       | {P(modelMs, 50),6:0.00} / {P(modelMs, 99),6:0.00}    | {P(overhead, 50),6:0.00} / {P(overhead, 99),6:0.00}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"",-10}   in the model queue p50 / p99 ms {P(queue, 50):0.00} / {P(queue, 99):0.00}; allocated per request {(GC.GetTotalAllocatedBytes() - allocated) / requests / 1024.0:0.0} KiB (whole process); GCs gen0/1/2 {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}, paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0.0} ms"));
             await client.DisconnectAsync();
         }
         finally
