@@ -1,8 +1,5 @@
 using LlavaUhd.Edge.Core.Diagnostics;
-using System.Buffers;
-using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using LlavaUhd.Edge.Messaging.Contracts;
 using LlavaUhd.Edge.Messaging.Errors;
 using LlavaUhd.Edge.Messaging.Options;
@@ -10,8 +7,6 @@ using LlavaUhd.Edge.Messaging.Outbox;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
-using MQTTnet.Exceptions;
-using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
 namespace LlavaUhd.Edge.Messaging;
@@ -24,44 +19,33 @@ namespace LlavaUhd.Edge.Messaging;
 /// only after its PUBACK.
 /// </summary>
 /// <remarks>
-/// <see cref="StopAsync"/> is the clean shutdown (publishes <c>offline</c>, then DISCONNECT).
+/// <para>A façade over one MQTTnet client and the pieces it composes (src/LlavaUhd.Edge.Messaging/README.md): the
+/// connection (<see cref="ConnectionMonitor"/>), the inbound side (<see cref="InboundRouter"/> →
+/// <see cref="QuestionWorkers"/>, <see cref="SettingsWorker"/>), and the outbound paths (<see cref="OutboxPump"/> for
+/// answers, <see cref="DirectPublisher"/> for error replies and setting states, <see cref="ErrorReplies"/>,
+/// <see cref="RetainedMessages"/>, <see cref="BinaryPublisher"/> for snapshots and token packets).</para>
+/// <para><see cref="StopAsync"/> is the clean shutdown (publishes <c>offline</c>, then DISCONNECT).
 /// <see cref="DisposeAsync"/> without it drops the connection without DISCONNECT, so the broker publishes the will.
-/// The outbox is owned by the caller and not disposed here.
+/// The outbox is owned by the caller and not disposed here.</para>
 /// </remarks>
 public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
 {
-    private static readonly byte[] s_online = Encoding.UTF8.GetBytes(MqttTopics.OnlinePayload);
-    private static readonly byte[] s_offline = Encoding.UTF8.GetBytes(MqttTopics.OfflinePayload);
-
-    private readonly MqttOptions _options;
     private readonly AnswerOutbox _outbox;
     private IQuestionHandler? _handler;
     private ISettingsHandler? _settings;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private readonly LogThrottle _rejectLog;
-    private string? _connectError;
-    private int _connectFailures;
-    private readonly QuestionParser _parser;
     private readonly IMqttClient _client;
-    private readonly MqttClientOptions _clientOptions;
     private readonly bool _v5;
-    private readonly Channel<Question> _questions;
-    private readonly Channel<SettingChange> _settingChanges = Channel.CreateBounded<SettingChange>(
-        new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
+    private readonly ConnectionMonitor _connection;
+    private readonly InboundRouter _inbound;
+    private readonly QuestionWorkers _questions;
+    private readonly SettingsWorker _settingChanges;
     private readonly OutboxPump _pump;
     private readonly DirectPublisher _direct;
+    private readonly BinaryPublisher _binary;
     private readonly ErrorReplies _errors;
-    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<(string Filter, Action<string, byte[]> Handler)> _raw = [];
     private readonly RetainedMessages _retained;
-    private long _answered;
-    private long _busy;
-    private long _connects;
-    private int _queueDepth;
     private bool _started;
     private bool _stopped;
 
@@ -81,29 +65,26 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
             throw new ArgumentException("Invalid MQTT options: " + string.Join(" ", problems), nameof(options));
         }
 
-        _options = options;
         _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
         _handler = handler;
         _settings = settings;
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _time = time ?? TimeProvider.System;
+        ILogger log = (ILogger?)logger ?? NullLogger.Instance;
+        time ??= TimeProvider.System;
         Topics = new MqttTopics(options);
-        _parser = new QuestionParser(cameras, options.MaxPayloadBytes, _time);
-        _rejectLog = new LogThrottle(TimeSpan.FromSeconds(10), _time);
         _v5 = options.ProtocolVersion == 5;
-        _questions = Channel.CreateBounded<Question>(new BoundedChannelOptions(options.QuestionQueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleWriter = false,
-        });
-        _clientOptions = BuildClientOptions(options);
+        var rejectLog = new LogThrottle(TimeSpan.FromSeconds(10), time);
         _client = new MqttClientFactory().CreateMqttClient();
-        _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
-        _client.DisconnectedAsync += OnDisconnectedAsync;
         _retained = new RetainedMessages(Topics.Status);
-        _direct = new DirectPublisher(_client, WaitConnectedAsync, _logger);
-        _errors = new ErrorReplies(Topics, _v5, _direct, _rejectLog, _time, _logger);
-        _pump = new OutboxPump(_outbox, _client, _v5, WaitConnectedAsync, TimeSpan.FromMilliseconds(options.ReconnectMinDelayMs), _time, _logger);
+        _direct = new DirectPublisher(_client, WaitConnectedAsync, log);
+        _errors = new ErrorReplies(Topics, _v5, _direct, rejectLog, time, log);
+        _questions = new QuestionWorkers(options, Topics, PublishAnswer, _errors, rejectLog, time, log);
+        _settingChanges = new SettingsWorker(Topics, _retained, _direct, _errors, time, log);
+        _inbound = new InboundRouter(Topics, options, new QuestionParser(cameras, options.MaxPayloadBytes, time), _questions, _settingChanges, _errors, log);
+        _connection = new ConnectionMonitor(_client, options, Topics.Available, () => _inbound.Filters, RepublishRetainedAsync, time, log, _stopping.Token);
+        _binary = new BinaryPublisher(_client, _v5, log);
+        _pump = new OutboxPump(_outbox, _client, _v5, WaitConnectedAsync, TimeSpan.FromMilliseconds(options.ReconnectMinDelayMs), time, log);
+        _client.ApplicationMessageReceivedAsync += _inbound.OnMessageReceivedAsync;
+        _client.DisconnectedAsync += _connection.OnDisconnectedAsync;
     }
 
     public MqttTopics Topics { get; }
@@ -111,19 +92,19 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     public bool IsConnected => _client.IsConnected;
 
     /// <summary>Questions answered (an answer went to the outbox).</summary>
-    public long QuestionsAnswered => Interlocked.Read(ref _answered);
+    public long QuestionsAnswered => _questions.Answered;
 
     /// <summary>Requests refused with an error reply (busy included).</summary>
     public long QuestionsRejected => _errors.Rejected;
 
     /// <summary>Questions refused because the queue was full.</summary>
-    public long QuestionsBusy => Interlocked.Read(ref _busy);
+    public long QuestionsBusy => _questions.Busy;
 
     /// <summary>Questions waiting for or inside the handler.</summary>
-    public int QueueDepth => Volatile.Read(ref _queueDepth);
+    public int QueueDepth => _questions.QueueDepth;
 
     /// <summary>Successful CONNECTs so far (1 after the first, +1 per reconnect).</summary>
-    public long ConnectCount => Interlocked.Read(ref _connects);
+    public long ConnectCount => _connection.ConnectCount;
 
     /// <summary>
     /// Attaches the inbound side when it depends on this client's outbound port (the decoder role's token store
@@ -156,21 +137,20 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
 
         _started = true;
         CancellationToken ct = _stopping.Token;
-        _loops.Add(Task.Run(() => MonitorLoopAsync(ct), CancellationToken.None));
+        IQuestionHandler handler = _handler;
+        ISettingsHandler? settings = _settings;
+        _loops.Add(Task.Run(() => _connection.RunAsync(ct), CancellationToken.None));
         _loops.Add(Task.Run(() => _pump.RunAsync(ct), CancellationToken.None));
         _loops.Add(Task.Run(() => _direct.RunAsync(ct), CancellationToken.None));
-        _loops.Add(Task.Run(() => SettingsLoopAsync(ct), CancellationToken.None));
-        for (int i = 0; i < _options.QuestionWorkers; i++)
-        {
-            _loops.Add(Task.Run(() => QuestionLoopAsync(ct), CancellationToken.None));
-        }
+        _loops.Add(Task.Run(() => _settingChanges.RunAsync(settings, ct), CancellationToken.None));
+        _loops.Add(_questions.RunAsync(handler, ct));   // Mqtt:QuestionWorkers loops
 
         return Task.CompletedTask;
     }
 
     /// <summary>Completes when the client is connected (and subscribed).</summary>
     public Task WaitConnectedAsync(CancellationToken cancellationToken = default) =>
-        Volatile.Read(ref _connected).Task.WaitAsync(cancellationToken);
+        _connection.WaitConnectedAsync(cancellationToken);
 
     /// <summary>
     /// Stores the answer in the outbox (the reply to <paramref name="reply"/> first, then <c>…/&lt;camera&gt;/answer</c>)
@@ -213,35 +193,10 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     /// worth its latest version), with the MQTT 5 content type <c>image/jpeg</c>. False when not connected or the
     /// publish failed; the next answer brings a fresh one.
     /// </summary>
-    public async Task<bool> PublishSnapshotAsync(string camera, byte[] jpeg, CancellationToken cancellationToken = default)
+    public Task<bool> PublishSnapshotAsync(string camera, byte[] jpeg, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jpeg);
-        string topic = Topics.Snapshot(camera);
-        if (!_client.IsConnected)
-        {
-            return false;
-        }
-
-        MqttApplicationMessageBuilder builder = new MqttApplicationMessageBuilder()
-            .WithTopic(topic)
-            .WithPayload(jpeg)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce)
-            .WithRetainFlag(true);
-        if (_v5)
-        {
-            builder = builder.WithContentType("image/jpeg");
-        }
-
-        try
-        {
-            MqttClientPublishResult result = await _client.PublishAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
-            return result.IsSuccess;
-        }
-        catch (Exception ex) when (ex is MqttCommunicationException or InvalidOperationException)
-        {
-            _logger.LogWarning("MQTT: snapshot of {Camera} not sent: {Message}", camera, ex.Message);
-            return false;
-        }
+        return _binary.PublishSnapshotAsync(Topics.Snapshot(camera), camera, jpeg, cancellationToken);
     }
 
     /// <summary>
@@ -258,7 +213,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
             throw new InvalidOperationException("Subscribe before StartAsync.");
         }
 
-        _raw.Add((filter, handler));
+        _inbound.Add(filter, handler);
     }
 
     /// <summary>
@@ -266,55 +221,22 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     /// properties, directly (not through the outbox: packets are large and only the latest matters). False when not
     /// connected or the broker refused it; the caller logs and the next trigger brings a fresh packet.
     /// </summary>
-    public async Task<bool> PublishTokensAsync(string camera, byte[] packet, string contentType, IReadOnlyList<KeyValuePair<string, string>> properties, CancellationToken cancellationToken = default)
+    public Task<bool> PublishTokensAsync(string camera, byte[] packet, string contentType, IReadOnlyList<KeyValuePair<string, string>> properties, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(packet);
         ArgumentNullException.ThrowIfNull(properties);
-        if (!_client.IsConnected)
-        {
-            return false;
-        }
-
-        MqttApplicationMessageBuilder builder = new MqttApplicationMessageBuilder()
-            .WithTopic(Topics.Tokens(camera))
-            .WithPayload(packet)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (_v5)
-        {
-            builder = builder.WithContentType(contentType);
-            foreach (KeyValuePair<string, string> p in properties)
-            {
-                builder = builder.WithUserProperty(p.Key, System.Text.Encoding.UTF8.GetBytes(p.Value));
-            }
-        }
-
-        try
-        {
-            MqttClientPublishResult result = await _client.PublishAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
-            if (!result.IsSuccess)
-            {
-                _logger.LogError("MQTT: broker refused tokens of {Camera}: {Code} {Reason}", camera, result.ReasonCode, result.ReasonString);
-            }
-
-            return result.IsSuccess;
-        }
-        catch (Exception ex) when (ex is MqttCommunicationException or InvalidOperationException)
-        {
-            _logger.LogWarning("MQTT: tokens of {Camera} not sent: {Message}", camera, ex.Message);
-            return false;
-        }
+        return _binary.PublishTokensAsync(Topics.Tokens(camera), camera, packet, contentType, properties, cancellationToken);
     }
 
     /// <summary>Publishes an error message (no request to reply to) on <c>…/errors</c>.</summary>
     public void PublishError(string? camera, string topic, string code, string message) =>
-        Reject(camera ?? "", topic, null, new ReplyRoute(), new RequestError(code, message));
+        _errors.Reject(camera ?? "", topic, null, new ReplyRoute(), new RequestError(code, message));
 
     /// <summary>Publishes the retained status now if connected, and again after every reconnect.</summary>
     public Task PublishStatusAsync(StatusMessage status, CancellationToken cancellationToken = default)
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(status, MessagingJsonContext.Default.StatusMessage);
-        _retained.Set(Topics.Status, json);
-        return _client.IsConnected ? PublishRetainedLatestAsync(Topics.Status, cancellationToken) : Task.CompletedTask;
+        return RetainAsync(Topics.Status, json, cancellationToken);
     }
 
     /// <summary>Publishes stats at QoS 0 when connected; dropped otherwise (the next interval brings fresh ones).</summary>
@@ -335,9 +257,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(state);
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
-        string topic = Topics.State(state.Camera, state.Setting);
-        _retained.Set(topic, json);
-        return _client.IsConnected ? PublishRetainedLatestAsync(topic, cancellationToken) : Task.CompletedTask;
+        return RetainAsync(Topics.State(state.Camera, state.Setting), json, cancellationToken);
     }
 
     /// <summary>
@@ -348,8 +268,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(topic);
         ArgumentNullException.ThrowIfNull(payload);
-        _retained.Set(topic, payload);
-        return _client.IsConnected ? PublishRetainedLatestAsync(topic, cancellationToken) : Task.CompletedTask;
+        return RetainAsync(topic, payload, cancellationToken);
     }
 
     /// <summary>Clean shutdown: stops the loops, publishes <c>offline</c> (retained) and disconnects normally.</summary>
@@ -363,19 +282,7 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         _stopped = true;
         await _stopping.CancelAsync().ConfigureAwait(false);
         await WhenLoopsDoneAsync().ConfigureAwait(false);
-        if (_client.IsConnected)
-        {
-            try
-            {
-                await PublishAsync(Topics.Available, s_offline, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken).ConfigureAwait(false);
-                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), cancellationToken)
-                    .ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException)
-            {
-                _logger.LogWarning(ex, "MQTT: clean disconnect failed.");
-            }
-        }
+        await _connection.DisconnectAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops the loops and drops the connection without DISCONNECT (the broker then publishes the will).</summary>
@@ -403,167 +310,20 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         }
     }
 
-    private static MqttClientOptions BuildClientOptions(MqttOptions o) => MqttConnectionOptions.Build(
-        o,
-        o.EffectiveClientId,
-        o.CleanSession,
-        o.CleanSession || o.ProtocolVersion != 5 ? 0u : (uint)o.SessionExpirySeconds,
-        new MqttTopics(o).Available,
-        s_offline,
-        willRetain: true,
-        MqttQualityOfServiceLevel.AtLeastOnce);
-
-    // ---- connection ----------------------------------------------------------------------------------------------
-
-    private async Task MonitorLoopAsync(CancellationToken ct)
+    /// <summary>After every connect (<see cref="ConnectionMonitor"/>, after <c>online</c>): every retained message again, the status first.</summary>
+    private async Task RepublishRetainedAsync(CancellationToken ct)
     {
-        TimeSpan min = TimeSpan.FromMilliseconds(_options.ReconnectMinDelayMs);
-        TimeSpan max = TimeSpan.FromMilliseconds(_options.ReconnectMaxDelayMs);
-        TimeSpan delay = min;
-        TimeSpan check = TimeSpan.FromSeconds(Math.Max(1, _options.KeepAliveSeconds));
-        if (_options.Tls.AllowUntrusted && _options.Tls.Enabled)
+        foreach (string topic in _retained.Topics)
         {
-            _logger.LogWarning("MQTT: TLS certificate validation is off (Mqtt:Tls:AllowUntrusted); use only with a test broker.");
-        }
-
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                if (!_client.IsConnected)
-                {
-                    if (await TryConnectAsync(ct).ConfigureAwait(false))
-                    {
-                        delay = min;
-                    }
-                    else
-                    {
-                        TimeSpan jittered = delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
-                        _connectFailures++;
-                        _logger.LogWarning("MQTT: cannot connect to {Host}:{Port}: {Reason}; attempt {Attempt}, next in {Delay:0.0} s.",
-                            _options.Host, _options.Port, _connectError, _connectFailures, jittered.TotalSeconds);
-                        await Task.Delay(jittered, _time, ct).ConfigureAwait(false);
-                        delay = TimeSpan.FromTicks(Math.Min(max.Ticks, delay.Ticks * 2));
-                        continue;
-                    }
-                }
-
-                // Sleep until a disconnect wakes us or the check interval passes; then verify the link.
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(check);
-                try
-                {
-                    await _wake.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                {
-                    if (_client.IsConnected && !await _client.TryPingAsync(ct).ConfigureAwait(false))
-                    {
-                        _logger.LogWarning("MQTT: ping failed; reconnecting.");
-                        await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                _logger.LogWarning(ex, "MQTT: monitor loop error.");
-                await Task.Delay(delay, _time, ct).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-            }
+            await PublishRetainedLatestAsync(topic, ct).ConfigureAwait(false);
         }
     }
 
-    private static Exception Innermost(Exception ex)
+    /// <summary>Remembers <paramref name="payload"/> as <paramref name="topic"/>'s retained message (<see cref="RetainedMessages"/>) and publishes it now if connected.</summary>
+    private Task RetainAsync(string topic, byte[] payload, CancellationToken ct)
     {
-        while (ex.InnerException is not null)
-        {
-            ex = ex.InnerException;
-        }
-
-        return ex;
-    }
-
-    private async Task<bool> TryConnectAsync(CancellationToken ct)
-    {
-        MqttClientConnectResult result;
-        try
-        {
-            result = await _client.ConnectAsync(_clientOptions, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or InvalidOperationException && !ct.IsCancellationRequested)
-        {
-            _connectError = ex is OperationCanceledException ? "no answer from the broker (timed out)" : Innermost(ex).Message;
-            return false;
-        }
-
-        if (result.ResultCode != MqttClientConnectResultCode.Success)
-        {
-            _connectError = $"the broker refused the connection: {result.ResultCode} {result.ReasonString}".TrimEnd();
-            _logger.LogError("MQTT: broker {Host}:{Port} refused the connection: {Code} {Reason}", _options.Host, _options.Port, result.ResultCode, result.ReasonString);
-            return false;
-        }
-
-        _connectFailures = 0;
-
-        try
-        {
-            var subscribe = new MqttClientSubscribeOptionsBuilder()
-                .WithTopicFilter(Topics.AskFilter, MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithTopicFilter(Topics.SetFilter, MqttQualityOfServiceLevel.AtLeastOnce);
-            foreach ((string filter, _) in _raw)
-            {
-                subscribe = subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
-            }
-
-            if (!string.IsNullOrEmpty(_options.SharedSubscriptionGroup))
-            {
-                subscribe = subscribe.WithTopicFilter(Topics.SharedAskFilter(_options.SharedSubscriptionGroup), MqttQualityOfServiceLevel.AtLeastOnce);
-            }
-
-            MqttClientSubscribeResult sub = await _client.SubscribeAsync(subscribe.Build(), ct).ConfigureAwait(false);
-            foreach (MqttClientSubscribeResultItem item in sub.Items)
-            {
-                if ((int)item.ResultCode > 2)
-                {
-                    _logger.LogError("MQTT: subscription to {Filter} refused: {Code}", item.TopicFilter.Topic, item.ResultCode);
-                }
-            }
-
-            await PublishAsync(Topics.Available, s_online, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, ct).ConfigureAwait(false);
-            foreach (string topic in _retained.Topics)
-            {
-                await PublishRetainedLatestAsync(topic, ct).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException && !ct.IsCancellationRequested)
-        {
-            _logger.LogWarning(ex, "MQTT: connected but subscribing failed; reconnecting.");
-            return false;
-        }
-
-        long n = Interlocked.Increment(ref _connects);
-        _logger.LogInformation("MQTT: connected to {Host}:{Port} as {ClientId} (connection {Count}).", _options.Host, _options.Port, _options.EffectiveClientId, n);
-        Volatile.Read(ref _connected).TrySetResult();
-        return true;
-    }
-
-    private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs e)
-    {
-        TaskCompletionSource current = Volatile.Read(ref _connected);
-        if (current.Task.IsCompleted)
-        {
-            Interlocked.CompareExchange(ref _connected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
-            if (!_stopping.IsCancellationRequested)
-            {
-                _logger.LogWarning("MQTT: disconnected ({Reason}); reconnecting with back-off.", e.Reason);
-            }
-        }
-
-        _wake.Writer.TryWrite(true);
-        return Task.CompletedTask;
+        _retained.Set(topic, payload);
+        return _client.IsConnected ? PublishRetainedLatestAsync(topic, ct) : Task.CompletedTask;
     }
 
     /// <summary>A retained message's latest value at QoS 1, in order with every other retained publish (<see cref="RetainedMessages"/>).</summary>
@@ -575,234 +335,5 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         MqttApplicationMessage message = new MqttApplicationMessageBuilder()
             .WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(qos).WithRetainFlag(retain).Build();
         await _client.PublishAsync(message, ct).ConfigureAwait(false);
-    }
-
-    // ---- incoming ------------------------------------------------------------------------------------------------
-
-    private Task OnMessageReceivedAsync(MqttApplicationMessageReceivedEventArgs e)
-    {
-        try
-        {
-            // A question is acknowledged to the broker only once it is answered (the answer in the outbox) or refused:
-            // a question in flight when the process dies is delivered again on the next start (at least once).
-            if (e.ApplicationMessage.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce)
-            {
-                e.AutoAcknowledge = false;
-            }
-
-            if (!HandleIncoming(e.ApplicationMessage, e) && !e.AutoAcknowledge)
-            {
-                return e.AcknowledgeAsync(CancellationToken.None);
-            }
-        }
-        catch (Exception ex)
-        {
-            // Never let one message take the receive loop down, nor leave it unacknowledged (the broker would hold
-            // a slot of its in-flight window for it until the next connection).
-            _logger.LogError(ex, "MQTT: failed to handle a message on {Topic}.", LogText.Quote(e.ApplicationMessage.Topic));
-            if (!e.AutoAcknowledge)
-            {
-                return e.AcknowledgeAsync(CancellationToken.None);
-            }
-        }
-
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Handles one message; true when it became a queued question that acknowledges <paramref name="received"/> itself when done.</summary>
-    private bool HandleIncoming(MqttApplicationMessage message, MqttApplicationMessageReceivedEventArgs? received = null)
-    {
-        foreach ((string filter, Action<string, byte[]> handler) in _raw)
-        {
-            if (MqttTopicFilterComparer.Compare(message.Topic, filter) == MqttTopicFilterCompareResult.IsMatch)
-            {
-                handler(message.Topic, message.Payload.ToArray());
-                return false;
-            }
-        }
-
-        if (!Topics.TryParse(message.Topic, out TopicAddress address))
-        {
-            return false;
-        }
-
-        var route = new ReplyRoute
-        {
-            ResponseTopic = QuestionParser.IsValidReplyTopic(message.ResponseTopic) ? message.ResponseTopic : null,
-            CorrelationData = message.CorrelationData is { Length: > 0 } cd ? cd : null,
-        };
-        ReadOnlySequence<byte> payload = message.Payload;
-        if (payload.Length > _options.MaxPayloadBytes)
-        {
-            Reject(address.Camera, message.Topic, null, route,
-                new RequestError(ErrorCodes.PayloadTooLarge, $"Payload of {payload.Length} bytes exceeds the limit of {_options.MaxPayloadBytes}."));
-            return false;
-        }
-
-        ReadOnlySpan<byte> bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
-        if (address.Kind == TopicKind.Set)
-        {
-            ParseResult<SettingChange> s = _parser.ParseSetting(address.Camera, address.Setting!, bytes, route);
-            if (s.Value is null)
-            {
-                Reject(address.Camera, message.Topic, null, s.Reply, s.Error!);
-            }
-            else if (!_settingChanges.Writer.TryWrite(s.Value))
-            {
-                Reject(address.Camera, message.Topic, null, s.Reply, new RequestError(ErrorCodes.Busy, "Too many setting changes pending."));
-            }
-
-            return false;
-        }
-
-        ParseResult<Question> r = _parser.ParseAsk(address.Camera, bytes, route, address.Kind == TopicKind.SharedAsk);
-        if (r.Value is not Question parsed)
-        {
-            Reject(address.Camera, message.Topic, null, r.Reply, r.Error!);
-            return false;
-        }
-
-        Question question = received is { AutoAcknowledge: false } ? parsed with { Received = received } : parsed;
-        Interlocked.Increment(ref _queueDepth);
-        if (!_questions.Writer.TryWrite(question))
-        {
-            Interlocked.Decrement(ref _queueDepth);
-            Interlocked.Increment(ref _busy);
-            Reject(question.Camera, message.Topic, question.Id, question.Reply,
-                new RequestError(ErrorCodes.Busy, $"The question queue is full ({_options.QuestionQueueCapacity}); try again later."));
-            return false;
-        }
-
-        return question.Received is not null;
-    }
-
-    private void Reject(string camera, string topic, string? questionId, ReplyRoute route, RequestError error) =>
-        _errors.Reject(camera, topic, questionId, route, error);
-
-    private async Task QuestionLoopAsync(CancellationToken ct)
-    {
-        try
-        {
-            await foreach (Question question in _questions.Reader.ReadAllAsync(ct).ConfigureAwait(false))
-            {
-                try
-                {
-                    QuestionAnswer a = await _handler!.AnswerAsync(question, ct).ConfigureAwait(false);
-                    var answer = new AnswerMessage
-                    {
-                        Id = Guid.CreateVersion7().ToString("N"),
-                        QuestionId = question.Id,
-                        CorrelationId = question.Reply.CorrelationId,
-                        Device = _options.DeviceId,
-                        Camera = question.Camera,
-                        FrameTimestamp = a.FrameTimestamp,
-                        FrameSequence = a.FrameSequence,
-                        AnswerTimestamp = _time.GetUtcNow(),
-                        Roi = a.Roi ?? question.Roi,
-                        Question = question.Text,
-                        Answer = a.Answer,
-                        AnswerType = question.AnswerType?.Name,
-                        Value = a.Value,
-                        PromptTokens = a.PromptTokens,
-                        CompletionTokens = a.CompletionTokens,
-                        VisualTokens = a.VisualTokens,
-                        Timings = a.Timings,
-                        Model = a.Model,
-                    };
-                    PublishAnswer(answer, question.Reply);
-                    Interlocked.Increment(ref _answered);
-                }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
-                {
-                    throw;
-                }
-                catch (RequestRejectedException ex)
-                {
-                    if (ex.Code == ErrorCodes.Busy)
-                    {
-                        Interlocked.Increment(ref _busy);
-                    }
-
-                    if (_rejectLog.Allow("refused:" + ex.Code, out int suppressed))
-                    {
-                        _logger.LogInformation("MQTT: question {Id} on {Camera} refused ({Code}): {Message}{More}", LogText.Quote(question.Id), question.Camera, ex.Code, LogText.Quote(ex.Message),
-                            suppressed > 0 ? $" (and {suppressed} more refused {ex.Code} since the last line)" : string.Empty);
-                    }
-                    Reject(question.Camera, Topics.Ask(question.Camera), question.Id, question.Reply, new RequestError(ex.Code, ex.Message));
-                }
-                catch (OutboxFullException ex)
-                {
-                    _logger.LogError("MQTT: answer to question {Id} lost: {Message}", question.Id, ex.Message);
-                    Reject(question.Camera, Topics.Ask(question.Camera), question.Id, question.Reply, new RequestError(ErrorCodes.Internal, "Outbox full; answer not stored."));
-                }
-                catch (Exception ex)
-                {
-                    _logger.LogError(ex, "MQTT: question {Id} on {Camera} failed.", question.Id, question.Camera);
-                    Reject(question.Camera, Topics.Ask(question.Camera), question.Id, question.Reply, new RequestError(ErrorCodes.Internal, ex.Message));
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _queueDepth);
-                    if (question.Received is { } received)
-                    {
-                        try
-                        {
-                            await received.AcknowledgeAsync(CancellationToken.None).ConfigureAwait(false);
-                        }
-                        catch (Exception ex) when (ex is not OperationCanceledException)
-                        {
-                            // the connection dropped meanwhile: the broker delivers the question again (at least once)
-                            _logger.LogDebug("MQTT: acknowledging question {Id} failed: {Message}", LogText.Quote(question.Id), ex.Message);
-                        }
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task SettingsLoopAsync(CancellationToken ct)
-    {
-        try
-        {
-            await foreach (SettingChange change in _settingChanges.Reader.ReadAllAsync(ct).ConfigureAwait(false))
-            {
-                string topic = Topics.Set(change.Camera, change.SettingName);
-                try
-                {
-                    RequestError? refused = _settings is null ? null : await _settings.ApplyAsync(change, ct).ConfigureAwait(false);
-                    if (refused is not null)
-                    {
-                        Reject(change.Camera, topic, null, change.Reply, refused);
-                        continue;
-                    }
-
-                    var state = new SettingState
-                    {
-                        Camera = change.Camera,
-                        Setting = change.SettingName,
-                        Enabled = change.Enabled,
-                        Question = change.Question,
-                        AnswerType = change.Setting == CameraSetting.Question ? _settings?.AnswerTypeOf(change.Camera) : null,
-                        IntervalS = change.IntervalS,
-                        Timestamp = _time.GetUtcNow(),
-                    };
-                    byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
-                    _retained.Set(Topics.State(change.Camera, change.SettingName), json);
-                    _direct.TryEnqueue(new MqttApplicationMessageBuilder().WithTopic(Topics.State(change.Camera, change.SettingName))
-                        .WithPayload(json).WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    _logger.LogError(ex, "MQTT: setting {Setting} of {Camera} failed.", change.SettingName, change.Camera);
-                    Reject(change.Camera, topic, null, change.Reply, new RequestError(ErrorCodes.Internal, ex.Message));
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 }

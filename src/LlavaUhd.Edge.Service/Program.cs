@@ -101,7 +101,17 @@ internal static class Program
     /// throws <see cref="OptionsValidationException"/> listing every problem — and the composition.
     /// </summary>
     /// <param name="openModel">Opens the model; null: <c>VlmPipeline.Open</c> (tests pass a model of their own).</param>
-    public static IHost Build(string[] args, Func<EdgeConfiguration, ILoggerFactory, IVisionLanguageModel>? openModel = null, Action<ILoggingBuilder>? logging = null)
+    /// <param name="publisher">
+    /// Null (the service): the MQTT client is the outbound port. Tests where the broker is not the subject pass a port
+    /// of their own: the service is then composed without MQTT (no client, no embedded broker, no <c>MqttService</c>,
+    /// so nothing is asked over MQTT) and publishes through it (docs/architecture.md). Not with the decoder role,
+    /// Sparkplug B or Home Assistant, which need the broker themselves.
+    /// </param>
+    public static IHost Build(
+        string[] args,
+        Func<EdgeConfiguration, ILoggerFactory, IVisionLanguageModel>? openModel = null,
+        Action<ILoggingBuilder>? logging = null,
+        IEdgePublisher? publisher = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         var configuration = new ConfigurationManager();
@@ -147,7 +157,7 @@ internal static class Program
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.Service.ShutdownDrainSeconds + 10));
         var metrics = new EdgeMetrics();
         builder.Services.AddSingleton(_ => metrics);   // a factory registration: the container disposes it (and its Meter)
-        Compose(builder.Services, config, openModel ?? ((c, l) => OpenPipeline(c, l)));
+        Compose(builder.Services, config, openModel ?? ((c, l) => OpenPipeline(c, l)), publisher);
         if (web is null)
         {
             return ((HostApplicationBuilder)builder).Build();
@@ -235,8 +245,13 @@ internal static class Program
         }
     }
 
-    private static void Compose(IServiceCollection services, EdgeConfiguration config, Func<EdgeConfiguration, ILoggerFactory, IVisionLanguageModel> openModel)
+    private static void Compose(IServiceCollection services, EdgeConfiguration config, Func<EdgeConfiguration, ILoggerFactory, IVisionLanguageModel> openModel, IEdgePublisher? publisher)
     {
+        if (publisher is not null && (config.Service.IsDecoder || config.Mqtt.SparkplugB.Enabled || config.Mqtt.HomeAssistant.Enabled))
+        {
+            throw new ArgumentException("Without MQTT (a port of its own) there is no decoder role, Sparkplug B or Home Assistant: they need the broker.", nameof(publisher));
+        }
+
         string[] cameraIds = [.. config.Capture.Cameras.Select(c => c.Id)];
         var runtimes = config.Capture.Cameras.ToDictionary(c => c.Id, c => new CameraRuntime(c), StringComparer.Ordinal);
         foreach (StandingQuestionOptions q in config.Service.Questions)
@@ -268,33 +283,14 @@ internal static class Program
             sp.GetRequiredService<IReadOnlyDictionary<string, CameraRuntime>>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ModelWorker>(), sp.GetRequiredService<AnswerCounter>(),
             config, sp.GetRequiredService<ILogger<QuestionService>>(), sp.GetRequiredService<PersistedSettings>()));
         services.AddSingleton(sp => AnswerOutbox.Open(config.Mqtt.Outbox, sp.GetRequiredService<ILogger<AnswerOutbox>>()));
-        if (config.Service.IsDecoder)
+        if (publisher is not null)
         {
-            // Decoder: no cameras of its own; questions are answered from the latest packets of the source device. The
-            // store is the client's inbound handler and publishes its refusals through the client's outbound port, so
-            // the client is made first and the store attached to it (before MqttService starts the client).
-            services.AddSingleton(sp => new EdgeMqttClient(config.Mqtt, config.Service.Tokens.Cameras, sp.GetRequiredService<AnswerOutbox>(), null, null, sp.GetRequiredService<ILogger<EdgeMqttClient>>()));
-            services.AddSingleton(sp =>
-            {
-                EdgeMqttClient client = sp.GetRequiredService<EdgeMqttClient>();
-                var store = new TokenStore(
-                    sp.GetRequiredService<IVisionLanguageModel>(), sp.GetRequiredService<AnswerCounter>(), config.Service.Tokens.Cameras,
-                    config.Inference.MaxNewTokens, config.Service.Tokens.MaxPacketBytes, client, sp.GetRequiredService<ILogger<TokenStore>>());
-                client.Handle(store, store);
-                client.Subscribe(TokenSource(config).TokensFilter, store.OnPacket);
-                return store;
-            });
+            services.AddSingleton(publisher);   // tests: the outbound port without MQTT (see Build)
         }
         else
         {
-            services.AddSingleton(sp =>
-            {
-                QuestionService questions = sp.GetRequiredService<QuestionService>();
-                return new EdgeMqttClient(config.Mqtt, cameraIds, sp.GetRequiredService<AnswerOutbox>(), questions, questions, sp.GetRequiredService<ILogger<EdgeMqttClient>>());
-            });
+            AddMqtt(services, config, cameraIds);
         }
-
-        services.AddSingleton<IEdgePublisher>(sp => sp.GetRequiredService<EdgeMqttClient>());   // the outbound port (docs/architecture.md)
 
         if (config.Service.IsEncoder)
         {
@@ -302,16 +298,6 @@ internal static class Program
         }
 
         AddIntegrations(services, config, config.Service.IsDecoder ? [.. config.Service.Tokens.Cameras] : cameraIds);
-        services.AddSingleton(sp =>
-        {
-            // the discovery publisher subscribes to Home Assistant's status topic: it must exist before the client starts
-            _ = sp.GetService<HomeAssistantPublisher>();
-            _ = sp.GetService<TokenStore>();   // a decoder's store attaches itself to the client: before it starts
-            return new MqttService(
-                config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
-                sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>(),
-                TimeSpan.FromSeconds(config.Service.ShutdownDrainSeconds));
-        });
         IReadOnlyDictionary<string, MotionWatcher> motion = config.Service.IsDecoder ? new Dictionary<string, MotionWatcher>() : MotionWatchers(config);
         services.AddSingleton(sp => new CaptureService(
             config.Service.IsDecoder ? null : sp.GetRequiredService<CameraManager>(), sp.GetRequiredService<FrameStore>(), sp.GetRequiredService<ILogger<CaptureService>>(), motion));
@@ -366,7 +352,11 @@ internal static class Program
 
         // Started in this order, stopped in reverse: MQTT last to stop, so the last answers still go out; the
         // integrations right after it, so they follow every answer and their NDEATH leaves before the broker stops.
-        services.AddHostedService(sp => sp.GetRequiredService<MqttService>());
+        if (publisher is null)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<MqttService>());
+        }
+
         services.AddHostedService(sp => new IntegrationsService(
             sp.GetRequiredService<IEdgePublisher>(), sp.GetRequiredService<CaptureService>(), sp.GetService<SparkplugPublisher>(), sp.GetService<HomeAssistantPublisher>(),
             sp.GetRequiredService<ILogger<IntegrationsService>>()));
@@ -379,6 +369,53 @@ internal static class Program
         {
             services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>());
         }
+    }
+
+    /// <summary>
+    /// The MQTT side: the client (its inbound handler the <see cref="QuestionService"/>, or a decoder's
+    /// <see cref="TokenStore"/>), the outbound port it implements, and the <see cref="MqttService"/> that runs it with
+    /// the embedded broker when configured.
+    /// </summary>
+    private static void AddMqtt(IServiceCollection services, EdgeConfiguration config, string[] cameraIds)
+    {
+        if (config.Service.IsDecoder)
+        {
+            // Decoder: no cameras of its own; questions are answered from the latest packets of the source device. The
+            // store is the client's inbound handler and publishes its refusals through the client's outbound port, so
+            // the client is made first and the store attached to it (before MqttService starts the client).
+            services.AddSingleton(sp => new EdgeMqttClient(config.Mqtt, config.Service.Tokens.Cameras, sp.GetRequiredService<AnswerOutbox>(), null, null, sp.GetRequiredService<ILogger<EdgeMqttClient>>()));
+            services.AddSingleton(sp =>
+            {
+                EdgeMqttClient client = sp.GetRequiredService<EdgeMqttClient>();
+                var store = new TokenStore(
+                    sp.GetRequiredService<IVisionLanguageModel>(), sp.GetRequiredService<AnswerCounter>(), config.Service.Tokens.Cameras,
+                    config.Inference.MaxNewTokens, config.Service.Tokens.MaxPacketBytes, client, sp.GetRequiredService<ILogger<TokenStore>>());
+                client.Handle(store, store);
+                client.Subscribe(TokenSource(config).TokensFilter, store.OnPacket);
+                return store;
+            });
+        }
+        else
+        {
+            services.AddSingleton(sp =>
+            {
+                QuestionService questions = sp.GetRequiredService<QuestionService>();
+                return new EdgeMqttClient(config.Mqtt, cameraIds, sp.GetRequiredService<AnswerOutbox>(), questions, questions, sp.GetRequiredService<ILogger<EdgeMqttClient>>());
+            });
+        }
+
+        services.AddSingleton<IEdgePublisher>(sp => sp.GetRequiredService<EdgeMqttClient>());   // the outbound port (docs/architecture.md)
+
+        services.AddSingleton(sp =>
+        {
+            // the discovery publisher subscribes to Home Assistant's status topic: it must exist before the client starts
+            _ = sp.GetService<HomeAssistantPublisher>();
+            _ = sp.GetService<TokenStore>();   // a decoder's store attaches itself to the client: before it starts
+            return new MqttService(
+                config.Mqtt.EmbeddedBroker ? EmbeddedBroker.FromOptions(config.Mqtt, sp.GetRequiredService<ILogger<EmbeddedBroker>>()) : null,
+                sp.GetRequiredService<EdgeMqttClient>(), sp.GetRequiredService<AnswerOutbox>(), sp.GetRequiredService<ILogger<MqttService>>(),
+                TimeSpan.FromSeconds(config.Service.ShutdownDrainSeconds));
+        });
     }
 
     /// <summary>

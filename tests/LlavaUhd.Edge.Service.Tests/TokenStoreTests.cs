@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using LlavaUhd.Edge.Core.Imaging;
 using LlavaUhd.Edge.Core.Pipeline;
 using LlavaUhd.Edge.Core.Slicing;
@@ -23,7 +22,7 @@ public sealed class TokenStoreTests
     public async Task Packets_AreDecodedAndAnswered_AndBadOnesAreRefusedThroughThePort()
     {
         var model = new SlowModel(TimeSpan.Zero);
-        var port = new RecordingPublisher();
+        var port = new RecordingPublisher(s_topics);
         using var store = new TokenStore(model, new AnswerCounter(0, () => { }), ["cam0"], 4, 1 << 20, port, NullLogger<TokenStore>.Instance);
         VisualTokens tokens = model.Encode(new EncodeRequest(ImageView.Packed(new byte[64 * 48 * 3], 64, 48, PixelFormat.Bgr24))
         {
@@ -40,7 +39,7 @@ public sealed class TokenStoreTests
 
         Assert.Equal(1, store.Received);
         Assert.Equal(7, store.Latest("cam0")!.Source.FrameSequence);
-        Assert.Equal([(ErrorCodes.InvalidPacket, "cam0"), (ErrorCodes.UnknownCamera, "dock")], port.Errors.Select(e => (e.Code, e.Camera!)).Order());
+        Assert.Equal([(ErrorCodes.InvalidPacket, "cam0"), (ErrorCodes.UnknownCamera, "dock")], port.Errors.Select(e => (e.Error, e.Camera!)).Order());
         QuestionAnswer a = await store.AnswerAsync(new Question { Id = "q1", Camera = "cam0", Text = "What is there?" }, CancellationToken.None);
         Assert.Equal(7, a.FrameSequence);
         Assert.StartsWith("seen", a.Answer, StringComparison.Ordinal);
@@ -53,37 +52,5 @@ public sealed class TokenStoreTests
         {
             await Task.Delay(20, cts.Token);
         }
-    }
-
-    /// <summary>The outbound port without a broker: records what would be published.</summary>
-    private sealed class RecordingPublisher : IEdgePublisher
-    {
-        public ConcurrentQueue<(string? Camera, string Topic, string Code, string Message)> Errors { get; } = new();
-
-        public MqttTopics Topics => s_topics;
-
-        public bool IsConnected => true;
-
-        public long QuestionsRejected => 0;
-
-        public event Action<AnswerMessage>? AnswerPublished { add { } remove { } }
-
-        public event Action<ErrorReply>? ErrorPublished { add { } remove { } }
-
-        public long PublishAnswer(AnswerMessage answer, ReplyRoute? reply = null) => 0;
-
-        public void PublishError(string? camera, string topic, string code, string message) => Errors.Enqueue((camera, topic, code, message));
-
-        public Task PublishStatusAsync(StatusMessage status, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task PublishStatsAsync(StatsMessage stats, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task PublishSettingStateAsync(SettingState state, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task<bool> PublishTokensAsync(string camera, byte[] packet, string contentType, IReadOnlyList<KeyValuePair<string, string>> properties, CancellationToken cancellationToken = default) => Task.FromResult(true);
-
-        public Task<bool> PublishSnapshotAsync(string camera, byte[] jpeg, CancellationToken cancellationToken = default) => Task.FromResult(true);
-
-        public Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken = default) => Task.CompletedTask;
     }
 }

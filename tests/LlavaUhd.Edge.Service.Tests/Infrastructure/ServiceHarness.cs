@@ -87,8 +87,32 @@ public sealed class ServiceHarness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>
+    /// The service without MQTT (docs/architecture.md): as <see cref="StartAsync(int, bool, IVisionLanguageModel?, string[])"/>
+    /// — the test-pattern camera, the tiny generated model unless <paramref name="model"/> — but with no broker and no
+    /// client: it publishes through a <see cref="RecordingPublisher"/> (<see cref="Recorder"/>).
+    /// </summary>
+    public static async Task<ServiceHarness> StartWithoutBrokerAsync(IVisionLanguageModel? model, params string[] extra)
+    {
+        string device = "dev-" + Guid.NewGuid().ToString("N")[..8];
+        var port = new RecordingPublisher(new MqttTopics("llavauhd", device));
+        string outbox = Directory.CreateTempSubdirectory("llava-svc-outbox-").FullName;
+        List<string> args = Args(port: 1, embedded: false, device, outbox, camera: true, extra);   // the broker's address is never used
+        IHost host = Program.Build(
+            [.. args],
+            model is null ? null : (_, _) => model,
+            logging => logging.SetMinimumLevel(LogLevel.Warning),
+            port);
+        var harness = new ServiceHarness(host, device, outbox);
+        await host.StartAsync();
+        return harness;
+    }
+
     public T Get<T>()
         where T : notnull => _host.Services.GetRequiredService<T>();
+
+    /// <summary>The outbound port of a service started by <see cref="StartWithoutBrokerAsync"/>.</summary>
+    public RecordingPublisher Recorder => (RecordingPublisher)Get<IEdgePublisher>();
 
     public async Task StopAsync()
     {
