@@ -80,7 +80,19 @@ public sealed class EdgeMqttClient : IEdgePublisher, IAsyncDisposable
         _questions = new QuestionWorkers(options, Topics, PublishAnswer, _errors, rejectLog, time, log);
         _settingChanges = new SettingsWorker(Topics, _retained, _direct, _errors, time, log);
         _inbound = new InboundRouter(Topics, options, new QuestionParser(cameras, options.MaxPayloadBytes, time), _questions, _settingChanges, _errors, log);
-        _connection = new ConnectionMonitor(_client, options, Topics.Available, () => _inbound.Filters, RepublishRetainedAsync, time, log, _stopping.Token);
+        try
+        {
+            // builds the connection options: bad TLS files throw here, and the client made above must not leak
+            _connection = new ConnectionMonitor(_client, options, Topics.Available, () => _inbound.Filters, RepublishRetainedAsync, time, log, _stopping.Token);
+        }
+        catch
+        {
+            _client.Dispose();
+            _retained.Dispose();
+            _stopping.Dispose();
+            throw;
+        }
+
         _binary = new BinaryPublisher(_client, _v5, log);
         _pump = new OutboxPump(_outbox, _client, _v5, WaitConnectedAsync, TimeSpan.FromMilliseconds(options.ReconnectMinDelayMs), time, log);
         _client.ApplicationMessageReceivedAsync += _inbound.OnMessageReceivedAsync;

@@ -62,6 +62,46 @@ public sealed class MemorySettingsTests
     }
 
     [Fact]
+    public void UnknownSpinning_IsAConfigurationProblem()
+    {
+        var providers = new ExecutionProviderOptions();
+        Assert.Equal(CpuSpinning.Decoder, providers.Cpu.Spinning);
+        providers.Cpu.Spinning = "always";
+
+        Assert.Contains(providers.Problems(), p => p.Contains("Inference:Providers:Cpu:Spinning 'always' is not one of decoder, all, off", StringComparison.Ordinal));
+        Assert.Throws<ArgumentException>(() => new OnnxSessionFactory(new OnnxSessionOptions { Providers = providers }));
+    }
+
+    [Fact]
+    public void Spinning_ChangesNoAnswer()
+    {
+        // Spinning is how waiting threads wait, not what they compute: every setting gives the same tokens and logits.
+        (VlmAnswer Answer, List<float[]> Logits) Run(string spinning)
+        {
+            var logits = new List<float[]>();
+            var options = new InferenceOptions { Model = _packages.SmolVlm, PixelThreads = 2 };
+            options.Providers.Order = [ProviderNames.Cpu];
+            options.Providers.Cpu.Spinning = spinning;
+            using VlmPipeline pipeline = VlmPipeline.Open(options);
+            VisualTokens tokens = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(640, 480)));
+            var request = new GenerationRequest("Describe it.") { Sampling = new SamplingOptions { MaxNewTokens = 6, StopTokenIds = [-1] } };
+            return (pipeline.Answer(tokens, request, null, l => logits.Add(l.ToArray())), logits);
+        }
+
+        (VlmAnswer off, List<float[]> offLogits) = Run(CpuSpinning.Off);
+        foreach (string spinning in new[] { CpuSpinning.Decoder, CpuSpinning.All })
+        {
+            (VlmAnswer a, List<float[]> logits) = Run(spinning);
+            Assert.Equal(off.TokenIds, a.TokenIds);
+            Assert.Equal(offLogits.Count, logits.Count);
+            for (int step = 0; step < logits.Count; step++)
+            {
+                Assert.Equal(offLogits[step], logits[step]);
+            }
+        }
+    }
+
+    [Fact]
     public void PrefillChunk_IsBoundedOnTheCpu_AndWholeOnAGpu()
     {
         Assert.Equal(InferenceOptions.CpuPrefillTokensPerCall, InferenceOptions.PrefillTokensPerCall(0, ProviderNames.Cpu));

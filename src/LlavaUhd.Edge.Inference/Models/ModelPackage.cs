@@ -95,7 +95,7 @@ public sealed class ModelPackage
         {
             foreach ((string name, ManifestSession expected) in Sessions.Sessions)
             {
-                InferenceSession session = factory.Create(PathOf(expected.File), expected.File, expected.Sha256, Providers.ShapeProfiles.For(Manifest, name));
+                InferenceSession session = factory.Create(PathOf(expected.File), expected.File, expected.Sha256, Providers.ShapeProfiles.For(Manifest, name), name);
                 opened[name] = session;
                 CheckIo(expected.File, "input", expected.Inputs, FactoryDescribe(session.InputNames, session.InputMetadata));
                 CheckIo(expected.File, "output", expected.Outputs, FactoryDescribe(session.OutputNames, session.OutputMetadata));

@@ -31,4 +31,13 @@ public sealed class CpuOptions
     /// float GEMMs at the price of a packed copy of each weight (docs/memory.md).
     /// </summary>
     public bool Prepacking { get; set; } = true;
+
+    /// <summary>
+    /// Whose intra-op threads spin while they wait for the next operator (<c>session.intra_op.allow_spinning</c>):
+    /// <c>decoder</c> (the default) = the decoder's only — a generated token runs hundreds of small operators, and a
+    /// thread that sleeps between them costs a wake-up each (decode 1.3× faster with spinning, docs/cpu-decoder.md);
+    /// <c>all</c>; <c>off</c> = none (the least CPU burnt on a device whose cores are shared with cameras and other
+    /// work, at the decoder's speed).
+    /// </summary>
+    public string Spinning { get; set; } = CpuSpinning.Decoder;
 }

@@ -61,6 +61,11 @@ public sealed class ExecutionProviderOptions
             problems.Add($"Inference:Providers:Cpu:MemoryArena '{Cpu.MemoryArena}' is not one of {string.Join(", ", CpuArenas.All)}.");
         }
 
+        if (!CpuSpinning.Values.Contains(Cpu.Spinning))
+        {
+            problems.Add($"Inference:Providers:Cpu:Spinning '{Cpu.Spinning}' is not one of {string.Join(", ", CpuSpinning.Values)}.");
+        }
+
         if (Cpu.IntraOpThreads < 0)
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"Inference:Providers:Cpu:IntraOpThreads = {Cpu.IntraOpThreads} must be 0 (all cores) or more."));

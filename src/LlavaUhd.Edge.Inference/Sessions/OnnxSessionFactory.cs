@@ -54,7 +54,8 @@ public sealed class OnnxSessionFactory
     /// <param name="displayName">The name used in errors, logs and status (e.g. <c>onnx/vision_encoder.onnx</c>).</param>
     /// <param name="cacheKey">Identifies the model in the TensorRT engine cache (its sha256); engines live in a folder per key and precision.</param>
     /// <param name="profile">TensorRT shape profile (min/opt/max per dynamic input) so every slicing shape reuses one engine.</param>
-    public InferenceSession Create(string path, string? displayName = null, string? cacheKey = null, ShapeProfile? profile = null)
+    /// <param name="role">The package's session name (<see cref="Models.SessionNames"/>), for settings that differ by role.</param>
+    public InferenceSession Create(string path, string? displayName = null, string? cacheKey = null, ShapeProfile? profile = null, string? role = null)
     {
         string name = displayName ?? Path.GetFileName(path);
         ExecutionProviderOptions? chain = Options.Providers;
@@ -62,7 +63,7 @@ public sealed class OnnxSessionFactory
         var fallbacks = new List<string>();
         foreach (string provider in order)
         {
-            SessionOptions so = BaseOptions(name);
+            SessionOptions so = BaseOptions(name, role);
             try
             {
                 Append(so, provider, chain, cacheKey, profile);
@@ -142,7 +143,7 @@ public sealed class OnnxSessionFactory
         return (arena != CpuArenas.Off, cpu?.MemoryPattern ?? false, entries);
     }
 
-    private SessionOptions BaseOptions(string name)
+    private SessionOptions BaseOptions(string name, string? role)
     {
         CpuOptions? cpu = Options.Providers?.Cpu;
         int threads = Options.IntraOpThreads != 0 ? Options.IntraOpThreads : cpu?.IntraOpThreads ?? 0;
@@ -162,7 +163,9 @@ public sealed class OnnxSessionFactory
             EnableCpuMemArena = cpuArena,
             EnableMemoryPattern = memoryPattern,
         };
-        so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        string spinning = cpu?.Spinning ?? CpuSpinning.Decoder;
+        bool spin = spinning == CpuSpinning.All || (spinning == CpuSpinning.Decoder && role == Models.SessionNames.Decoder);
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
         foreach ((string key, string value) in entries)
         {
             so.AddSessionConfigEntry(key, value);

@@ -33,6 +33,8 @@ internal sealed class InferenceArguments
 
     public Option<bool?> MemoryPattern { get; } = new("--memory-pattern") { Description = "ONNX Runtime's memory pattern, true or false (default false: Inference:Providers:Cpu:MemoryPattern)." };
 
+    public Option<string?> Spinning { get; } = new("--spinning") { Description = "Whose ONNX Runtime threads spin between operators: decoder (the default), all or off (Inference:Providers:Cpu:Spinning, docs/cpu-decoder.md)." };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
@@ -46,6 +48,7 @@ internal sealed class InferenceArguments
         command.Options.Add(CpuArena);
         command.Options.Add(Prepacking);
         command.Options.Add(MemoryPattern);
+        command.Options.Add(Spinning);
     }
 
     public InferenceOptions Bind(ParseResult result)
@@ -64,6 +67,7 @@ internal sealed class InferenceArguments
         options.Providers.Cpu.MemoryArena = result.GetValue(CpuArena) ?? options.Providers.Cpu.MemoryArena;
         options.Providers.Cpu.Prepacking = result.GetValue(Prepacking) ?? options.Providers.Cpu.Prepacking;
         options.Providers.Cpu.MemoryPattern = result.GetValue(MemoryPattern) ?? options.Providers.Cpu.MemoryPattern;
+        options.Providers.Cpu.Spinning = result.GetValue(Spinning) ?? options.Providers.Cpu.Spinning;
         if (result.GetValue(EngineCache) is { Length: > 0 } cache)
         {
             options.Providers.TensorRt.EngineCacheDir = cache;
