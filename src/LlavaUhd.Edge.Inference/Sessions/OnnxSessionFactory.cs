@@ -163,7 +163,7 @@ public sealed class OnnxSessionFactory
             EnableCpuMemArena = cpuArena,
             EnableMemoryPattern = memoryPattern,
         };
-        string spinning = cpu?.Spinning ?? CpuSpinning.Decoder;
+        string spinning = cpu?.Spinning ?? CpuSpinning.Off;
         bool spin = spinning == CpuSpinning.All || (spinning == CpuSpinning.Decoder && role == Models.SessionNames.Decoder);
         so.AddSessionConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
         foreach ((string key, string value) in entries)
