@@ -160,6 +160,33 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
         Assert.Equal(byName.Graph.Initializer.Select(t => t.RawData).ToArray(), byStructure.Graph.Initializer.Select(t => t.RawData).ToArray());
     }
 
+    [Fact]
+    public void CpuVariant_WithoutAQdqEncoder_QuantizesTheEncodersLinearLayersTo8Bits_AndKeepsItsFeatures()
+    {
+        // The demo package has no qdq-int8 variant: --encoder auto makes every linear layer of the fp32 encoder an
+        // 8-bit MatMulNBits (docs/cpu-decoder.md, "The encoder").
+        ModelPackage package = ModelPackage.Load(s_package.Value, ModelVariants.CpuInt8);
+        ModelProto encoder = ModelProto.Parser.ParseFrom(File.ReadAllBytes(package.PathOf(package.Sessions.Sessions[SessionNames.VisionEncoder].File)));
+        Assert.DoesNotContain(encoder.Graph.Node, n => n.OpType == "MatMul" && encoder.Graph.Initializer.Any(t => t.Name == n.Input[1]));
+        Assert.All(encoder.Graph.Node.Where(n => n.OpType == "MatMulNBits"), n => Assert.Equal(8, n.Attribute.Single(a => a.Name == "bits").I));
+        Assert.Contains(encoder.Graph.Node, n => n.OpType == "MatMulNBits");
+
+        using VlmPipeline reference = VlmPipeline.Open(new InferenceOptions { Model = s_package.Value, Variant = ModelVariants.Fp32 });
+        using VlmPipeline cpu = VlmPipeline.Open(new InferenceOptions { Model = s_package.Value, Variant = ModelVariants.CpuInt8 });
+        foreach (string image in Directory.GetFiles(s_golden, "*.png").Order(StringComparer.Ordinal).Take(2))
+        {
+            using Mat mat = Cv2.ImRead(image, ImreadModes.Color);
+            byte[] bytes = new byte[mat.Step() * mat.Height];
+            Marshal.Copy(mat.Data, bytes, 0, bytes.Length);
+            var view = new ImageView(bytes, mat.Width, mat.Height, (int)mat.Step(), PixelFormat.Bgr24);
+            float[] a = reference.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced }).Features;
+            float[] b = cpu.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced }).Features;
+            double cos = VectorMath.Cosine(a, b);
+            output.WriteLine($"{Path.GetFileName(image)}: image features cosine {cos:F6} (8-bit MatMulNBits encoder vs fp32)");
+            Assert.True(cos >= 0.999, $"cosine {cos:F6}");
+        }
+    }
+
     [Theory]
     [InlineData(ModelVariants.CpuInt8, 0.999)]
     [InlineData(ModelVariants.CpuQ4, 0.99)]

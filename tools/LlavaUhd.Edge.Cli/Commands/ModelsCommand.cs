@@ -30,10 +30,13 @@ internal static class ModelsCommand
         var bits = new Option<int>("--bits") { Description = "8: variant cpu-int8 (8-bit MatMulNBits); 4: variant cpu-q4 (4-bit, 8-bit output head).", DefaultValueFactory = _ => 8 };
         bits.AcceptOnlyFromAmong("8", "4");
         var maxContext = new Option<int>("--max-context") { Description = "Longest prompt + answer the decoder serves (its rotary tables).", DefaultValueFactory = _ => 8192 };
+        var encoder = new Option<string>("--encoder") { Description = "The variant's vision encoder: auto (qdq when the package has a qdq-int8 variant, else nbits), qdq (that static QDQ INT8 encoder), nbits (8-bit MatMulNBits linear layers from fp32) or fp32.", DefaultValueFactory = _ => PackageOptimizer.EncoderChoice.Auto };
+        encoder.AcceptOnlyFromAmong([.. PackageOptimizer.EncoderChoice.All]);
         var command = new Command("optimize", "Write the CPU decoder variant (docs/cpu-decoder.md): fused GroupQueryAttention over one shared KV buffer, SkipSimplifiedLayerNormalization, MatMulNBits weights; select it with --variant cpu-int8 or cpu-q4.");
         command.Arguments.Add(package);
         command.Options.Add(bits);
         command.Options.Add(maxContext);
+        command.Options.Add(encoder);
         command.SetAction(result => Guard("models optimize", () =>
         {
             string dir = result.GetValue(package)!;
@@ -44,7 +47,7 @@ internal static class ModelsCommand
             }
 
             var clock = Stopwatch.StartNew();
-            (string variant, long bytes) = PackageOptimizer.Optimize(dir, result.GetValue(bits), ctx, new ConsoleProgress(clock));
+            (string variant, long bytes) = PackageOptimizer.Optimize(dir, result.GetValue(bits), ctx, new ConsoleProgress(clock), result.GetValue(encoder)!);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{dir}: variant {variant} written (decoder {bytes / 1e6:F1} MB) in {clock.Elapsed.TotalSeconds:F1} s; use --variant {variant}"));
             return ExitCodes.Ok;
         }));

@@ -9,11 +9,30 @@ namespace LlavaUhd.Edge.ModelBuilder.Quantization;
 
 /// <summary>
 /// <c>models optimize</c>: adds the CPU variants of a package (docs/cpu-decoder.md) — <c>cpu-int8</c> (the fused decoder
-/// with 8-bit MatMulNBits weights) or <c>cpu-q4</c> (4-bit, 8-bit output head). The other sessions are copied from the
-/// package's <c>qdq-int8</c> variant when it has one (the INT8 encoder), else from fp32, so the variant is complete.
+/// with 8-bit MatMulNBits weights) or <c>cpu-q4</c> (4-bit, 8-bit output head). The vision encoder is chosen by
+/// <see cref="EncoderChoice"/>: the package's static QDQ INT8 encoder, 8-bit MatMulNBits linear layers made from the
+/// fp32 encoder, or fp32 (docs/cpu-decoder.md, "The encoder"); the embedding is copied from fp32.
 /// </summary>
 public static class PackageOptimizer
 {
+    /// <summary>The encoder choices of <c>models optimize --encoder</c>.</summary>
+    public static class EncoderChoice
+    {
+        /// <summary>The package's <c>qdq-int8</c> encoder when it has one, else <see cref="NBits"/>.</summary>
+        public const string Auto = "auto";
+
+        /// <summary>The package's <c>qdq-int8</c> encoder (static QDQ: int8 weights, activations quantized per tensor).</summary>
+        public const string Qdq = "qdq";
+
+        /// <summary>Every linear layer of the fp32 encoder as 8-bit <c>MatMulNBits</c> (block 32, accuracy level 4).</summary>
+        public const string NBits = "nbits";
+
+        /// <summary>The fp32 encoder as it is.</summary>
+        public const string Fp32 = "fp32";
+
+        public static IReadOnlyList<string> All { get; } = [Auto, Qdq, NBits, Fp32];
+    }
+
     public static string VariantFor(int bits) => bits switch
     {
         8 => ModelVariants.CpuInt8,
@@ -22,12 +41,23 @@ public static class PackageOptimizer
     };
 
     /// <returns>The variant written and the size of its decoder file.</returns>
-    public static (string Variant, long DecoderBytes) Optimize(string directory, int bits, int maxContext = 8192, IProgress<string>? progress = null)
+    public static (string Variant, long DecoderBytes) Optimize(string directory, int bits, int maxContext = 8192, IProgress<string>? progress = null, string encoder = EncoderChoice.Auto)
     {
         string variant = VariantFor(bits);
+        if (!EncoderChoice.All.Contains(encoder))
+        {
+            throw new ArgumentException($"--encoder must be one of {string.Join(", ", EncoderChoice.All)} (got '{encoder}')", nameof(encoder));
+        }
+
         ModelPackage fp32 = ModelPackage.Load(directory, ModelVariants.Fp32);
         ModelManifest m = fp32.Manifest;
-        string encoderSource = m.Variants.ContainsKey(ModelVariants.QdqInt8) ? ModelVariants.QdqInt8 : ModelVariants.Fp32;
+        bool hasQdq = m.Variants.ContainsKey(ModelVariants.QdqInt8);
+        if (encoder == EncoderChoice.Qdq && !hasQdq)
+        {
+            throw new ArgumentException($"--encoder qdq needs the package's qdq-int8 variant; make it first (models quantize {directory} --variant qdq-int8)", nameof(encoder));
+        }
+
+        string encoderChoice = encoder == EncoderChoice.Auto ? (hasQdq ? EncoderChoice.Qdq : EncoderChoice.NBits) : encoder;
         long decoderBytes = 0;
         foreach (SessionContract contract in ModelContracts.For(m.Family))
         {
@@ -43,7 +73,15 @@ public static class PackageOptimizer
                 continue;
             }
 
-            string source = contract.Session == SessionNames.EmbedTokens ? ModelVariants.Fp32 : encoderSource;
+            if (contract.Session == SessionNames.VisionEncoder && encoderChoice == EncoderChoice.NBits)
+            {
+                progress?.Report($"{contract.Session}: 8-bit MatMulNBits linear layers");
+                ModelProto encoderFp32 = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fp32.PathOf(fp32.Sessions.Sessions[SessionNames.VisionEncoder].File)));
+                File.WriteAllBytes(target, NBitsQuantizer.Quantize(encoderFp32, blockSize: 32, accuracyLevel: 4, _ => 8).ToByteArray());
+                continue;
+            }
+
+            string source = contract.Session == SessionNames.VisionEncoder && encoderChoice == EncoderChoice.Qdq ? ModelVariants.QdqInt8 : ModelVariants.Fp32;
             progress?.Report($"{contract.Session}: the {source} graph");
             File.Copy(fp32.PathOf(ModelVariants.FileOf(contract.Session, source)), target, overwrite: true);
         }
