@@ -35,8 +35,8 @@ public sealed class CpuOptions
     /// <summary>
     /// Whose intra-op threads spin while they wait for the next operator (<c>session.intra_op.allow_spinning</c>):
     /// <c>off</c> (the service's default) = none; <c>decoder</c> = the decoder's only — a generated token runs hundreds
-    /// of small operators, and a thread that sleeps between them costs a wake-up each (decode 1.3–1.45× faster, the
-    /// CLI's default); <c>all</c>. Spinning threads take the cores the cameras, the broker and the reply path share, so
+    /// of small operators, and a thread that sleeps between them costs a wake-up each (decode 1.3–1.4× faster after a
+    /// short prompt, the CLI's default); <c>all</c>. Spinning threads take the cores the cameras, the broker and the reply path share, so
     /// the service does not spin unless told to (docs/cpu-decoder.md, "Spinning").
     /// </summary>
     public string Spinning { get; set; } = CpuSpinning.Off;

@@ -33,7 +33,7 @@ internal sealed class InferenceArguments
 
     public Option<bool?> MemoryPattern { get; } = new("--memory-pattern") { Description = "ONNX Runtime's memory pattern, true or false (default false: Inference:Providers:Cpu:MemoryPattern)." };
 
-    public Option<string?> Spinning { get; } = new("--spinning") { Description = "Whose ONNX Runtime threads spin between operators: decoder (the default here: a one-off job owns the cores; decode 1.3-1.45x faster), all or off (the service's default, Inference:Providers:Cpu:Spinning; docs/cpu-decoder.md)." };
+    public Option<string?> Spinning { get; } = new("--spinning") { Description = "Whose ONNX Runtime threads spin between operators: decoder (the default here: a one-off job owns the cores; decode 1.3-1.4x faster after a short prompt), all or off (the service's default, Inference:Providers:Cpu:Spinning; docs/cpu-decoder.md)." };
 
     public void AddTo(Command command)
     {
