@@ -81,6 +81,39 @@ public sealed class QuantizerTests
         Assert.Equal(127, max);
     }
 
+    [Fact]
+    public void QuantizedEmbedding_GathersInt8Rows_AndDequantizesOnlyThose_Exactly()
+    {
+        string dir = _packages.CopyOf(ModelPreset.TinySmolVlm);
+        QuantizeAndCheck(dir, CalibrationMethod.MinMax, WeightRange.Reduced);
+        string file = Path.Combine(dir, "onnx", "embed_tokens_qdq_int8.onnx");
+        Onnx.ModelProto model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(file));
+        Onnx.TensorProto table = model.Graph.Initializer.Single(t => t.DataType == (int)Onnx.TensorProto.Types.DataType.Int8 && t.Dims.Count == 2);
+        Onnx.TensorProto scales = model.Graph.Initializer.Single(t => t.Name == table.Name.Replace("_quantized", "_scale", StringComparison.Ordinal));
+
+        // no float copy of the whole table: nothing dequantizes it; the Gather reads the int8 table itself
+        Assert.DoesNotContain(model.Graph.Node, n => n.OpType == "DequantizeLinear" && n.Input.Contains(table.Name));
+        Assert.Contains(model.Graph.Node, n => n.OpType == "Gather" && n.Input[0] == table.Name);
+
+        int width = (int)table.Dims[1];
+        long[] ids = [0, 5, 17, 5, 300];
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(file);
+        string input = session.InputNames.Single();
+        using var feed = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(ids, [1, ids.Length]);
+        using Microsoft.ML.OnnxRuntime.IDisposableReadOnlyCollection<Microsoft.ML.OnnxRuntime.OrtValue> outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), [input], [feed], session.OutputNames);
+        float[] actual = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        ReadOnlySpan<sbyte> q = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(table.RawData.Span);
+        ReadOnlySpan<float> s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scales.RawData.Span);
+        Assert.Equal(ids.Length * width, actual.Length);
+        for (int r = 0; r < ids.Length; r++)
+        {
+            for (int c = 0; c < width; c++)
+            {
+                Assert.Equal(q[(int)ids[r] * width + c] * s[(int)ids[r]], actual[r * width + c]);
+            }
+        }
+    }
+
     private static IReadOnlyList<SessionReport> QuantizeAndCheck(string dir, CalibrationMethod method, WeightRange range)
     {
         ModelManifest m = ModelPackage.Load(dir).Manifest;

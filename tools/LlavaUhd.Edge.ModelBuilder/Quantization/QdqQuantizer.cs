@@ -53,12 +53,58 @@ public static class QdqQuantizer
         var nodeIndex = fp32.Graph.Node.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i);
         var newNodes = new List<NodeProto>();
         var dequantized = new Dictionary<string, string>(StringComparer.Ordinal);
+        var uses = g.Node.SelectMany(n => n.Input).GroupBy(i => i, StringComparer.Ordinal).ToDictionary(x => x.Key, x => x.Count(), StringComparer.Ordinal);
         int counter = 0;
 
         foreach ((NodeProto original, int input, int axis) in weightSlots)
         {
             NodeProto node = nodes[nodeIndex[original]];
             string name = node.Input[input];
+            if (node.OpType == "Gather" && uses[name] == 1 && node.Attribute.All(a => a.Name != "axis" || a.I == 0))
+            {
+                // A table is read a few rows at a time: gather the int8 rows, then dequantize only those (per row:
+                // Gather of the row scales, Cast, Mul). Dequantizing the table first made a float copy of all of it
+                // (49 280 × 576 × 4 B = 113 MB for SmolVLM) on every call; the values are the same, q × scale.
+                TensorProto table = byName[name];
+                (TensorProto tq, TensorProto tscale, TensorProto tzp) = QuantizeWeight(table, perChannel ? axis : -1, qmax);
+                g.Initializer.Remove(table);
+                g.Initializer.Add(tq);
+                g.Initializer.Add(tscale);
+                string output = node.Output[0];
+                string rows = output + "_q";
+                node.Input[0] = tq.Name;
+                node.Output[0] = rows;
+                if (perChannel)
+                {
+                    string axes = name + "_row_axes";
+                    g.Initializer.Add(new TensorProto { Name = axes, DataType = (int)DataType.Int64, Dims = { 1 }, RawData = ByteString.CopyFrom(BitConverter.GetBytes(-1L)) });
+                    var gatherScales = new NodeProto { OpType = "Gather", Name = $"{name}_GatherScales" };
+                    gatherScales.Input.AddRange([tscale.Name, node.Input[1]]);
+                    gatherScales.Output.Add(output + "_row_scales");
+                    var unsqueeze = new NodeProto { OpType = "Unsqueeze", Name = $"{name}_UnsqueezeScales" };
+                    unsqueeze.Input.AddRange([output + "_row_scales", axes]);
+                    unsqueeze.Output.Add(output + "_row_scales_1");
+                    var cast = new NodeProto { OpType = "Cast", Name = $"{name}_CastRows" };
+                    cast.Input.Add(rows);
+                    cast.Output.Add(output + "_rows_float");
+                    cast.Attribute.Add(GraphBuilder.Int("to", (long)DataType.Float));
+                    var mul = new NodeProto { OpType = "Mul", Name = $"{name}_ScaleRows" };
+                    mul.Input.AddRange([output + "_rows_float", output + "_row_scales_1"]);
+                    mul.Output.Add(output);
+                    newNodes.AddRange([gatherScales, unsqueeze, cast, mul]);
+                }
+                else
+                {
+                    g.Initializer.Add(tzp);
+                    var dqRows = new NodeProto { OpType = "DequantizeLinear", Name = $"{name}_DequantizeRows" };
+                    dqRows.Input.AddRange([rows, tscale.Name, tzp.Name]);
+                    dqRows.Output.Add(output);
+                    newNodes.Add(dqRows);
+                }
+
+                continue;
+            }
+
             if (!dequantized.TryGetValue(name, out string? dq))
             {
                 TensorProto w = byName[name];
@@ -133,6 +179,11 @@ public static class QdqQuantizer
             }
 
             g.Node.Add(node);
+        }
+
+        foreach (ValueInfoProto output in g.Output)
+        {
+            Emit(output.Name);   // a gathered table's dequantized rows may be the graph's output itself (embed_tokens)
         }
 
         q.ProducerName = "LlavaUhd.Edge.ModelBuilder qdq-int8";
