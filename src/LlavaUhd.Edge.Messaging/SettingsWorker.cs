@@ -58,8 +58,9 @@ internal sealed class SettingsWorker(MqttTopics topics, RetainedMessages retaine
                         Timestamp = _time.GetUtcNow(),
                     };
                     byte[] json = JsonSerializer.SerializeToUtf8Bytes(state, MessagingJsonContext.Default.SettingState);
-                    _retained.Set(_topics.State(change.Camera, change.SettingName), json);
-                    _direct.TryEnqueue(new MqttApplicationMessageBuilder().WithTopic(_topics.State(change.Camera, change.SettingName))
+                    string stateTopic = _topics.State(change.Camera, change.SettingName);
+                    _retained.Set(stateTopic, json);
+                    _direct.TryEnqueue(new MqttApplicationMessageBuilder().WithTopic(stateTopic)
                         .WithPayload(json).WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)

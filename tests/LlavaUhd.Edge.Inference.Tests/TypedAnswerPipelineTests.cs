@@ -86,6 +86,23 @@ public sealed class TypedAnswerPipelineTests
     }
 
     [Fact]
+    public void InvalidSampling_IsRefusedWithItsProblems_AndTheNextAnswerIsUnaffected()
+    {
+        var options = new InferenceOptions { Model = _packages.Get(ModelPreset.TinySmolVlm), PixelThreads = 2 };
+        options.Providers.Order = [ProviderNames.Cpu];
+        using VlmPipeline pipeline = VlmPipeline.Open(options);
+        VisualTokens image = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(320, 240)) { Profile = CompressionProfile.Fast });
+        var request = new GenerationRequest("How many parcels are there?") { Sampling = new SamplingOptions { Temperature = 0.7f, Seed = 5, MaxNewTokens = 4 } };
+        VlmAnswer before = pipeline.Answer(image, request);
+
+        ArgumentException ex = Assert.Throws<ArgumentException>(() => pipeline.Answer(image, request with { Sampling = new SamplingOptions { Temperature = -1, TopP = 0 } }));
+        Assert.Contains("temperature = -1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("top_p", ex.Message, StringComparison.Ordinal);
+
+        Assert.Equal(before.TokenIds, pipeline.Answer(image, request).TokenIds);   // the shared sampler kept nothing of the refused request
+    }
+
+    [Fact]
     public void AFreeAnswer_HasNoValue_AndATypedOneIgnoresATooSmallTokenCap()
     {
         var options = new InferenceOptions { Model = _packages.Get(ModelPreset.TinySmolVlm), PixelThreads = 2 };

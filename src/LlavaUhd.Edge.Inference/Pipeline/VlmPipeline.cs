@@ -246,12 +246,12 @@ public sealed class VlmPipeline : IVisionLanguageModel
                 sampling = sampling with { MaxNewTokens = constraint.MaxTokens };
             }
 
+            TokenSampler sampler = _sampler ??= new TokenSampler(_generator.VocabularySize, sampling);
+            sampler.Reset(sampling);   // validates the request's sampling before any work is done for it
             var clock = Stopwatch.StartNew();
             AssembledPrompt prompt = BuildPrompt(image, request.Question);
             int length = prompt.Length;
             float[] embeds = PromptEmbeddings(prompt, image);
-            TokenSampler sampler = _sampler ??= new TokenSampler(_generator.VocabularySize, sampling);
-            sampler.Reset(sampling);
             var text = new StreamingText(_tokenizer, onToken);
             GenerationResult result = _generator.Generate(embeds.AsMemory(0, length * _generator.Hidden), length, sampler, sampling, onToken is null ? null : text.Add, onLogits, constraint, cancellationToken);
             string answer = _tokenizer.Decode(result.Tokens);
@@ -416,8 +416,7 @@ public sealed class VlmPipeline : IVisionLanguageModel
             StopTokenIds = baseline.StopTokenIds.IsDefaultOrEmpty ? stops : baseline.StopTokenIds,
             BannedTokenIds = banned,
         };
-        sampling.Validate();
-        return sampling;
+        return sampling;   // validated by TokenSampler.Reset, once per request
     }
 
     private static (ImmutableArray<int> Kept, float[] Features) Prune(SlicePlan plan, int width, TokenPruningOptions pruning, Memory<float> encoded)

@@ -54,7 +54,7 @@ public static class PackageOptimizer
         bool hasQdq = m.Variants.ContainsKey(ModelVariants.QdqInt8);
         if (encoder == EncoderChoice.Qdq && !hasQdq)
         {
-            throw new ArgumentException($"--encoder qdq needs the package's qdq-int8 variant; make it first (models quantize {directory} --variant qdq-int8)", nameof(encoder));
+            throw new ArgumentException($"--encoder qdq needs the package's qdq-int8 variant; make it first (models quantize {directory} --calibration IMAGES)", nameof(encoder));
         }
 
         string encoderChoice = encoder == EncoderChoice.Auto ? (hasQdq ? EncoderChoice.Qdq : EncoderChoice.NBits) : encoder;
@@ -73,15 +73,17 @@ public static class PackageOptimizer
                 continue;
             }
 
-            if (contract.Session == SessionNames.VisionEncoder && encoderChoice == EncoderChoice.NBits)
+            // The visual sessions (the encoder, and MiniCPM-V's resampler) follow the encoder choice; the embedding is fp32.
+            bool visual = contract.Session != SessionNames.EmbedTokens;
+            if (visual && encoderChoice == EncoderChoice.NBits)
             {
                 progress?.Report($"{contract.Session}: 8-bit MatMulNBits linear layers");
-                ModelProto encoderFp32 = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fp32.PathOf(fp32.Sessions.Sessions[SessionNames.VisionEncoder].File)));
-                File.WriteAllBytes(target, NBitsQuantizer.Quantize(encoderFp32, blockSize: 32, accuracyLevel: 4, _ => 8).ToByteArray());
+                ModelProto visualFp32 = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fp32.PathOf(fp32.Sessions.Sessions[contract.Session].File)));
+                File.WriteAllBytes(target, NBitsQuantizer.Quantize(visualFp32, blockSize: 32, accuracyLevel: 4, _ => 8).ToByteArray());
                 continue;
             }
 
-            string source = contract.Session == SessionNames.VisionEncoder && encoderChoice == EncoderChoice.Qdq ? ModelVariants.QdqInt8 : ModelVariants.Fp32;
+            string source = visual && encoderChoice == EncoderChoice.Qdq ? ModelVariants.QdqInt8 : ModelVariants.Fp32;
             progress?.Report($"{contract.Session}: the {source} graph");
             File.Copy(fp32.PathOf(ModelVariants.FileOf(contract.Session, source)), target, overwrite: true);
         }
