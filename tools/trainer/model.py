@@ -175,20 +175,25 @@ class VLM(nn.Module):
                 xp = layer.attend(xp, q, k, v, bias)
         return kvs
 
-    def run_suffix(self, kvs, xs, prefix_of=None):
+    def run_suffix(self, kvs, xs, prefix_of=None, mid=None):
         """xs [B,T,H] (right padded) continuing after the prefix whose cache is kvs (batch 1, or one prefix per
-        group with prefix_of [B] naming each sequence's group). Returns final-normed [B,T,H]."""
+        group with prefix_of [B] naming each sequence's group). Returns final-normed [B,T,H]; with `mid` = a layer
+        index, also the residual stream after that layer (a training probe reads it)."""
+        probe = None
         P = kvs[0][0].shape[2]
         B, T, _ = xs.shape
         cos, sin = self.rope(P, T)
         bias = torch.cat((torch.zeros(T, P), torch.triu(torch.full((T, T), -1e9), 1)), 1)
-        for (kp, vp), layer in zip(kvs, self.layers):
+        for i, ((kp, vp), layer) in enumerate(zip(kvs, self.layers)):
             q, k, v = layer.qkv(xs, cos, sin)
             kp, vp = (kp[prefix_of], vp[prefix_of]) if prefix_of is not None else (kp.expand(B, -1, -1, -1), vp.expand(B, -1, -1, -1))
             kall = torch.cat((kp, k), 2)
             vall = torch.cat((vp, v), 2)
             xs = layer.attend(xs, q, kall, vall, bias)
-        return rms_norm(xs, self.norm)
+            if i == mid:
+                probe = xs
+        out = rms_norm(xs, self.norm)
+        return (out, probe) if mid is not None else out
 
     def forward_full(self, x):
         """Plain causal forward of one sequence x [1,S,H] (reference path, used by tests/export)."""

@@ -43,7 +43,7 @@ def main():
     if a.vision_from:
         src = torch.load(a.vision_from)["model"]
         model.load_state_dict({k: v for k, v in src.items() if k.startswith("vision.")}, strict=False)
-    sym = SymbolicEmbedding(init["preset"]["text_hidden"], spatial="side" in init["sym"])
+    sym = SymbolicEmbedding(init["preset"]["text_hidden"], spatial=init.get("spatial_mode") or ("side" in init["sym"]))
     sym.load_state_dict(init["sym"])
     sym.requires_grad_(False)
     splits = [Split(s) for s in a.splits]
@@ -94,10 +94,10 @@ def main():
             print(f"V0 step {step} {(time.time() - t0) / 60:.1f}min lr {lr:.2e} sym {loss.item():.3f}", flush=True)
         if step % 200 == 0:
             torch.save({"model": model.state_dict(), "sym": init["sym"], "vocab": init["vocab"], "preset": init["preset"],
-                        "state": init["state"]}, a.out + ".tmp")
+                        "state": init["state"], "spatial_mode": init.get("spatial_mode")}, a.out + ".tmp")
             os.replace(a.out + ".tmp", a.out)
     torch.save({"model": model.state_dict(), "sym": init["sym"], "vocab": init["vocab"], "preset": init["preset"],
-                "state": init["state"], "vision_steps": step}, a.out)
+                "state": init["state"], "vision_steps": step, "spatial_mode": init.get("spatial_mode")}, a.out)
     print(f"V0 DONE {step} steps, {step * a.views_per_step} views, {(time.time() - t0) / 60:.1f} min", flush=True)
 
 

@@ -54,6 +54,23 @@ def all_questions():
     return qs
 
 
+def key_positions(table):
+    """question -> index in its tail ids of the word that names what it asks about (the colour of a position or
+    presence question, the side of a colour question): the last token in which it differs from the same phrasing
+    filled with another word. Questions without such a word (count, largest) are absent."""
+    keys = {}
+    families = [[p.format(s) for s in ("left", "right", "middle")] for p in COLOR_SIDE]
+    families += [[p.format(c) for c in COLORS] for p in POSITION]
+    families += [[p.format(article(c)) for c in COLORS] for p in PRESENCE]
+    for fam in families:
+        for q in fam:
+            t = table[q][1]
+            diff = [i for o in fam if o != q and len(table[o][1]) == len(t) for i in range(len(t)) if table[o][1][i] != t[i]]
+            if diff:
+                keys[q] = max(diff)
+    return keys
+
+
 def prompt_table(work, tok_model, image):
     """question text -> (head ids, tail ids) around the image block, answer text -> answer ids, from the runtime's
     own `prompt --dataset` (the real tokenizer and chat template)."""
@@ -152,6 +169,35 @@ def view_rects(region, edge):
 
 
 def token_labels(parcels, rects, grid=8, spatial=False):
+    """See _token_labels; `spatial` = False, True or "global" (the global view's parcel thirds and ranks), "token"
+    (every view: each covered token's own third of its view) or "view" (every view: the third of its view holding
+    the parcel's centre)."""
+    if spatial in (False, None):
+        return _token_labels(parcels, rects, grid, False)
+    col, cov, ctr, area, thirds, rank = _token_labels(parcels, rects, grid, True)
+    if spatial in (True, "global"):
+        return col, cov, ctr, area, thirds, rank
+    rank[:] = 0
+    has = col > 0
+    if spatial == "token":
+        own = (np.arange(grid * grid) % grid) * 3 // grid + 1
+        thirds[:] = np.where(has, own[None, :], 0)
+        return col, cov, ctr, area, thirds, rank
+    if spatial == "view":
+        if parcels:
+            boxes = np.array([[p["box"][0], p["box"][1], p["box"][0] + p["box"][2], p["box"][1] + p["box"][3]] for p in parcels], np.float64)
+            cx = (boxes[:, 0] + boxes[:, 2]) / 2
+            cidx = np.array([COLORS.index(p["color"]) + 1 for p in parcels])
+            for v, (x0, _, x1, _) in enumerate(rects):
+                t = np.clip(((cx - x0) * 3 // (x1 - x0)).astype(np.int64), 0, 2) + 1
+                by_col = np.zeros(N_LABEL_COLORS, np.int64)
+                by_col[cidx] = t  # colours are unique in a scene
+                thirds[v] = np.where(has[v], by_col[col[v]], 0)
+        return col, cov, ctr, area, thirds, rank
+    raise ValueError(f"unknown spatial mode {spatial!r}")
+
+
+def _token_labels(parcels, rects, grid=8, spatial=False):
     """Per view and token (row-major 8 x 8): colour index (0 none, 1.. COLORS), coverage in [0, 1], centre flag,
     area of the parcel in the view (a fraction of the view / 0.05, clipped at 2; centre tokens only).
 
@@ -302,16 +348,22 @@ def main():
     ap.add_argument("--freeze-sym", action="store_true", help="keep the symbolic embedding as loaded (colour words untied)")
     ap.add_argument("--fast-first", type=float, default=0.5, help="fraction of the budget on the fast profile only (64 visual tokens)")
     ap.add_argument("--eval-every", type=int, default=100)
-    ap.add_argument("--spatial", action="store_true", help="thirds and x-rank labels on the global view's centre tokens")
+    ap.add_argument("--spatial", nargs="?", const="global", default=None, choices=["global", "token", "view"],
+                    help="thirds labels: global = the global view's parcel thirds and x-ranks; token = every covered "
+                         "token's own third of its view; view = the third of its view holding the parcel's centre")
     ap.add_argument("--only-types", default="", help="train on these question types only (comma-separated; a diagnostic)")
     ap.add_argument("--untie-sides", action="store_true", help="the thirds' vectors are free parameters, not the words' embeddings")
     ap.add_argument("--restart-schedule", action="store_true", help="on resume, start the warm-up and cosine schedule anew")
+    ap.add_argument("--aux-weight", type=float, default=0.0,
+                    help="weight of the probe loss: the answer read from the key word's residual after --aux-layer")
+    ap.add_argument("--aux-layer", type=int, default=1)
     ap.add_argument("--preset", default="{}")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     table, answers = prompt_table(a.work, a.tok_model, a.image)
+    keys = key_positions(table)
     groups = []
     for d in a.vocab_from:
         groups += pickle.load(open(f"{d}/groups.pkl", "rb"))
@@ -339,15 +391,23 @@ def main():
         sym.words = None
         sym.side_words = None
         sym.requires_grad_(False)
+    # The probe: a training device like the symbolic embedding (never exported). A question about one parcel needs
+    # two look-ups (its key word finds the parcel's tokens, the answer position reads the key word); the probe asks
+    # the key word's residual after --aux-layer for the answer, so the first look-up gets a gradient of its own.
+    probe = nn.Linear(preset["text_hidden"], len(ANSWERS))
     params = [p for n, p in model.named_parameters() if not n.startswith("vision.")] + [p for p in sym.parameters() if p.requires_grad]
+    if a.aux_weight > 0:
+        params += list(probe.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
     state = {"step": 0, "elapsed": 0.0}
     if os.path.exists(a.out):
         c = torch.load(a.out)
         model.load_state_dict(c["model"])
+        if "probe" in c:
+            probe.load_state_dict(c["probe"])
         missing = sym.load_state_dict(c["sym"], strict=False).missing_keys
-        if missing or a.freeze_sym:  # the parameter set changed: a fresh optimiser state
-            print(f"new symbolic parameters {missing}" if missing else "symbolic embedding frozen", flush=True)
+        if missing or a.freeze_sym or (a.aux_weight > 0 and "probe" not in c):  # another parameter set: a fresh optimiser
+            print(f"new symbolic parameters {missing}" if missing else "symbolic embedding frozen or a new probe", flush=True)
         else:
             opt.load_state_dict(c["opt"])
         state = c["state"]
@@ -377,11 +437,14 @@ def main():
         prefix = torch.tensor(head + image_block(rows, cols))
         xp = torch.stack([model.merge(prefix, sym(*sym.labels(s["parcels"], rects))) for s in scenes])
         kvs = model.run_prefix(xp)
-        seqs, owner, tpos, tgt, types = [], [], [], [], []
+        seqs, owner, tpos, tgt, types, kpos, ktgt = [], [], [], [], [], [], []
         for g, qs in enumerate(qsets):
             for ty, q, ans in qs:
                 tail, aid = table[q][1], answers[ans]
                 b = len(seqs)
+                if q in keys:
+                    kpos.append((b, keys[q]))
+                    ktgt.append(ANSWERS.index(ans))
                 seqs.append(tail + aid[:-1])
                 owner.append(g)
                 for j, t in enumerate(aid):
@@ -392,10 +455,15 @@ def main():
         pad = torch.zeros(len(seqs), T, dtype=torch.long)
         for b, s in enumerate(seqs):
             pad[b, :len(s)] = torch.tensor(s)
-        h = model.run_suffix(kvs, model.embed_ids(pad), prefix_of=torch.tensor(owner))
+        h, mid = model.run_suffix(kvs, model.embed_ids(pad), prefix_of=torch.tensor(owner), mid=a.aux_layer)
         logits = model.logits_compact(h[torch.tensor([p[0] for p in tpos]), torch.tensor([p[1] for p in tpos])])
         tk = model.lut[torch.tensor(tgt)]
-        return full_vocab_ce(logits, tk, preset["vocab_size"]), types, (logits.argmax(-1) == tk)
+        aux = torch.zeros(())
+        if a.aux_weight > 0 and kpos:
+            r = mid[torch.tensor([p[0] for p in kpos]), torch.tensor([p[1] for p in kpos])]
+            r = r / torch.sqrt(r.pow(2).mean(-1, keepdim=True) + 1e-5)
+            aux = nn.functional.cross_entropy(probe(r), torch.tensor(ktgt))
+        return full_vocab_ce(logits, tk, preset["vocab_size"]), types, (logits.argmax(-1) == tk), aux
 
     held_rng = random.Random(99)
     held = []
@@ -408,7 +476,7 @@ def main():
     def evaluate():
         right, total = {}, {}
         for sc, p, qsets in held:
-            _, types, ok = batch_losses(sc, p, qsets)
+            _, types, ok, _ = batch_losses(sc, p, qsets)
             per_q = {}
             for (b, ty), o in zip(types, ok.tolist()):
                 per_q.setdefault((b, ty), []).append(o)
@@ -436,14 +504,14 @@ def main():
             if not pairs:
                 continue
             scenes, qsets = [p[0] for p in pairs], [p[1] for p in pairs]
-        l, tys, _ = batch_losses(scenes, profile, qsets)
+        l, tys, _, aux = batch_losses(scenes, profile, qsets)
         n = {}
         for b, _t in tys:  # every question weighs the same, whatever its number of answer tokens
             n[b] = n.get(b, 0) + 1
         losses = [l * torch.tensor([1.0 / n[b] for b, _t in tys])]
         raw = [l.detach()]
         n_q = len(n)
-        loss = torch.cat(losses).sum() / n_q
+        loss = torch.cat(losses).sum() / n_q + a.aux_weight * aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -456,17 +524,19 @@ def main():
             per = {}
             for l, (b, ty) in zip(torch.cat(raw).tolist(), tys):
                 per.setdefault(ty, []).append(l)
-            print(f"S step {state['step']} {state['elapsed'] / 60:.1f}min lr {lr:.2e} loss {loss.item():.3f} per token "
+            print(f"S step {state['step']} {state['elapsed'] / 60:.1f}min lr {lr:.2e} loss {loss.item():.3f} probe {aux.item():.3f} per token "
                   f"{ {t: round(float(np.mean(v)), 3) for t, v in sorted(per.items())} }", flush=True)
         if state["step"] % a.eval_every == 0:
             print(f"S EVAL step {state['step']} {evaluate()}", flush=True)
             torch.save({"model": model.state_dict(), "sym": frozen_sym(), "opt": opt.state_dict(), "state": state,
-                        "vocab": vocab, "preset": preset}, a.out + ".tmp")
+                        "vocab": vocab, "preset": preset, "probe": probe.state_dict(),
+                        "spatial_mode": a.spatial}, a.out + ".tmp")
             os.replace(a.out + ".tmp", a.out)
             t_mark = time.time()
     print(f"S EVAL final step {state['step']} {evaluate()}", flush=True)
     torch.save({"model": model.state_dict(), "sym": frozen_sym(), "opt": opt.state_dict(), "state": state,
-                "vocab": vocab, "preset": preset}, a.out)
+                "vocab": vocab, "preset": preset, "probe": probe.state_dict(),
+                        "spatial_mode": a.spatial}, a.out)
 
 
 if __name__ == "__main__":

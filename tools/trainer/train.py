@@ -373,7 +373,7 @@ def main():
         missing = model.load_state_dict(init["model"])
         if not a.keep_init_vision:
             model.vision.load_state_dict(own)  # the vision encoder starts fresh; phase S never trained it
-        sym = SymbolicEmbedding(preset["text_hidden"], spatial="side" in init["sym"])
+        sym = SymbolicEmbedding(preset["text_hidden"], spatial=init.get("spatial_mode") or ("side" in init["sym"]))
         sym.load_state_dict(init["sym"])
         for p in sym.parameters():
             p.requires_grad_(False)
