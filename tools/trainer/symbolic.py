@@ -54,14 +54,20 @@ def all_questions():
     return qs
 
 
+def largest_variant(q):
+    """The largest-parcel phrasing with its key word swapped (never asked; it only locates the key word's token)."""
+    return q.replace("largest", "left").replace("biggest", "left")
+
+
 def key_positions(table):
     """question -> index in its tail ids of the word that names what it asks about (the colour of a position or
     presence question, the side of a colour question): the last token in which it differs from the same phrasing
-    filled with another word. Questions without such a word (count, largest) are absent."""
+    filled with another word (for the largest parcel: "largest"/"biggest"). Count questions are absent."""
     keys = {}
     families = [[p.format(s) for s in ("left", "right", "middle")] for p in COLOR_SIDE]
     families += [[p.format(c) for c in COLORS] for p in POSITION]
     families += [[p.format(article(c)) for c in COLORS] for p in PRESENCE]
+    families += [[q, largest_variant(q)] for q in COLOR_LARGEST]
     for fam in families:
         for q in fam:
             t = table[q][1]
@@ -76,7 +82,7 @@ def prompt_table(work, tok_model, image):
     own `prompt --dataset` (the real tokenizer and chat template)."""
     os.makedirs(work, exist_ok=True)
     path = f"{work}/questions.jsonl"
-    qs, ans = all_questions(), ANSWERS
+    qs, ans = all_questions() + [largest_variant(q) for q in COLOR_LARGEST], ANSWERS
     with open(path, "w") as f:
         for i, q in enumerate(qs):
             f.write(json.dumps({"image": os.path.abspath(image), "question": q, "answer": ans[i % len(ans)], "type": "count"}) + "\n")
