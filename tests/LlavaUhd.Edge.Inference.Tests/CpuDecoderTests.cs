@@ -242,7 +242,8 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
         Allocated(80);   // warm-up: KV buffers sized, bindings made, code jitted
 
         // Steady state: the runtime may allocate once on this thread at any moment (a method tiering up while the
-        // other test classes run, a pool trimmed after a collection); a per-token allocation shows in every attempt.
+        // other test classes run, a pool trimmed after a collection), in either run of a pair, so one pair may be off
+        // either way; a per-token allocation shows in every pair, so none would be exact.
         var extra = new List<long>();
         for (int attempt = 0; attempt < 3 && (extra.Count == 0 || extra[^1] != ListGrowth(16, 80)); attempt++)
         {
@@ -252,7 +253,7 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
             output.WriteLine($"16 tokens: {shortRun} B, 80 tokens: {longRun} B allocated; per extra token {(longRun - shortRun - ListGrowth(16, 80)) / 64.0:F1} B besides the result list");
         }
 
-        Assert.Equal(ListGrowth(16, 80), extra.Min());
+        Assert.Contains(ListGrowth(16, 80), extra);
     }
 
     /// <summary>The result list is sized to the request up front, so its size differs by the ints it holds.</summary>

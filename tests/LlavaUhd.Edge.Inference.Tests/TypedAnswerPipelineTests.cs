@@ -28,15 +28,30 @@ public sealed class TypedAnswerPipelineTests
         AnswerType.Create("json", schemaJson: """{"properties": {"jam": {"type": "boolean"}, "parcels": {"type": "integer", "minimum": 0, "maximum": 9}, "state": {"enum": ["idle", "running"]}, "label": {"type": "string", "maxLength": 6}}}"""),
     ];
 
+    /// <summary>The preset's pipeline on the CPU and one encoded 320×240 test frame (fast profile).</summary>
+    private VlmPipeline OpenOnAFrame(string preset, out VisualTokens image)
+    {
+        var options = new InferenceOptions { Model = _packages.Get(preset), PixelThreads = 2 };
+        options.Providers.Order = [ProviderNames.Cpu];
+        VlmPipeline pipeline = VlmPipeline.Open(options);
+        try
+        {
+            image = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(320, 240)) { Profile = CompressionProfile.Fast });
+            return pipeline;
+        }
+        catch
+        {
+            pipeline.Dispose();
+            throw;
+        }
+    }
+
     [Theory]
     [InlineData(ModelPreset.TinySmolVlm)]
     [InlineData(ModelPreset.TinyMiniCpmV)]
     public void EveryTypedAnswer_IsValidForItsType_GreedyAndSampled(string preset)
     {
-        var options = new InferenceOptions { Model = _packages.Get(preset), PixelThreads = 2 };
-        options.Providers.Order = [ProviderNames.Cpu];
-        using VlmPipeline pipeline = VlmPipeline.Open(options);
-        VisualTokens image = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(320, 240)) { Profile = CompressionProfile.Fast });
+        using VlmPipeline pipeline = OpenOnAFrame(preset, out VisualTokens image);
         string[] questions = ["How many parcels are there?", "Is the belt jammed?", "Describe the belt."];
         int answers = 0;
         foreach (AnswerType type in s_types)
@@ -69,10 +84,7 @@ public sealed class TypedAnswerPipelineTests
     {
         // The sampler's scratch and the banned-token set span the vocabulary (49 280 ids: 197 KB per array, on the
         // large-object heap): made once per model, never per request (docs/performance.md, "Question to answer").
-        var options = new InferenceOptions { Model = _packages.Get(ModelPreset.TinySmolVlm), PixelThreads = 2 };
-        options.Providers.Order = [ProviderNames.Cpu];
-        using VlmPipeline pipeline = VlmPipeline.Open(options);
-        VisualTokens image = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(320, 240)) { Profile = CompressionProfile.Fast });
+        using VlmPipeline pipeline = OpenOnAFrame(ModelPreset.TinySmolVlm, out VisualTokens image);
         var request = new GenerationRequest("How many parcels are there?") { MaxNewTokens = 4 };
         pipeline.Answer(image, request);
         pipeline.Answer(image, request with { Sampling = new SamplingOptions { Temperature = 0.7f, Seed = 3, MaxNewTokens = 4 } });
@@ -88,10 +100,7 @@ public sealed class TypedAnswerPipelineTests
     [Fact]
     public void InvalidSampling_IsRefusedWithItsProblems_AndTheNextAnswerIsUnaffected()
     {
-        var options = new InferenceOptions { Model = _packages.Get(ModelPreset.TinySmolVlm), PixelThreads = 2 };
-        options.Providers.Order = [ProviderNames.Cpu];
-        using VlmPipeline pipeline = VlmPipeline.Open(options);
-        VisualTokens image = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(320, 240)) { Profile = CompressionProfile.Fast });
+        using VlmPipeline pipeline = OpenOnAFrame(ModelPreset.TinySmolVlm, out VisualTokens image);
         var request = new GenerationRequest("How many parcels are there?") { Sampling = new SamplingOptions { Temperature = 0.7f, Seed = 5, MaxNewTokens = 4 } };
         VlmAnswer before = pipeline.Answer(image, request);
 
@@ -105,10 +114,7 @@ public sealed class TypedAnswerPipelineTests
     [Fact]
     public void AFreeAnswer_HasNoValue_AndATypedOneIgnoresATooSmallTokenCap()
     {
-        var options = new InferenceOptions { Model = _packages.Get(ModelPreset.TinySmolVlm), PixelThreads = 2 };
-        options.Providers.Order = [ProviderNames.Cpu];
-        using VlmPipeline pipeline = VlmPipeline.Open(options);
-        VisualTokens image = pipeline.Encode(new EncodeRequest(PipelineTests.Frame(320, 240)) { Profile = CompressionProfile.Fast });
+        using VlmPipeline pipeline = OpenOnAFrame(ModelPreset.TinySmolVlm, out VisualTokens image);
         AnswerType json = s_types[^1];
 
         VlmAnswer free = pipeline.Answer(image, new GenerationRequest("Describe the belt.") { MaxNewTokens = 3 });

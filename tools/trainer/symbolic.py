@@ -174,43 +174,23 @@ def view_rects(region, edge):
     return rects, rows, cols
 
 
+SPATIAL_MODES = ("global", "view", "token")
+
+
 def token_labels(parcels, rects, grid=8, spatial=False):
-    """See _token_labels; `spatial` = False, True or "global" (the global view's parcel thirds and ranks), "token"
-    (every view: each covered token's own third of its view) or "view" (every view: the third of its view holding
-    the parcel's centre)."""
-    if spatial in (False, None):
-        return _token_labels(parcels, rects, grid, False)
-    col, cov, ctr, area, thirds, rank = _token_labels(parcels, rects, grid, True)
-    if spatial in (True, "global"):
-        return col, cov, ctr, area, thirds, rank
-    rank[:] = 0
-    has = col > 0
-    if spatial == "token":
-        own = (np.arange(grid * grid) % grid) * 3 // grid + 1
-        thirds[:] = np.where(has, own[None, :], 0)
-        return col, cov, ctr, area, thirds, rank
-    if spatial == "view":
-        if parcels:
-            boxes = np.array([[p["box"][0], p["box"][1], p["box"][0] + p["box"][2], p["box"][1] + p["box"][3]] for p in parcels], np.float64)
-            cx = (boxes[:, 0] + boxes[:, 2]) / 2
-            cidx = np.array([COLORS.index(p["color"]) + 1 for p in parcels])
-            for v, (x0, _, x1, _) in enumerate(rects):
-                t = np.clip(((cx - x0) * 3 // (x1 - x0)).astype(np.int64), 0, 2) + 1
-                by_col = np.zeros(N_LABEL_COLORS, np.int64)
-                by_col[cidx] = t  # colours are unique in a scene
-                thirds[v] = np.where(has[v], by_col[col[v]], 0)
-        return col, cov, ctr, area, thirds, rank
-    raise ValueError(f"unknown spatial mode {spatial!r}")
-
-
-def _token_labels(parcels, rects, grid=8, spatial=False):
     """Per view and token (row-major 8 x 8): colour index (0 none, 1.. COLORS), coverage in [0, 1], centre flag,
     area of the parcel in the view (a fraction of the view / 0.05, clipped at 2; centre tokens only).
 
-    With `spatial`, two more labels on the tokens a parcel covers in the global view (the last view: the only one
-    that sees the whole region, so the only one whose tokens can know where in the frame they are): the third of the
-    region's width holding the parcel's centre (1 left, 2 middle, 3 right) and its rank along x among the parcels
-    (1 leftmost, 2 rightmost, 3 the middle one of an odd number ≥ 3; 0 otherwise or with fewer than two parcels)."""
+    With `spatial` (one of SPATIAL_MODES; True means "global"), two more labels, on the tokens a parcel covers:
+    - thirds (1 left, 2 middle, 3 right): "global" = in the global view only (the last view: the only one that sees
+      the whole region), the third of the region holding the parcel's centre; "view" = in every view, the third of
+      *that view* holding the parcel's centre (a label the encoder can compute from the view it sees); "token" = in
+      every view, the token's own third of its view;
+    - rank along x among the parcels ("global" only; 1 leftmost, 2 rightmost, 3 the middle one of an odd number ≥ 3;
+      0 otherwise or with fewer than two parcels)."""
+    mode = "global" if spatial is True else (spatial or None)
+    if mode is not None and mode not in SPATIAL_MODES:
+        raise ValueError(f"unknown spatial mode {spatial!r} (one of {', '.join(SPATIAL_MODES)})")
     V = len(rects)
     col = np.zeros((V, grid * grid), np.int64)
     cov = np.zeros((V, grid * grid), np.float32)
@@ -218,16 +198,17 @@ def _token_labels(parcels, rects, grid=8, spatial=False):
     area = np.zeros((V, grid * grid), np.float32)
     thirds = np.zeros((V, grid * grid), np.int64)
     rank = np.zeros((V, grid * grid), np.int64)
+
+    def result():
+        return (col, cov, ctr, area, thirds, rank) if mode else (col, cov, ctr, area)
+
     if not parcels:
-        return (col, cov, ctr, area, thirds, rank) if spatial else (col, cov, ctr, area)
+        return result()
     boxes = np.array([[p["box"][0], p["box"][1], p["box"][0] + p["box"][2], p["box"][1] + p["box"][3]] for p in parcels], np.float64)
     cidx = np.array([COLORS.index(p["color"]) + 1 for p in parcels])
     cx = (boxes[:, 0] + boxes[:, 2]) / 2
     cy = (boxes[:, 1] + boxes[:, 3]) / 2
     k = np.arange(grid)
-    # per parcel: the third of the region (the global view's rectangle) holding its centre, its rank along x
-    gx0, _, gx1, _ = rects[-1]
-    ptab_third = np.clip(((cx - gx0) * 3 // (gx1 - gx0)).astype(np.int64), 0, 2) + 1
     ptab_rank = np.zeros(len(parcels), np.int64)
     order = np.argsort(cx, kind="stable")
     if len(parcels) >= 2:
@@ -248,9 +229,12 @@ def _token_labels(parcels, rects, grid=8, spatial=False):
         cov[v] = np.where(has, bf, 0)
         vis = (np.clip(np.minimum(x1, boxes[:, 2]) - np.maximum(x0, boxes[:, 0]), 0, None) *
                np.clip(np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1]), 0, None)) / ((x1 - x0) * (y1 - y0))
-        if spatial and v == V - 1:   # every token a parcel covers carries its third and rank, weighted by coverage
-            thirds[v] = np.where(has, ptab_third[best], 0)
-            rank[v] = np.where(has, ptab_rank[best], 0)
+        view_third = np.clip(((cx - x0) * 3 // (x1 - x0)).astype(np.int64), 0, 2) + 1   # per parcel, in this view
+        labelled = mode == "view" or (mode == "global" and v == V - 1)
+        if labelled:   # every token a parcel covers carries its parcel's third (and rank), weighted by coverage
+            thirds[v] = np.where(has, view_third[best], 0)
+            if mode == "global":
+                rank[v] = np.where(has, ptab_rank[best], 0)
         inside = (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
         for p in np.nonzero(inside)[0]:
             t = min(int((cy[p] - y0) / th), grid - 1) * grid + min(int((cx[p] - x0) / tw), grid - 1)
@@ -258,10 +242,14 @@ def _token_labels(parcels, rects, grid=8, spatial=False):
             col[v, t] = cidx[p]
             cov[v, t] = max(cov[v, t], 0.5)
             area[v, t] = min(vis[p] / 0.05, 2.0)
-            if spatial and v == V - 1:
-                thirds[v, t] = ptab_third[p]
-                rank[v, t] = ptab_rank[p]
-    return (col, cov, ctr, area, thirds, rank) if spatial else (col, cov, ctr, area)
+            if labelled:
+                thirds[v, t] = view_third[p]
+                if mode == "global":
+                    rank[v, t] = ptab_rank[p]
+    if mode == "token":
+        own = (np.arange(grid * grid) % grid) * 3 // grid + 1
+        thirds[:] = np.where(col > 0, own[None, :], 0)
+    return result()
 
 
 class SymbolicEmbedding(nn.Module):
@@ -273,8 +261,9 @@ class SymbolicEmbedding(nn.Module):
 
     def __init__(self, h, grid=8, words=None, spatial=False, side_words=None):
         super().__init__()
-        # spatial: the global view's centre tokens also carry the third of the frame (vectors = the decoder's own
-        # embeddings of " left", " middle", " right", live like the colour words) and the rank along x
+        # spatial (a mode of token_labels): covered tokens also carry a third (vectors = free with --untie-sides,
+        # else the decoder's own embeddings of " left", " middle", " right", live like the colour words) and, in
+        # the "global" mode, the parcel's rank along x
         self.spatial = spatial
         if spatial:
             self.side = nn.Parameter(torch.randn(3, h))
@@ -335,7 +324,7 @@ def main():
     import argparse
     import pickle
     import time
-    from model import VLM, DEFAULT_PRESET, full_vocab_ce
+    from model import VLM, DEFAULT_PRESET, full_vocab_ce, rms_norm
     from train import vocab_of
 
     ap = argparse.ArgumentParser(description="Phase S: the decoder on symbolic scenes (see the module docstring).")
@@ -354,7 +343,7 @@ def main():
     ap.add_argument("--freeze-sym", action="store_true", help="keep the symbolic embedding as loaded (colour words untied)")
     ap.add_argument("--fast-first", type=float, default=0.5, help="fraction of the budget on the fast profile only (64 visual tokens)")
     ap.add_argument("--eval-every", type=int, default=100)
-    ap.add_argument("--spatial", nargs="?", const="global", default=None, choices=["global", "token", "view"],
+    ap.add_argument("--spatial", nargs="?", const="global", default=None, choices=SPATIAL_MODES,
                     help="thirds labels: global = the global view's parcel thirds and x-ranks; token = every covered "
                          "token's own third of its view; view = the third of its view holding the parcel's centre")
     ap.add_argument("--only-types", default="", help="train on these question types only (comma-separated; a diagnostic)")
@@ -467,8 +456,7 @@ def main():
         aux = torch.zeros(())
         if a.aux_weight > 0 and kpos:
             r = mid[torch.tensor([p[0] for p in kpos]), torch.tensor([p[1] for p in kpos])]
-            r = r / torch.sqrt(r.pow(2).mean(-1, keepdim=True) + 1e-5)
-            aux = nn.functional.cross_entropy(probe(r), torch.tensor(ktgt))
+            aux = nn.functional.cross_entropy(probe(rms_norm(r, 1.0)), torch.tensor(ktgt))
         return full_vocab_ce(logits, tk, preset["vocab_size"]), types, (logits.argmax(-1) == tk), aux
 
     held_rng = random.Random(99)

@@ -48,6 +48,7 @@ internal sealed class InferenceArguments
         command.Options.Add(CpuArena);
         command.Options.Add(Prepacking);
         command.Options.Add(MemoryPattern);
+        Spinning.AcceptOnlyFromAmong([.. CpuSpinning.Values]);
         command.Options.Add(Spinning);
     }
 

@@ -157,7 +157,6 @@ public static class QdqQuantizer
         // Keep the node list topologically sorted: weight DQs first, activation Q/DQ right before their first consumer.
         g.Node.Clear();
         var pending = newNodes.ToDictionary(n => n.Output[0], StringComparer.Ordinal);
-        var emitted = new HashSet<string>(StringComparer.Ordinal);
         void Emit(string output)
         {
             if (pending.Remove(output, out NodeProto? n))
