@@ -156,14 +156,14 @@ def main():
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--tok-model", default="/tmp/tiny")
-    ap.add_argument("--split", choices=["train", "eval", "fast"], default="train")
+    ap.add_argument("--split", choices=["train", "eval", "fast", "code"], default="train")
     ap.add_argument("--mix-seed", type=int, default=0)
     ap.add_argument("--procs", type=int, default=2)
     a = ap.parse_args()
     if a.split != "eval":
         assert a.seed >= 1000 and a.seed != 7, "training seeds are >= 1000; seed 7 is the held-out set"
     t0 = time.time()
-    profiles = ["fast"] if a.split == "fast" else PROFILES
+    profiles = {"fast": ["fast"], "code": ["native"]}.get(a.split, PROFILES)
     generate(a.out, a.count, a.seed, a.tok_model, profiles)
     print(f"generated + dumped in {time.time() - t0:.0f}s", flush=True)
     lines, dumps = load_lines(a.out, profiles)
@@ -178,6 +178,9 @@ def main():
     elif a.split == "fast":
         def assign(n, kind):  # the cheap one-view set (curriculum phase 1): every question at the fast profile
             return ["fast"]
+    elif a.split == "code":
+        def assign(n, kind):  # the code questions on their native regions only (the reading curriculum)
+            return ["native"] if kind == "code" else []
     else:
         def assign(n, kind):  # every profile; frame lines at native are the detail views (no roi)
             return ["fast", "balanced", "detail", "native"] if kind == "code" else ["fast", "balanced", "detail"]

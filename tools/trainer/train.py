@@ -40,6 +40,7 @@ class Tok:
     def __init__(self, tokenizer_json):
         t = json.load(open(tokenizer_json))
         self.vocab = {i: s for s, i in t["model"]["vocab"].items()}
+        self.ids = dict(t["model"]["vocab"])
         self.added = {a["id"]: a["content"] for a in t["added_tokens"]}
         self.bd = byte_decoder()
         # the runtime never generates added tokens other than the stop tokens
@@ -55,6 +56,15 @@ class Tok:
             else:
                 out += bytes(self.bd[c] for c in self.vocab.get(i, ""))
         return out.decode("utf-8", errors="replace")
+
+
+def char_answer_ids(code, tok):
+    """A code's answer spelled one token per character (" K", "H", "T"; a leading digit as " ", "7"), then the
+    end of the utterance: the same text as the tokenizer's merged pieces ("HT" is one token), so the runtime's
+    decoded answer is identical, while each generated token copies one character the encoder read (docs/demo-model.md,
+    "Codes: what reading takes")."""
+    ids = [tok.ids["Ġ" + code[0]]] if "Ġ" + code[0] in tok.ids else [tok.ids["Ġ"], tok.ids[code[0]]]
+    return ids + [tok.ids[c] for c in code[1:]] + [EOU]
 
 
 def normalize(s):
@@ -168,9 +178,16 @@ def symbolic_loss(sym, split, g, graded):
     return torch.stack(out).mean()
 
 
-def group_loss(model, split, g, rng, frozen=False, sym=None):
+def group_loss(model, split, g, rng, frozen=False, sym=None, reader=None):
     graded = [] if sym is not None else None
     feats = encode_group_views(model, split, g, rng, train=True, frozen=frozen, graded=graded)
+    read = None
+    if reader is not None and g["kind"] == "code" and g["profile"] == "native":
+        from reading import card_window, code_target, gather, SLOTS, NONE
+        w = card_window(g, split.truth[g["image"]])
+        if w is not None:
+            logits = reader(gather(feats, [w], {v: v for v in range(g["n_views"])}, 64)).view(SLOTS, NONE + 1)
+            read = torch.nn.functional.cross_entropy(logits, torch.tensor(code_target(g["answers"][0])))
     P = prefix_len(g)
     ids0 = torch.tensor(g["input_ids"][0][:P])
     kvs = model.run_prefix(model.merge(ids0, feats)[None])
@@ -192,9 +209,7 @@ def group_loss(model, split, g, rng, frozen=False, sym=None):
     ti = torch.tensor([p[1] for p in tpos])
     logits = model.logits_compact(h[bi, ti])
     losses = full_vocab_ce(logits, model.lut[torch.tensor(tgt)], model.p["vocab_size"])
-    if sym is not None:
-        return losses, types, symbolic_loss(sym, split, g, graded)
-    return losses, types
+    return losses, types, (symbolic_loss(sym, split, g, graded) if sym is not None else None), read
 
 
 @torch.no_grad()
@@ -336,7 +351,17 @@ def main():
     ap.add_argument("--symbolic-weight", type=float, default=0.0, help="weight of the dense per-token loss against the symbolic embedding")
     ap.add_argument("--text-lr-mult", type=float, default=1.0)
     ap.add_argument("--keep-init-vision", action="store_true", help="keep the --init checkpoint's vision encoder (pretrain_vision.py)")
+    ap.add_argument("--type-weights", default="", help="with --per-question: weights of question types, e.g. color:2")
     ap.add_argument("--skip-types", default="", help="comma-separated question types left out of training (e.g. code)")
+    ap.add_argument("--code-chars", action="store_true",
+                    help="code answers one token per character (char_answer_ids) instead of the tokenizer's pieces")
+    ap.add_argument("--extra-train", nargs="*", default=[],
+                    help="more splits mixed into the main one (e.g. data.py --split code): each group of a step comes "
+                         "from one of them, drawn at random, with probability --extra-frac")
+    ap.add_argument("--extra-frac", type=float, default=0.3)
+    ap.add_argument("--sym-from", default="", help="the phase V0 checkpoint holding the symbolic embedding, when --init lacks it")
+    ap.add_argument("--read-weight", type=float, default=0.0,
+                    help="weight of the reading probe on native code groups (reading.py); its state comes from --init")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -354,12 +379,19 @@ def main():
     splits = {"main": train}
     if a.phase1_train:
         splits["phase1"] = Split(a.phase1_train)
+    type_weight = {t.split(":")[0]: float(t.split(":")[1]) for t in a.type_weights.split(",") if t}
+    extras = [Split(e) for e in a.extra_train]
     skip = {t for t in a.skip_types.split(",") if t}
-    for sp in splits.values():  # a group is one kind (frame questions, or one code question): drop whole groups
+    for sp in list(splits.values()) + extras:  # a group is one kind (frame questions, or one code question): drop whole groups
         sp.groups = [g for g in sp.groups if not set(g["types"]) & skip]
     preset = dict(DEFAULT_PRESET)
     preset.update(json.loads(a.preset))
-    vocab = vocab_of([g for sp in splits.values() for g in sp.groups])
+    if a.code_chars:
+        for sp in list(splits.values()) + extras + [held]:
+            for g in sp.groups:
+                if g["kind"] == "code":
+                    g["answer_ids"] = [char_answer_ids(ans, tok) for ans in g["answers"]]
+    vocab = vocab_of([g for sp in list(splits.values()) + extras for g in sp.groups])
     sym = None
     if a.init:
         from symbolic import SymbolicEmbedding
@@ -373,11 +405,19 @@ def main():
         missing = model.load_state_dict(init["model"])
         if not a.keep_init_vision:
             model.vision.load_state_dict(own)  # the vision encoder starts fresh; phase S never trained it
+        if "sym" not in init:  # a phase V checkpoint: the symbolic embedding is in its phase V0 checkpoint
+            src = torch.load(a.sym_from)
+            init.update(sym=src["sym"], spatial_mode=src.get("spatial_mode"))
         sym = SymbolicEmbedding(preset["text_hidden"], spatial=init.get("spatial_mode") or ("side" in init["sym"]))
         sym.load_state_dict(init["sym"])
         for p in sym.parameters():
             p.requires_grad_(False)
-        print(f"init from {a.init} (phase S step {init['state']['step']})", flush=True)
+        print(f"init from {a.init} (step {init['state']['step']})", flush=True)
+    reader = None
+    if a.read_weight > 0:
+        from reading import SLOTS, NONE, WINDOW
+        reader = torch.nn.Linear(WINDOW * preset["text_hidden"], SLOTS * (NONE + 1))
+        reader.load_state_dict(init["reading_probe"])
     if a.symbolic_weight <= 0:
         sym = None
     if a.phase1_tower_cache and "phase1" in splits:
@@ -385,7 +425,10 @@ def main():
         splits["phase1"].cache_tower(model, os.path.join(ck_dir, "phase1_tower.npy"))
     if a.proj_init == "pca" and not a.resume:
         pca_init(model, splits["phase1"] if "phase1" in splits else train)
-    opt = torch.optim.AdamW(param_groups(model, a.wd, a.vision_lr_mult, a.proj_lr_mult, a.text_lr_mult), lr=a.lr, betas=(0.9, 0.98), eps=1e-8)
+    pgroups = param_groups(model, a.wd, a.vision_lr_mult, a.proj_lr_mult, a.text_lr_mult)
+    if reader is not None:
+        pgroups.append({"params": list(reader.parameters()), "weight_decay": 0.0, "lr_mult": a.vision_lr_mult})
+    opt = torch.optim.AdamW(pgroups, lr=a.lr, betas=(0.9, 0.98), eps=1e-8)
     n_params = sum(p.numel() for p in model.parameters())
 
     # periodic eval subset: the first images of the held-out set, fast + detail frames, fast + native codes
@@ -481,23 +524,27 @@ def main():
         n_groups = a.phase1_groups_per_step if name == "phase1" else a.groups_per_step
         batch = []
         while len(batch) < n_groups:
+            if name == "main" and extras and rng.random() < a.extra_frac:
+                e = extras[rng.randrange(len(extras))]
+                batch.append((e, e.groups[rng.randrange(len(e.groups))]))
+                continue
             if state["pos"][name] >= len(perms[name]):
                 state["epoch"][name] += 1
                 state["pos"][name] = 0
                 perms[name] = order(name, state["epoch"][name])
-            batch.append(splits[name].groups[perms[name][state["pos"][name]]])
+            batch.append((splits[name], splits[name].groups[perms[name][state["pos"][name]]]))
             state["pos"][name] += 1
-        all_losses, all_types, weights, sym_losses = [], [], [], []
-        for g in batch:
-            if sym is not None:
-                losses, types, sl = group_loss(model, splits[name], g, rng, frozen=frozen, sym=sym)
+        all_losses, all_types, weights, sym_losses, read_losses = [], [], [], [], []
+        for sp, g in batch:
+            losses, types, sl, rl = group_loss(model, sp, g, rng, frozen=frozen, sym=sym, reader=reader)
+            if sl is not None:
                 sym_losses.append(sl)
-            else:
-                losses, types = group_loss(model, splits[name], g, rng, frozen=frozen)
+            if rl is not None:
+                read_losses.append(rl)
             all_losses.append(losses)
             all_types += types
-            for ans in g["answer_ids"]:
-                weights += [1.0 / len(ans)] * len(ans)
+            for ans, ty in zip(g["answer_ids"], g["types"]):
+                weights += [type_weight.get(ty, 1.0) / len(ans)] * len(ans)
         losses = torch.cat(all_losses)
         if a.per_question:
             w = torch.tensor(weights)
@@ -505,8 +552,12 @@ def main():
         else:
             loss = losses.mean()
         sym_loss = torch.stack(sym_losses).mean() if sym_losses else None
+        read_loss = torch.stack(read_losses).mean() if read_losses else None
+        total = loss + a.symbolic_weight * sym_loss if sym_loss is not None else loss
+        if read_loss is not None:
+            total = total + a.read_weight * read_loss
         opt.zero_grad(set_to_none=True)
-        (loss + a.symbolic_weight * sym_loss if sym_loss is not None else loss).backward()
+        total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         with torch.no_grad():  # the untrained vocabulary stays exactly zero; the <image> row is never read
@@ -514,7 +565,7 @@ def main():
                 model.embed[vocab.index(IMAGE_TOKEN)] = 0
         state["step"] += 1
         state["groups_seen"] += len(batch)
-        q = sum(len(g["lines"]) for g in batch)
+        q = sum(len(g["lines"]) for _, g in batch)
         state["questions_seen"] += q
         per = {}
         for l, ty in zip(losses.tolist(), all_types):
@@ -522,11 +573,12 @@ def main():
         dt = time.time() - t0
         curve.writerow([state["step"], round(state["elapsed"], 1), f"{lr:.6f}", f"{loss.item():.4f}"] +
                        [f"{np.mean(per[t]):.4f}" if t in per else "" for t in ("count", "color", "position", "presence", "code")] +
-                       [sum(g["n_views"] for g in batch), q, round(dt, 2), name + ("+frozen" if frozen else "")])
+                       [sum(g["n_views"] for _, g in batch), q, round(dt, 2), name + ("+frozen" if frozen else "")])
         if state["step"] % 10 == 0:
             curve_f.flush()
             print(f"step {state['step']} {state['elapsed'] / 60:.1f}min lr {lr:.2e} loss {loss.item():.3f} "
-                  + (f"sym {sym_loss.item():.3f} " if sym_loss is not None else "") +
+                  + (f"sym {sym_loss.item():.3f} " if sym_loss is not None else "")
+                  + (f"read {read_loss.item():.3f} " if read_loss is not None else "") +
                   f"{ {t: round(float(np.mean(v)), 3) for t, v in per.items()} } {dt:.2f}s/step {name} ep {state['epoch'][name]} pos {state['pos'][name]}", flush=True)
         if time.time() - last_ck >= a.ckpt_every_min * 60:
             save()
@@ -534,8 +586,12 @@ def main():
     curve_f.flush()
     save()
     run_eval()
-    torch.save({"model": model.state_dict(), "vocab": vocab, "preset": preset, "state": state},
-               os.path.join(ck_dir, "final.pt"))
+    final = {"model": model.state_dict(), "vocab": vocab, "preset": preset, "state": state}
+    if sym is not None:  # what a later phase V run or reading.py starts from
+        final.update(sym=init["sym"], spatial_mode=init.get("spatial_mode"))
+    if reader is not None:
+        final["reading_probe"] = reader.state_dict()
+    torch.save(final, os.path.join(ck_dir, "final.pt"))
     print(f"DONE step {state['step']} budget clock {state['elapsed'] / 60:.1f} min, wall {state.get('wall', 0) / 60:.1f} min", flush=True)
 
 
