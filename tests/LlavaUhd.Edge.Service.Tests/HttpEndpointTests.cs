@@ -23,15 +23,6 @@ public sealed partial class HttpEndpointTests
 {
     private static readonly string[] s_stages = ["queue", "preprocess", "encode", "prefill", "decode", "total"];
 
-    private static async Task WaitUntilAsync(Func<bool> condition, double seconds = 30)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        while (!condition())
-        {
-            await Task.Delay(50, cts.Token);
-        }
-    }
-
     private static async Task<HttpResponseMessage> WaitForStatusAsync(HttpClient client, string path, HttpStatusCode status, double seconds = 30)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
@@ -73,7 +64,7 @@ public sealed partial class HttpEndpointTests
             "--Service:Questions:0:AnswerType=json", """--Service:Questions:0:Schema={"properties": {"jam": {"type": "boolean"}, "count": {"type": "integer", "minimum": 0, "maximum": 6}}}""");
         using HttpClient client = Client(http);
         var standing = service.Get<StandingQuestionService>();
-        await WaitUntilAsync(() => standing.Published >= 2);
+        await Poll.UntilAsync(() => standing.Published >= 2);
 
         // a malformed question: refused with invalid_json, counted by code
         await using (TestClient robot = await TestClient.ConnectAsync(port, MqttProtocolVersion.V500))
@@ -129,7 +120,7 @@ public sealed partial class HttpEndpointTests
 
         // more answers: every stage's count rises
         long published = standing.Published;
-        await WaitUntilAsync(() => standing.Published >= published + 2);
+        await Poll.UntilAsync(() => standing.Published >= published + 2);
         PrometheusText second = await ScrapeAsync(client);
         foreach (string stage in s_stages)
         {
@@ -214,7 +205,7 @@ public sealed partial class HttpEndpointTests
 
         // the broker goes away: alive, not ready, and the body says it is the broker
         await broker.StopAsync();
-        await WaitUntilAsync(() => !service.Get<EdgeMqttClient>().IsConnected);
+        await Poll.UntilAsync(() => !service.Get<EdgeMqttClient>().IsConnected);
         using (HttpResponseMessage down = await client.GetAsync("readyz"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
@@ -269,7 +260,7 @@ public sealed partial class HttpEndpointTests
 
         // an answered frame, rendered plain and with each overlay
         CameraFrames frames = service.Get<FrameStore>()["cam0"];
-        await WaitUntilAsync(() => frames.LastAnswer is not null);
+        await Poll.UntilAsync(() => frames.LastAnswer is not null);
         AnsweredPlan answered = frames.LastAnswer!;
         Assert.Equal(new Core.Slicing.PixelRect(80, 60, 160, 120), answered.Roi);   // the zone, in frame pixels
         string frame = answered.FrameSequence.ToString(CultureInfo.InvariantCulture);
@@ -319,7 +310,7 @@ public sealed partial class HttpEndpointTests
         await using ServiceHarness service = await ServiceHarness.StartAsync(port, embedded: true, null,
             $"--Http:Port={http}", "--Service:Questions:0:Camera=cam0", $"--Service:Questions:0:Question={Question}", "--Service:Questions:0:IntervalSeconds=0.3");
         AnswerLog log = service.Get<AnswerLog>();
-        await WaitUntilAsync(() => log.Latest().Count >= 2);
+        await Poll.UntilAsync(() => log.Latest().Count >= 2);
         string url = $"http://127.0.0.1:{http}/";
 
         string dom = await HeadlessChromium.DumpDomAsync(url, TimeSpan.FromSeconds(60));
