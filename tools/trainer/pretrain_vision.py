@@ -20,7 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import VLM  # noqa: E402
-from symbolic import SymbolicEmbedding, token_labels, view_rects  # noqa: E402
+from symbolic import load_symbolic, view_targets  # noqa: E402
 from train import Split  # noqa: E402
 
 
@@ -43,9 +43,7 @@ def main():
     if a.vision_from:
         src = torch.load(a.vision_from)["model"]
         model.load_state_dict({k: v for k, v in src.items() if k.startswith("vision.")}, strict=False)
-    sym = SymbolicEmbedding(init["preset"]["text_hidden"], spatial=init.get("spatial_mode") or ("side" in init["sym"]))
-    sym.load_state_dict(init["sym"])
-    sym.requires_grad_(False)
+    sym = load_symbolic(init)
     splits = [Split(s) for s in a.splits]
     # every (split, group, view) with its labels computed on demand
     items = []
@@ -60,16 +58,10 @@ def main():
     label_cache = {}
 
     def labels(si, gi):
-        key = (si, gi)
-        if key not in label_cache:
-            sp, g = splits[si], splits[si].groups[gi]
-            truth = sp.truth[g["image"]]
-            region = tuple(g["roi"]) if g["roi"] is not None else (0, 0, truth["width"], truth["height"])
-            rects, rows, cols = view_rects(region, g["edge"])
-            assert (len(rects), rows, cols) == (g["n_views"], g["rows"], g["cols"])
-            with torch.no_grad():
-                label_cache[key] = sym(*sym.labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)
-        return label_cache[key]
+        if (si, gi) not in label_cache:
+            sp = splits[si]
+            label_cache[(si, gi)] = view_targets(sym, sp.truth[sp.groups[gi]["image"]], sp.groups[gi])
+        return label_cache[(si, gi)]
 
     t0 = time.time()
     step = 0

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import VLM  # noqa: E402
 from pixels import to_pixels  # noqa: E402
-from symbolic import SymbolicEmbedding, view_rects  # noqa: E402
+from symbolic import load_symbolic, view_rects, view_targets  # noqa: E402
 from train import Split  # noqa: E402
 
 ALPHABET = "ACEFHKLMNPRTWXY3479"
@@ -192,12 +192,7 @@ def main():
     init = torch.load(a.init)
     model = VLM(init["preset"], init["vocab"])
     model.load_state_dict(init["model"])
-    if "sym" not in init:
-        src = torch.load(a.sym_from)
-        init.update(sym=src["sym"], spatial_mode=src.get("spatial_mode"))
-    sym = SymbolicEmbedding(init["preset"]["text_hidden"], spatial=init.get("spatial_mode") or ("side" in init["sym"]))
-    sym.load_state_dict(init["sym"])
-    sym.requires_grad_(False)
+    sym = load_symbolic(init, a.sym_from)
     h = init["preset"]["text_hidden"]
     probe = nn.Linear(WINDOW * h, SLOTS * (NONE + 1))
     if "reading_probe" in init:
@@ -217,27 +212,16 @@ def main():
     opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
     rng = random.Random(a.seed)
 
-    def sym_target(key):
-        si, gi, v = key
-        sp, g = splits[si], splits[si].groups[gi]
-        truth = sp.truth[g["image"]]
-        rects, _, _ = view_rects(tuple(g["roi"]), g["edge"])
-        with torch.no_grad():
-            return sym(*sym.labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)[v]
-
     sym_splits = [Split(s) for s in a.frame_splits]
     frame_views = [(i, gi, v) for i, sp in enumerate(sym_splits) for gi, g in enumerate(sp.groups) if g["kind"] == "frame"
                    for v in range(g["n_views"])]
-    frame_labels = {}
+    targets = {}
 
-    def frame_target(i, gi):
-        if (i, gi) not in frame_labels:
-            sp, g = sym_splits[i], sym_splits[i].groups[gi]
-            truth = sp.truth[g["image"]]
-            rects, _, _ = view_rects((0, 0, truth["width"], truth["height"]), g["edge"])
-            with torch.no_grad():
-                frame_labels[(i, gi)] = sym(*sym.labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)
-        return frame_labels[(i, gi)]
+    def sym_target(sp, gi, v):
+        """The symbolic embedding of view v of group gi of split sp (cached per group)."""
+        if (id(sp), gi) not in targets:
+            targets[(id(sp), gi)] = view_targets(sym, sp.truth[sp.groups[gi]["image"]], sp.groups[gi])
+        return targets[(id(sp), gi)][v]
 
     def evaluate(strip=False):
         """Whole codes and characters right on the held-out cards, through the full view (or the band)."""
@@ -275,12 +259,12 @@ def main():
         read = F.cross_entropy(logits, tgt)
         loss = read
         if a.symbolic_weight and full:
-            target = torch.stack([sym_target(k) for k in keys])
+            target = torch.stack([sym_target(splits[si], gi, v) for si, gi, v in keys])
             s_loss = ((feats - target) ** 2).mean() / (target ** 2).mean()
             if frame_views:   # whole-frame views too (what the frame questions see), as in phase V0
                 pick = [frame_views[rng.randrange(len(frame_views))] for _ in range(a.frame_views_per_step)]
                 fv = model.vision(to_pixels(np.stack([sym_splits[i].views[sym_splits[i].groups[g]["offset"] + v] for i, g, v in pick])))
-                ft = torch.stack([frame_target(i, g)[v] for i, g, v in pick])
+                ft = torch.stack([sym_target(sym_splits[i], g, v) for i, g, v in pick])
                 s_loss = (s_loss + ((fv - ft) ** 2).mean() / (ft ** 2).mean()) / 2
             sym_hist.append(s_loss.item())
             loss = loss + a.symbolic_weight * s_loss

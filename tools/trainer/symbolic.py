@@ -312,6 +312,29 @@ class SymbolicEmbedding(nn.Module):
         return e.reshape(-1, e.shape[-1])
 
 
+def load_symbolic(init, sym_from=""):
+    """The frozen symbolic embedding of a checkpoint; a phase V checkpoint has none, so it comes from `sym_from`
+    (the phase V0 checkpoint it grew from), and is copied into `init` so later checkpoints carry it."""
+    if "sym" not in init:
+        if not sym_from:
+            raise SystemExit("this checkpoint holds no symbolic embedding: name its phase V0 checkpoint with --sym-from")
+        src = torch.load(sym_from)
+        init.update(sym=src["sym"], spatial_mode=src.get("spatial_mode"))
+    sym = SymbolicEmbedding(init["preset"]["text_hidden"], spatial=init.get("spatial_mode") or ("side" in init["sym"]))
+    sym.load_state_dict(init["sym"])
+    sym.requires_grad_(False)
+    return sym
+
+
+@torch.no_grad()
+def view_targets(sym, truth, g):
+    """[V, 64, H]: the symbolic embedding of every view of a data.py group (its region, else the whole frame)."""
+    region = tuple(g["roi"]) if g["roi"] is not None else (0, 0, truth["width"], truth["height"])
+    rects, rows, cols = view_rects(region, g["edge"])
+    assert (len(rects), rows, cols) == (g["n_views"], g["rows"], g["cols"]), (g["image"], g["profile"])
+    return sym(*sym.labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)
+
+
 def layout(scene, profile, region=None):
     region = region or (0, 0, scene["width"], scene["height"])
     edge = PROFILE_EDGE[profile]

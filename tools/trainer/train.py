@@ -164,13 +164,8 @@ def encode_group_views(model, split, g, rng, train, grad_tiles=3, frozen=False, 
 def symbolic_loss(sym, split, g, graded):
     """Dense per-token loss: the encoder's output against the symbolic embedding of each token's labels
     (symbolic.py), normalised by the target's mean square."""
-    from symbolic import view_rects, token_labels
-    truth = split.truth[g["image"]]
-    region = tuple(g["roi"]) if g["roi"] is not None else (0, 0, truth["width"], truth["height"])
-    rects, rows, cols = view_rects(region, g["edge"])
-    assert (len(rects), rows, cols) == (g["n_views"], g["rows"], g["cols"]), (g["image"], g["profile"])
-    with torch.no_grad():
-        target = sym(*sym.labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)
+    from symbolic import view_targets
+    target = view_targets(sym, split.truth[g["image"]], g)
     out = []
     for idx, f in graded:
         t = target[torch.tensor(idx)]
@@ -394,7 +389,7 @@ def main():
     vocab = vocab_of([g for sp in list(splits.values()) + extras for g in sp.groups])
     sym = None
     if a.init:
-        from symbolic import SymbolicEmbedding
+        from symbolic import load_symbolic
         init = torch.load(a.init)
         assert set(vocab) <= set(init["vocab"]), "the phase S vocabulary must hold every id of the data"
         vocab = init["vocab"]
@@ -405,13 +400,7 @@ def main():
         missing = model.load_state_dict(init["model"])
         if not a.keep_init_vision:
             model.vision.load_state_dict(own)  # the vision encoder starts fresh; phase S never trained it
-        if "sym" not in init:  # a phase V checkpoint: the symbolic embedding is in its phase V0 checkpoint
-            src = torch.load(a.sym_from)
-            init.update(sym=src["sym"], spatial_mode=src.get("spatial_mode"))
-        sym = SymbolicEmbedding(preset["text_hidden"], spatial=init.get("spatial_mode") or ("side" in init["sym"]))
-        sym.load_state_dict(init["sym"])
-        for p in sym.parameters():
-            p.requires_grad_(False)
+        sym = load_symbolic(init, a.sym_from)
         print(f"init from {a.init} (step {init['state']['step']})", flush=True)
     reader = None
     if a.read_weight > 0:
