@@ -2,7 +2,12 @@ namespace LlavaUhd.Edge.Inference.Providers;
 
 public sealed class CpuOptions
 {
-    /// <summary>Threads inside one operator (0 = one per core).</summary>
+    /// <summary>
+    /// Threads inside one operator. 0 = one per processor this process may use (<see cref="Environment.ProcessorCount"/>,
+    /// which follows the container's CPU quota and the process's affinity), passed to ONNX Runtime as an explicit
+    /// count: left at its own default, ONNX Runtime pins its workers to cores, which decoded 1.1–1.6× slower on a
+    /// 2-core virtual machine (docs/cpu-decoder.md, "Threads").
+    /// </summary>
     public int IntraOpThreads { get; set; }
 
     /// <summary>disable, basic, extended or all.</summary>
@@ -10,6 +15,13 @@ public sealed class CpuOptions
 
     /// <summary>When set, each session's optimised graph is saved here (faster later starts, inspectable).</summary>
     public string? OptimizedModelDir { get; set; }
+
+    /// <summary>
+    /// When set, ONNX Runtime profiles every session run and writes one Chrome-trace JSON per session here
+    /// (<c>SessionOptions.EnableProfiling</c>): each operator's time, for finding where a decode step goes
+    /// (docs/cpu-decoder.md, "Where a token's time goes"). Profiling costs time itself; leave it off in service.
+    /// </summary>
+    public string? ProfileDir { get; set; }
 
     /// <summary>
     /// ONNX Runtime's CPU memory arena (docs/memory.md): <c>shared</c> (the default) = one arena for every session of

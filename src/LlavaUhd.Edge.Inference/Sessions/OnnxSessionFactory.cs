@@ -147,6 +147,12 @@ public sealed class OnnxSessionFactory
     {
         CpuOptions? cpu = Options.Providers?.Cpu;
         int threads = Options.IntraOpThreads != 0 ? Options.IntraOpThreads : cpu?.IntraOpThreads ?? 0;
+        if (threads == 0)
+        {
+            // An explicit count: ONNX Runtime's own default (0) pins its workers to cores, and the caller thread that
+            // joins each operator then competes with a pinned spinning worker (docs/cpu-decoder.md, "Threads").
+            threads = Environment.ProcessorCount;
+        }
         (bool cpuArena, bool memoryPattern, IReadOnlyDictionary<string, string> entries) = MemorySettings();
         if (entries.ContainsKey("session.use_env_allocators"))
         {
@@ -175,6 +181,13 @@ public sealed class OnnxSessionFactory
         {
             Directory.CreateDirectory(dir);
             so.OptimizedModelFilePath = Path.Combine(dir, name.Replace('/', '_') + ".opt.onnx");
+        }
+
+        if (cpu?.ProfileDir is { Length: > 0 } profileDir)
+        {
+            Directory.CreateDirectory(profileDir);
+            so.ProfileOutputPathPrefix = Path.Combine(profileDir, name.Replace('/', '_'));
+            so.EnableProfiling = true; // after the prefix: the setter hands ONNX Runtime the prefix it holds then
         }
 
         return so;

@@ -6,7 +6,7 @@ namespace LlavaUhd.Edge.Inference.Sessions;
 /// <summary>Options of the sessions the factory creates.</summary>
 public sealed record OnnxSessionOptions
 {
-    /// <summary>Threads inside one operator (0 = ONNX Runtime's default, one per core). Overrides <see cref="CpuOptions.IntraOpThreads"/> when set.</summary>
+    /// <summary>Threads inside one operator (0 = one per processor the process may use, see <see cref="CpuOptions.IntraOpThreads"/>). Overrides <see cref="CpuOptions.IntraOpThreads"/> when set.</summary>
     public int IntraOpThreads { get; init; }
 
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
