@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchCaptureCommand.CreateCapture());
         bench.Subcommands.Add(BenchEncodeCommand.CreateEncode());
         bench.Subcommands.Add(BenchDecodeCommand.CreateDecode());
+        bench.Subcommands.Add(BenchGenerateCommand.Create());
         return bench;
     }
 

@@ -35,6 +35,10 @@ internal sealed class InferenceArguments
 
     public Option<string?> Spinning { get; } = new("--spinning") { Description = "Whose ONNX Runtime threads spin between operators: decoder (the default here: a one-off job owns the cores; decode 1.3-1.4x faster after a short prompt), all or off (the service's default, Inference:Providers:Cpu:Spinning; docs/cpu-decoder.md)." };
 
+    public Option<string?> OptimizedModelDir { get; } = new("--optimized-model-dir") { Description = "Save each session's graph as ONNX Runtime optimised it into this folder, to see which fusions applied (Inference:Providers:Cpu:OptimizedModelDir)." };
+
+    public Option<string?> OrtProfile { get; } = new("--ort-profile") { Description = "Profile every ONNX Runtime run into this folder, one Chrome-trace JSON per session: each operator's time (Inference:Providers:Cpu:ProfileDir; slows the run)." };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
@@ -50,6 +54,8 @@ internal sealed class InferenceArguments
         command.Options.Add(MemoryPattern);
         Spinning.AcceptOnlyFromAmong([.. CpuSpinning.Values]);
         command.Options.Add(Spinning);
+        command.Options.Add(OptimizedModelDir);
+        command.Options.Add(OrtProfile);
     }
 
     public InferenceOptions Bind(ParseResult result)
@@ -69,6 +75,8 @@ internal sealed class InferenceArguments
         options.Providers.Cpu.Prepacking = result.GetValue(Prepacking) ?? options.Providers.Cpu.Prepacking;
         options.Providers.Cpu.MemoryPattern = result.GetValue(MemoryPattern) ?? options.Providers.Cpu.MemoryPattern;
         options.Providers.Cpu.Spinning = result.GetValue(Spinning) ?? CpuSpinning.Decoder;
+        options.Providers.Cpu.OptimizedModelDir = result.GetValue(OptimizedModelDir);
+        options.Providers.Cpu.ProfileDir = result.GetValue(OrtProfile);
         if (result.GetValue(EngineCache) is { Length: > 0 } cache)
         {
             options.Providers.TensorRt.EngineCacheDir = cache;
