@@ -122,13 +122,13 @@ public static class FusedDecoder
         for (int l = 0; l < layers; l++)
         {
             string n = $"model.layers.{l}";
-            string q = g.MatMul(a, Use(n + ".self_attn.q_proj.weight"));
-            string k = g.MatMul(a, Use(n + ".self_attn.k_proj.weight"));
-            string v = g.MatMul(a, Use(n + ".self_attn.v_proj.weight"));
+            // one projection for Q, K and V (GroupQueryAttention's packed input), Q's columns pre-scaled by 1/√D
+            string qkv = g.MatMul(a, PackedQkv(n));
             string attn = g.Fresh("attn");
-            Multi("GroupQueryAttention", [q, k, v, $"past_key_values.{l}.key", $"past_key_values.{l}.value", "seqlens_k", "total_sequence_length", cosCache, sinCache],
+            Multi("GroupQueryAttention", [qkv, "", "", $"past_key_values.{l}.key", $"past_key_values.{l}.value", "seqlens_k", "total_sequence_length", cosCache, sinCache],
                 [attn, $"present.{l}.key", $"present.{l}.value"],
-                GraphBuilder.Int("num_heads", nh), GraphBuilder.Int("kv_num_heads", kvh), GraphBuilder.Int("do_rotary", 1), GraphBuilder.Int("rotary_interleaved", 0));
+                GraphBuilder.Int("num_heads", nh), GraphBuilder.Int("kv_num_heads", kvh), GraphBuilder.Int("do_rotary", 1), GraphBuilder.Int("rotary_interleaved", 0),
+                GraphBuilder.Float("scale", 1f));
             string o = g.MatMul(attn, Use(n + ".self_attn.o_proj.weight"));
             (string m, residual) = SkipNorm(o, residual, Use(n + ".post_attention_layernorm.weight"));
             string gate = g.MatMul(m, Use(n + ".mlp.gate_proj.weight"));
@@ -153,6 +153,47 @@ public static class FusedDecoder
 
         // 8-bit everywhere, or 4-bit layers with an 8-bit head (the head's error shows in every logit)
         return NBitsQuantizer.Quantize(model, blockSize, accuracyLevel: 4, name => bits == 8 || name == "lm_head.weight" ? 8 : 4);
+
+        // [H, (nh + 2·kvh)·D]: each row is q's row × 1/√D, then k's and v's rows. The attention scale folded into the
+        // weights (a power of two for D = 64, 16, 256: exact) lets the op run Q·Kᵀ with α = 1, which takes ONNX
+        // Runtime's one-row kernel for a decode step instead of packing Kᵀ for every head (docs/cpu-decoder.md).
+        string PackedQkv(string layer)
+        {
+            string name = layer + ".self_attn.qkv_proj.weight";
+            float[] q = Floats(Weight(layer + ".self_attn.q_proj.weight"));
+            float[] k = Floats(Weight(layer + ".self_attn.k_proj.weight"));
+            float[] v = Floats(Weight(layer + ".self_attn.v_proj.weight"));
+            int qn = (int)(nh * hd);
+            int kn = (int)(kvh * hd);
+            int width = qn + (2 * kn);
+            float scale = 1f / MathF.Sqrt(hd);
+            float[] packed = new float[h * width];
+            for (int row = 0; row < h; row++)
+            {
+                Span<float> dst = packed.AsSpan(row * width, width);
+                ReadOnlySpan<float> qRow = q.AsSpan(row * qn, qn);
+                for (int c = 0; c < qn; c++)
+                {
+                    dst[c] = qRow[c] * scale;
+                }
+
+                k.AsSpan(row * kn, kn).CopyTo(dst[qn..]);
+                v.AsSpan(row * kn, kn).CopyTo(dst[(qn + kn)..]);
+            }
+
+            return g.Floats(name, packed, h, width);
+        }
+
+        float[] Floats(TensorProto t)
+        {
+            long count = t.Dims.Aggregate(1L, (x, y) => x * y);
+            if (t.DataType != (int)DataType.Float || t.RawData.Length != count * sizeof(float))
+            {
+                throw new InvalidDataException($"the decoder's weight '{t.Name}' is not float32 raw data (dtype {t.DataType}, {t.RawData.Length} bytes for {count} values)");
+            }
+
+            return MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray();
+        }
 
         (string Normed, string Sum) SkipNorm(string x, string skip, string gamma)
         {

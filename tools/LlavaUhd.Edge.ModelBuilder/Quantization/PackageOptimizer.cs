@@ -41,7 +41,7 @@ public static class PackageOptimizer
     };
 
     /// <returns>The variant written and the size of its decoder file.</returns>
-    public static (string Variant, long DecoderBytes) Optimize(string directory, int bits, int maxContext = 8192, IProgress<string>? progress = null, string encoder = EncoderChoice.Auto)
+    public static (string Variant, long DecoderBytes) Optimize(string directory, int bits, int maxContext = 8192, IProgress<string>? progress = null, string encoder = EncoderChoice.Auto, int blockSize = 32)
     {
         string variant = VariantFor(bits);
         if (!EncoderChoice.All.Contains(encoder))
@@ -67,7 +67,7 @@ public static class PackageOptimizer
                 progress?.Report($"{contract.Session}: fused attention, {bits}-bit weights");
                 ModelProto standard = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fp32.PathOf(fp32.Sessions.Sessions[SessionNames.Decoder].File)));
                 (float? theta, float eps) = TextConfig(directory);
-                ModelProto fused = FusedDecoder.Build(standard, maxContext, bits, eps: eps, ropeTheta: theta);
+                ModelProto fused = FusedDecoder.Build(standard, maxContext, bits, blockSize, eps, theta);
                 File.WriteAllBytes(target, fused.ToByteArray());
                 decoderBytes = new FileInfo(target).Length;
                 continue;
