@@ -36,6 +36,22 @@ public sealed class BenchGenerateCommandTests : IClassFixture<TinyPackageFixture
     }
 
     [Fact]
+    public void Bandwidth_AddsTheBoundTheDecoderWeightsSet()
+    {
+        (int code, string stdout, string stderr) = CliProcess.Run(string.Empty, "bench", "generate", "--model", _tiny.Package, "--variants", "fp32", "--context", "20", "--new-tokens", "4", "--rounds", "1", "--bandwidth", "--json");
+
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement r = doc.RootElement;
+        double decoderMb = new FileInfo(Path.Combine(_tiny.Package, "onnx", "decoder_model_merged.onnx")).Length / 1e6;
+        Assert.Equal(decoderMb, r.GetProperty("decoder_mb").GetDouble(), 0.1);
+        double gbps = r.GetProperty("read_gb_per_s").GetDouble();
+        Assert.InRange(gbps, 0.5, 2000);
+        double expected = 100 * r.GetProperty("decode_tokens_per_s").GetDouble() * decoderMb * 1e6 / (gbps * 1e9);
+        Assert.Equal(expected, r.GetProperty("bandwidth_bound_pct").GetDouble(), 0.2);
+    }
+
+    [Fact]
     public void UnknownVariant_FailsWithTheVariantsThePackageHas()
     {
         (int code, _, string stderr) = CliProcess.Run(string.Empty, "bench", "generate", "--model", _tiny.Package, "--variants", "fp32,cpu-int9", "--rounds", "1");
