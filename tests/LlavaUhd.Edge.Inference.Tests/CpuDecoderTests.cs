@@ -171,6 +171,11 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
         Assert.All(encoder.Graph.Node.Where(n => n.OpType == "MatMulNBits"), n => Assert.Equal(8, n.Attribute.Single(a => a.Name == "bits").I));
         Assert.Contains(encoder.Graph.Node, n => n.OpType == "MatMulNBits");
 
+        // and its attention and GELUs fused (EncoderFusionTests holds the rewrites to the standard features)
+        int layers = ModelPreset.Get(ModelPreset.DemoSmolVlm).VisionLayers;
+        Assert.Equal(layers, encoder.Graph.Node.Count(n => n.OpType == "If"));
+        Assert.Equal(layers, encoder.Graph.Node.Count(n => n.OpType == "BiasGelu"));
+
         using VlmPipeline reference = VlmPipeline.Open(new InferenceOptions { Model = s_package.Value, Variant = ModelVariants.Fp32 });
         using VlmPipeline cpu = VlmPipeline.Open(new InferenceOptions { Model = s_package.Value, Variant = ModelVariants.CpuInt8 });
         foreach (string image in Directory.GetFiles(s_golden, "*.png").Order(StringComparer.Ordinal).Take(2))

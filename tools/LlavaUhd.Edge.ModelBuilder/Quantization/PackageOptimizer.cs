@@ -79,13 +79,33 @@ public static class PackageOptimizer
             {
                 progress?.Report($"{contract.Session}: 8-bit MatMulNBits linear layers");
                 ModelProto visualFp32 = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fp32.PathOf(fp32.Sessions.Sessions[contract.Session].File)));
-                File.WriteAllBytes(target, NBitsQuantizer.Quantize(visualFp32, blockSize: 32, accuracyLevel: 4, _ => 8).ToByteArray());
+                WriteVisual(contract.Session, NBitsQuantizer.Quantize(visualFp32, blockSize: 32, accuracyLevel: 4, _ => 8));
                 continue;
             }
 
             string source = visual && encoderChoice == EncoderChoice.Qdq ? ModelVariants.QdqInt8 : ModelVariants.Fp32;
             progress?.Report($"{contract.Session}: the {source} graph");
-            File.Copy(fp32.PathOf(ModelVariants.FileOf(contract.Session, source)), target, overwrite: true);
+            if (visual)
+            {
+                WriteVisual(contract.Session, ModelProto.Parser.ParseFrom(File.ReadAllBytes(fp32.PathOf(ModelVariants.FileOf(contract.Session, source)))));
+            }
+            else
+            {
+                File.Copy(fp32.PathOf(ModelVariants.FileOf(contract.Session, source)), target, overwrite: true);
+            }
+
+            // the encoder's attention onto MultiHeadAttention (flash attention when no patch is masked), its GELUs fused
+            void WriteVisual(string session, ModelProto graph)
+            {
+                if (session == SessionNames.VisionEncoder)
+                {
+                    (graph, int fused) = EncoderAttention.Fuse(graph);
+                    (graph, int gelus) = EncoderGelu.Fuse(graph);
+                    progress?.Report($"{session}: {fused} attention blocks onto MultiHeadAttention, {gelus} GELUs onto (Bias)Gelu");
+                }
+
+                File.WriteAllBytes(target, graph.ToByteArray());
+            }
         }
 
         ManifestVariant described = ModelImporter.DescribeVariant(directory, m.Family, variant, new OnnxSessionFactory());
