@@ -10,7 +10,7 @@ namespace LlavaUhd.Edge.ModelBuilder.Generation;
 /// The CPU decoder variant (docs/cpu-decoder.md): the same weights as a package's standard
 /// <c>decoder_model_merged</c>, rewired onto ONNX Runtime's fused contrib ops — <c>GroupQueryAttention</c> with the
 /// rotary embedding inside and one KV buffer per layer shared between past and present (the op appends in place; no
-/// cache copy per step), <c>SkipSimplifiedLayerNormalization</c> for every residual add + RMSNorm, the logits of the
+/// cache copy per step) fed by one packed Q/K/V projection per layer, <c>SkipSimplifiedLayerNormalization</c> for every residual add + RMSNorm, the logits of the
 /// last position only, and optionally <c>MatMulNBits</c> weights (8-bit, or 4-bit with an 8-bit output head).
 /// <para>
 /// Contract: inputs <c>inputs_embeds [1, S, H]</c> (float32), <c>seqlens_k [1]</c> (int32, past + S − 1),
