@@ -271,7 +271,7 @@ public sealed class ServiceFaultTests(ITestOutputHelper output)
             }
 
             await broker.StopAsync();            // answers pile up in the outbox ...
-            await Task.Delay(3000);
+            await Poll.UntilAsync(() => StoredAnswerIds(outbox).Count >= 5, 60);
             service.Kill();                      // ... and the service dies
             await service.DisposeAsync();
 
