@@ -67,8 +67,8 @@ public sealed class ModelManifest
 
     public void Write(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, JsonOptions) + "\n");
 
-    /// <summary>A copy with <paramref name="variant"/> added or replaced.</summary>
-    public ModelManifest WithVariant(string name, ManifestVariant variant)
+    /// <summary>A copy with <paramref name="variant"/> added or replaced; with <paramref name="makeDefault"/> it becomes the package's default variant.</summary>
+    public ModelManifest WithVariant(string name, ManifestVariant variant, bool makeDefault = false)
     {
         var variants = new SortedDictionary<string, ManifestVariant>(Variants.ToDictionary(), StringComparer.Ordinal) { [name] = variant };
         return new ModelManifest
@@ -76,7 +76,7 @@ public sealed class ModelManifest
             Format = Format,
             Family = Family,
             Name = Name,
-            DefaultVariant = DefaultVariant,
+            DefaultVariant = makeDefault ? name : DefaultVariant,
             Slicing = Slicing,
             Dimensions = Dimensions,
             Tokens = Tokens,

@@ -32,6 +32,7 @@ internal static class ModelsCommand
         var maxContext = new Option<int>("--max-context") { Description = "Longest prompt + answer the decoder serves (its rotary tables).", DefaultValueFactory = _ => 8192 };
         var encoder = new Option<string>("--encoder") { Description = "The variant's vision encoder: auto (qdq when the package has a qdq-int8 variant, else nbits), qdq (that static QDQ INT8 encoder), nbits (8-bit MatMulNBits linear layers from fp32) or fp32.", DefaultValueFactory = _ => PackageOptimizer.EncoderChoice.Auto };
         encoder.AcceptOnlyFromAmong([.. PackageOptimizer.EncoderChoice.All]);
+        var makeDefault = new Option<bool>("--default") { Description = "Make the new variant the package's default (defaultVariant in model.json): what ask, eval and the service load when no variant is named." };
         var blockSize = new Option<int>("--block-size") { Description = "Weights per scale along K in the decoder's MatMulNBits layers (a power of two from 16 to 256; default 32).", DefaultValueFactory = _ => 32 };
         var command = new Command("optimize", "Write the CPU decoder variant (docs/cpu-decoder.md): fused GroupQueryAttention over one shared KV buffer, SkipSimplifiedLayerNormalization, MatMulNBits weights; select it with --variant cpu-int8 or cpu-q4.");
         command.Arguments.Add(package);
@@ -39,6 +40,7 @@ internal static class ModelsCommand
         command.Options.Add(maxContext);
         command.Options.Add(encoder);
         command.Options.Add(blockSize);
+        command.Options.Add(makeDefault);
         command.SetAction(result => Guard("models optimize", () =>
         {
             string dir = result.GetValue(package)!;
@@ -55,8 +57,8 @@ internal static class ModelsCommand
                 throw new CliException($"--block-size must be a power of two from 16 to 256 (got {block})");
             }
 
-            (string variant, long bytes) = PackageOptimizer.Optimize(dir, result.GetValue(bits), ctx, new ConsoleProgress(clock), result.GetValue(encoder)!, block);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{dir}: variant {variant} written (decoder {bytes / 1e6:F1} MB) in {clock.Elapsed.TotalSeconds:F1} s; use --variant {variant}"));
+            (string variant, long bytes) = PackageOptimizer.Optimize(dir, result.GetValue(bits), ctx, new ConsoleProgress(clock), result.GetValue(encoder)!, block, result.GetValue(makeDefault));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{dir}: variant {variant} written (decoder {bytes / 1e6:F1} MB) in {clock.Elapsed.TotalSeconds:F1} s; {(result.GetValue(makeDefault) ? "now the package's default" : $"use --variant {variant}")}"));
             return ExitCodes.Ok;
         }));
         return command;

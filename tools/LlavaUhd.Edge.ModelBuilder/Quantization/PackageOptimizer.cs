@@ -41,7 +41,7 @@ public static class PackageOptimizer
     };
 
     /// <returns>The variant written and the size of its decoder file.</returns>
-    public static (string Variant, long DecoderBytes) Optimize(string directory, int bits, int maxContext = 8192, IProgress<string>? progress = null, string encoder = EncoderChoice.Auto, int blockSize = 32)
+    public static (string Variant, long DecoderBytes) Optimize(string directory, int bits, int maxContext = 8192, IProgress<string>? progress = null, string encoder = EncoderChoice.Auto, int blockSize = 32, bool makeDefault = false)
     {
         string variant = VariantFor(bits);
         if (!EncoderChoice.All.Contains(encoder))
@@ -109,7 +109,7 @@ public static class PackageOptimizer
         }
 
         ManifestVariant described = ModelImporter.DescribeVariant(directory, m.Family, variant, new OnnxSessionFactory());
-        ModelManifest.Read(Path.Combine(directory, ModelManifest.FileName)).WithVariant(variant, described)
+        ModelManifest.Read(Path.Combine(directory, ModelManifest.FileName)).WithVariant(variant, described, makeDefault)
             .Write(Path.Combine(directory, ModelManifest.FileName));
         return (variant, decoderBytes);
     }
