@@ -76,6 +76,27 @@ public sealed class EncoderFusionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TanhGelu_BecomesFastGelu_WithTheBuildersFeatures()
+    {
+        // SmolVLM-256M's vision tower uses the tanh approximation (vision_config.hidden_act = gelu_pytorch_tanh)
+        ModelPreset p = ModelPreset.Get(ModelPreset.TinySmolVlm) with { VisionActivation = VisionActivations.GeluTanh };
+        ModelProto standard = ModelGraphs.SmolVlmVisionEncoder(p, seed: 3);
+        Assert.Equal(p.VisionLayers, standard.Graph.Node.Count(n => n.OpType == "Tanh"));
+        (ModelProto fused, int count) = EncoderGelu.Fuse(standard);
+
+        Assert.Equal(p.VisionLayers, count);
+        Assert.Equal(p.VisionLayers, fused.Graph.Node.Count(n => n.OpType == "FastGelu" && n.Input.Count == 2));
+        Assert.DoesNotContain(fused.Graph.Node, n => n.OpType == "Tanh");
+        float[] a = Run(standard, views: 1, masked: false, p.ImageSize);
+        float[] b = Run(fused, views: 1, masked: false, p.ImageSize);
+        float maxAbs = a.Zip(b, (x, y) => MathF.Abs(x - y)).Max();
+        float scale = a.Max(MathF.Abs);
+        output.WriteLine($"FastGelu vs the builder's tanh GELU: max abs difference {maxAbs:E2} (features up to {scale:F3})");
+        Assert.True(maxAbs <= 1e-4f * Math.Max(1f, scale), $"max abs difference {maxAbs:E2}");
+        Assert.True(VectorMath.Cosine(a, b) >= 0.999999);
+    }
+
+    [Fact]
     public void AGraphWithoutTheBlocks_IsLeftAsItIs()
     {
         (ModelProto standard, _) = s_demo.Value;
@@ -91,9 +112,9 @@ public sealed class EncoderFusionTests(ITestOutputHelper output)
     }
 
     /// <summary>The encoder on seeded pixels; with <paramref name="masked"/> the last view's right third is padding.</summary>
-    private static float[] Run(ModelProto model, int views, bool masked)
+    private static float[] Run(ModelProto model, int views, bool masked, int? imageSize = null)
     {
-        int s = s_demo.Value.Preset.ImageSize;
+        int s = imageSize ?? s_demo.Value.Preset.ImageSize;
         var rng = new Random(5);
         float[] pixels = new float[views * 3 * s * s];
         for (int i = 0; i < pixels.Length; i++)

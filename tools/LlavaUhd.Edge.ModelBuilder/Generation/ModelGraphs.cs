@@ -31,7 +31,7 @@ public static class ModelGraphs
 
         for (int l = 0; l < p.VisionLayers; l++)
         {
-            x = g.VitBlock(x, $"encoder.layers.{l}", d, p.VisionHeads, p.VisionMlp, VisionEps, bias);
+            x = g.VitBlock(x, $"encoder.layers.{l}", d, p.VisionHeads, p.VisionMlp, VisionEps, bias, p.VisionActivation);
         }
 
         x = g.LayerNorm(x, "post_layernorm", d, VisionEps);

@@ -25,6 +25,9 @@ public sealed record ModelPreset
 
     public int VisionMlp { get; init; }
 
+    /// <summary>The vision MLP's activation, by its Hugging Face name (<see cref="VisionActivations"/>): <c>gelu</c> (erf) or <c>gelu_pytorch_tanh</c>.</summary>
+    public string VisionActivation { get; init; } = VisionActivations.Gelu;
+
     /// <summary>smolvlm: the tile side (512). minicpmv: the side the learned position grid was trained at.</summary>
     public int ImageSize { get; init; }
 
@@ -78,6 +81,7 @@ public sealed record ModelPreset
             ImageSize = I("image_size"), PatchSize = I("patch_size"), ScaleFactor = I("scale_factor"),
             TextHidden = I("text_hidden"), TextLayers = I("text_layers"), TextHeads = I("text_heads"), KeyValueHeads = I("kv_heads"),
             HeadDim = I("head_dim"), TextMlp = I("text_mlp"), VocabSize = I("vocab_size"), RopeTheta = p.GetProperty("rope_theta").GetSingle(),
+            VisionActivation = p.TryGetProperty("vision_act", out System.Text.Json.JsonElement act) ? act.GetString()! : VisionActivations.Gelu,
         };
     }
 
@@ -102,6 +106,7 @@ public sealed record ModelPreset
         {
             Name = name, Family = ModelFamilies.SmolVlm,
             VisionHidden = 768, VisionLayers = 12, VisionHeads = 12, VisionMlp = 3072, ImageSize = 512, PatchSize = 16, ScaleFactor = 4,
+            VisionActivation = VisionActivations.GeluTanh, // vision_config.hidden_act
             TextHidden = 576, TextLayers = 30, TextHeads = 9, KeyValueHeads = 3, HeadDim = 64, TextMlp = 1536, VocabSize = 49_280,
         },
         DemoSmolVlm => FromWeights(name, DemoWeights.Load()),

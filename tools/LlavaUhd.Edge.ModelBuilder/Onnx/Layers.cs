@@ -1,3 +1,4 @@
+using LlavaUhd.Edge.ModelBuilder.Generation;
 using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace LlavaUhd.Edge.ModelBuilder.Onnx;
@@ -32,6 +33,25 @@ public static class Layers
         return g.Mul(g.Mul(x, g.ScalarF(0.5f)), g.Add(erf, g.ScalarF(1f)));
     }
 
+    /// <summary>
+    /// GELU, tanh approximation (PyTorch's <c>gelu(approximate="tanh")</c>, Hugging Face's <c>gelu_pytorch_tanh</c>, what
+    /// SigLIP and SmolVLM's vision tower use): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    /// </summary>
+    public static string GeluTanh(this GraphBuilder g, string x)
+    {
+        string cube = g.Mul(g.Mul(x, x), x);
+        string inner = g.Mul(g.Add(x, g.Mul(cube, g.ScalarF(0.044715f))), g.ScalarF(MathF.Sqrt(2f / MathF.PI)));
+        return g.Mul(g.Mul(x, g.ScalarF(0.5f)), g.Add(g.Node("Tanh", inner), g.ScalarF(1f)));
+    }
+
+    /// <summary>The vision MLP's activation by its Hugging Face name: <c>gelu</c> (erf) or <c>gelu_pytorch_tanh</c>.</summary>
+    public static string Activation(this GraphBuilder g, string x, string name) => name switch
+    {
+        VisionActivations.Gelu => g.Gelu(x),
+        VisionActivations.GeluTanh => g.GeluTanh(x),
+        _ => throw new ArgumentException($"unknown vision activation '{name}' (known: {VisionActivations.Gelu}, {VisionActivations.GeluTanh})", nameof(name)),
+    };
+
     /// <summary>SiLU: x·sigmoid(x).</summary>
     public static string Silu(this GraphBuilder g, string x) => g.Mul(x, g.Node("Sigmoid", x));
 
@@ -39,7 +59,7 @@ public static class Layers
     /// Pre-norm ViT block (SigLIP): x + out(attn(LN(x))), then x + fc2(gelu(fc1(LN(x)))).
     /// <paramref name="bias"/> is an additive attention bias broadcastable to [N, heads, T, T] or null.
     /// </summary>
-    public static string VitBlock(this GraphBuilder g, string x, string name, long dim, long heads, long mlp, float eps, string? bias)
+    public static string VitBlock(this GraphBuilder g, string x, string name, long dim, long heads, long mlp, float eps, string? bias, string activation = VisionActivations.Gelu)
     {
         long hd = dim / heads;
         string h = g.LayerNorm(x, name + ".layer_norm1", dim, eps);
@@ -56,7 +76,7 @@ public static class Layers
         string o = g.Reshape(g.Transpose(g.MatMul(p, v), 0, 2, 1, 3), 0, 0, dim);
         x = g.Add(x, g.Linear(o, name + ".self_attn.out_proj", dim, dim));
         h = g.LayerNorm(x, name + ".layer_norm2", dim, eps);
-        string m = g.Linear(g.Gelu(g.Linear(h, name + ".mlp.fc1", dim, mlp)), name + ".mlp.fc2", mlp, dim);
+        string m = g.Linear(g.Activation(g.Linear(h, name + ".mlp.fc1", dim, mlp), activation), name + ".mlp.fc2", mlp, dim);
         return g.Add(x, m);
     }
 

@@ -101,7 +101,7 @@ public static class PackageOptimizer
                 {
                     (graph, int fused) = EncoderAttention.Fuse(graph);
                     (graph, int gelus) = EncoderGelu.Fuse(graph);
-                    progress?.Report($"{session}: {fused} attention blocks onto MultiHeadAttention, {gelus} GELUs onto (Bias)Gelu");
+                    progress?.Report($"{session}: {fused} attention blocks onto MultiHeadAttention, {gelus} GELUs fused (BiasGelu or FastGelu)");
                 }
 
                 File.WriteAllBytes(target, graph.ToByteArray());
