@@ -19,6 +19,14 @@ public sealed class ModelsOptimizeCommandTests : IClassFixture<TinyPackageFixtur
         Assert.True(code == 0, stderr);
         Assert.Contains("now the package's default", stdout, StringComparison.Ordinal);
 
+        // the drift report: the trained demo model's 8-bit variant against its fp32 graphs
+        System.Text.RegularExpressions.Match drift = System.Text.RegularExpressions.Regex.Match(stdout, @"drift against fp32: logits cosine >= ([0-9.]+) over (\d+) steps, (\d+) of 8 greedy tokens the same; image features cosine ([0-9.]+)");
+        Assert.True(drift.Success, stdout);
+        Assert.True(double.Parse(drift.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 0.9999, drift.Value);
+        Assert.Equal("8", drift.Groups[2].Value);
+        Assert.Equal("8", drift.Groups[3].Value);
+        Assert.True(double.Parse(drift.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture) >= 0.999, drift.Value);
+
         using (JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "model.json"))))
         {
             Assert.Equal("cpu-int8", manifest.RootElement.GetProperty("defaultVariant").GetString());
