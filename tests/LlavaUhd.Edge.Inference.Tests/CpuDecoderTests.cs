@@ -161,23 +161,47 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void CpuVariant_WithoutAQdqEncoder_QuantizesTheEncodersLinearLayersTo8Bits_AndKeepsItsFeatures()
+    public void CpuVariant_WithoutAQdqEncoder_QuantizesTheEncodersLinearLayersDynamically_AndKeepsItsFeatures()
     {
-        // The demo package has no qdq-int8 variant: --encoder auto makes every linear layer of the fp32 encoder an
-        // 8-bit MatMulNBits (docs/cpu-decoder.md, "The encoder").
-        ModelPackage package = ModelPackage.Load(s_package.Value, ModelVariants.CpuInt8);
-        ModelProto encoder = ModelProto.Parser.ParseFrom(File.ReadAllBytes(package.PathOf(package.Sessions.Sessions[SessionNames.VisionEncoder].File)));
+        // The demo package has no qdq-int8 variant: --encoder auto quantizes every linear layer of the fp32 encoder
+        // dynamically (int8 weights per column, activations per call; docs/cpu-decoder.md, "The encoder").
+        ModelProto encoder = VariantEncoder(s_package.Value);
+        Assert.DoesNotContain(encoder.Graph.Node, n => n.OpType == "MatMul" && encoder.Graph.Initializer.Any(t => t.Name == n.Input[1]));
+        NodeProto[] linear = [.. encoder.Graph.Node.Where(n => n.OpType == "DynamicQuantizeMatMul")];
+        Assert.NotEmpty(linear);
+        Assert.All(linear, n => Assert.Equal((int)TensorProto.Types.DataType.Int8, encoder.Graph.Initializer.Single(t => t.Name == n.Input[1]).DataType));
+        AssertFusedAndFaithful(s_package.Value, encoder, "dynamically quantized encoder");
+    }
+
+    [Fact]
+    public void CpuVariant_WithTheNBitsEncoder_QuantizesItsLinearLayersTo8BitMatMulNBits_AndKeepsItsFeatures()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "llava-edge-tests", "demo-nbits-" + Guid.NewGuid().ToString("N"));
+        PackageGenerator.Generate(ModelPreset.Get(ModelPreset.DemoSmolVlm), dir);
+        PackageOptimizer.Optimize(dir, 8, encoder: PackageOptimizer.EncoderChoice.NBits);
+        ModelProto encoder = VariantEncoder(dir);
         Assert.DoesNotContain(encoder.Graph.Node, n => n.OpType == "MatMul" && encoder.Graph.Initializer.Any(t => t.Name == n.Input[1]));
         Assert.All(encoder.Graph.Node.Where(n => n.OpType == "MatMulNBits"), n => Assert.Equal(8, n.Attribute.Single(a => a.Name == "bits").I));
         Assert.Contains(encoder.Graph.Node, n => n.OpType == "MatMulNBits");
+        AssertFusedAndFaithful(dir, encoder, "8-bit MatMulNBits encoder");
+        Directory.Delete(dir, recursive: true);
+    }
 
-        // and its attention and GELUs fused (EncoderFusionTests holds the rewrites to the standard features)
+    private static ModelProto VariantEncoder(string dir)
+    {
+        ModelPackage package = ModelPackage.Load(dir, ModelVariants.CpuInt8);
+        return ModelProto.Parser.ParseFrom(File.ReadAllBytes(package.PathOf(package.Sessions.Sessions[SessionNames.VisionEncoder].File)));
+    }
+
+    private void AssertFusedAndFaithful(string dir, ModelProto encoder, string what)
+    {
+        // its attention and GELUs fused (EncoderFusionTests holds the rewrites to the standard features)
         int layers = ModelPreset.Get(ModelPreset.DemoSmolVlm).VisionLayers;
         Assert.Equal(layers, encoder.Graph.Node.Count(n => n.OpType == "If"));
         Assert.Equal(layers, encoder.Graph.Node.Count(n => n.OpType == "BiasGelu"));
 
-        using VlmPipeline reference = VlmPipeline.Open(new InferenceOptions { Model = s_package.Value, Variant = ModelVariants.Fp32 });
-        using VlmPipeline cpu = VlmPipeline.Open(new InferenceOptions { Model = s_package.Value, Variant = ModelVariants.CpuInt8 });
+        using VlmPipeline reference = VlmPipeline.Open(new InferenceOptions { Model = dir, Variant = ModelVariants.Fp32 });
+        using VlmPipeline cpu = VlmPipeline.Open(new InferenceOptions { Model = dir, Variant = ModelVariants.CpuInt8 });
         foreach (string image in Directory.GetFiles(s_golden, "*.png").Order(StringComparer.Ordinal).Take(2))
         {
             using Mat mat = Cv2.ImRead(image, ImreadModes.Color);
@@ -187,7 +211,7 @@ public sealed class CpuDecoderTests(ITestOutputHelper output)
             float[] a = reference.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced }).Features;
             float[] b = cpu.Encode(new EncodeRequest(view) { Profile = CompressionProfile.Balanced }).Features;
             double cos = VectorMath.Cosine(a, b);
-            output.WriteLine($"{Path.GetFileName(image)}: image features cosine {cos:F6} (8-bit MatMulNBits encoder vs fp32)");
+            output.WriteLine($"{Path.GetFileName(image)}: image features cosine {cos:F6} ({what} vs fp32)");
             Assert.True(cos >= 0.999, $"cosine {cos:F6}");
         }
     }

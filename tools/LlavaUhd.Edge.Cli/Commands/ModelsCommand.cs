@@ -30,7 +30,7 @@ internal static class ModelsCommand
         var bits = new Option<int>("--bits") { Description = "8: variant cpu-int8 (8-bit MatMulNBits); 4: variant cpu-q4 (4-bit, 8-bit output head).", DefaultValueFactory = _ => 8 };
         bits.AcceptOnlyFromAmong("8", "4");
         var maxContext = new Option<int>("--max-context") { Description = "Longest prompt + answer the decoder serves (its rotary tables).", DefaultValueFactory = _ => 8192 };
-        var encoder = new Option<string>("--encoder") { Description = "The variant's vision encoder: auto (qdq when the package has a qdq-int8 variant, else nbits), qdq (that static QDQ INT8 encoder), nbits (8-bit MatMulNBits linear layers from fp32) or fp32.", DefaultValueFactory = _ => PackageOptimizer.EncoderChoice.Auto };
+        var encoder = new Option<string>("--encoder") { Description = "The variant's vision encoder: auto (qdq when the package has a qdq-int8 variant, else dynamic), qdq (that static QDQ INT8 encoder), nbits (8-bit MatMulNBits linear layers from fp32), dynamic (dynamically quantized int8 linear layers from fp32) or fp32.", DefaultValueFactory = _ => PackageOptimizer.EncoderChoice.Auto };
         encoder.AcceptOnlyFromAmong([.. PackageOptimizer.EncoderChoice.All]);
         var makeDefault = new Option<bool>("--default") { Description = "Make the new variant the package's default (defaultVariant in model.json): what ask, eval and the service load when no variant is named." };
         var blockSize = new Option<int>("--block-size") { Description = "Weights per scale along K in the decoder's MatMulNBits layers (a power of two from 16 to 256; default 32).", DefaultValueFactory = _ => 32 };

@@ -10,15 +10,15 @@ namespace LlavaUhd.Edge.ModelBuilder.Quantization;
 /// <summary>
 /// <c>models optimize</c>: adds the CPU variants of a package (docs/cpu-decoder.md) — <c>cpu-int8</c> (the fused decoder
 /// with 8-bit MatMulNBits weights) or <c>cpu-q4</c> (4-bit, 8-bit output head). The vision encoder is chosen by
-/// <see cref="EncoderChoice"/>: the package's static QDQ INT8 encoder, 8-bit MatMulNBits linear layers made from the
-/// fp32 encoder, or fp32 (docs/cpu-decoder.md, "The encoder"); the embedding is copied from fp32.
+/// <see cref="EncoderChoice"/>: the package's static QDQ INT8 encoder, dynamically quantized or 8-bit MatMulNBits linear
+/// layers made from the fp32 encoder, or fp32 (docs/cpu-decoder.md, "The encoder"); the embedding is copied from fp32.
 /// </summary>
 public static class PackageOptimizer
 {
     /// <summary>The encoder choices of <c>models optimize --encoder</c>.</summary>
     public static class EncoderChoice
     {
-        /// <summary>The package's <c>qdq-int8</c> encoder when it has one, else <see cref="NBits"/>.</summary>
+        /// <summary>The package's <c>qdq-int8</c> encoder when it has one, else <see cref="Dynamic"/>.</summary>
         public const string Auto = "auto";
 
         /// <summary>The package's <c>qdq-int8</c> encoder (static QDQ: int8 weights, activations quantized per tensor).</summary>
@@ -27,10 +27,13 @@ public static class PackageOptimizer
         /// <summary>Every linear layer of the fp32 encoder as 8-bit <c>MatMulNBits</c> (block 32, accuracy level 4).</summary>
         public const string NBits = "nbits";
 
+        /// <summary>Every linear layer of the fp32 encoder dynamically quantized (<c>DynamicQuantizeMatMul</c>: int8 weights per column, activations per call).</summary>
+        public const string Dynamic = "dynamic";
+
         /// <summary>The fp32 encoder as it is.</summary>
         public const string Fp32 = "fp32";
 
-        public static IReadOnlyList<string> All { get; } = [Auto, Qdq, NBits, Fp32];
+        public static IReadOnlyList<string> All { get; } = [Auto, Qdq, NBits, Dynamic, Fp32];
     }
 
     public static string VariantFor(int bits) => bits switch
@@ -57,7 +60,7 @@ public static class PackageOptimizer
             throw new ArgumentException($"--encoder qdq needs the package's qdq-int8 variant; make it first (models quantize {directory} --calibration IMAGES)", nameof(encoder));
         }
 
-        string encoderChoice = encoder == EncoderChoice.Auto ? (hasQdq ? EncoderChoice.Qdq : EncoderChoice.NBits) : encoder;
+        string encoderChoice = encoder == EncoderChoice.Auto ? (hasQdq ? EncoderChoice.Qdq : EncoderChoice.Dynamic) : encoder;
         long decoderBytes = 0;
         foreach (SessionContract contract in ModelContracts.For(m.Family))
         {
@@ -75,11 +78,13 @@ public static class PackageOptimizer
 
             // The visual sessions (the encoder, and MiniCPM-V's resampler) follow the encoder choice; the embedding is fp32.
             bool visual = contract.Session != SessionNames.EmbedTokens;
-            if (visual && encoderChoice == EncoderChoice.NBits)
+            if (visual && encoderChoice is EncoderChoice.NBits or EncoderChoice.Dynamic)
             {
-                progress?.Report($"{contract.Session}: 8-bit MatMulNBits linear layers");
+                progress?.Report($"{contract.Session}: {(encoderChoice == EncoderChoice.NBits ? "8-bit MatMulNBits" : "dynamically quantized int8")} linear layers");
                 ModelProto visualFp32 = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fp32.PathOf(fp32.Sessions.Sessions[contract.Session].File)));
-                WriteVisual(contract.Session, NBitsQuantizer.Quantize(visualFp32, blockSize: 32, accuracyLevel: 4, _ => 8));
+                WriteVisual(contract.Session, encoderChoice == EncoderChoice.NBits
+                    ? NBitsQuantizer.Quantize(visualFp32, blockSize: 32, accuracyLevel: 4, _ => 8)
+                    : DynamicQuantizer.Quantize(visualFp32));
                 continue;
             }
 
