@@ -23,6 +23,47 @@ public sealed class EmbeddedBrokerTests
         Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, r.ResultCode);
     }
 
+    /// <summary>
+    /// What the broker accepted just before it stops still reaches its subscribers (a Sparkplug NDEATH, the last
+    /// answers): a burst published at QoS 1 and acknowledged, then an immediate stop.
+    /// </summary>
+    [Fact]
+    public async Task Stop_DeliversWhatItAcceptedFirst()
+    {
+        int port = TestPorts.Free();
+        await using var broker = new EmbeddedBroker(port, null, null);
+        await broker.StartAsync();
+        var factory = new MqttClientFactory();
+        using IMqttClient subscriber = factory.CreateMqttClient();
+        using IMqttClient publisher = factory.CreateMqttClient();
+        int received = 0;
+        subscriber.ApplicationMessageReceivedAsync += _ =>
+        {
+            Interlocked.Increment(ref received);
+            return Task.CompletedTask;
+        };
+        MqttClientOptions Options(string id) => new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(id).WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build();
+        await subscriber.ConnectAsync(Options("sub"));
+        await subscriber.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("last/#", MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        await publisher.ConnectAsync(Options("pub"));
+
+        // all at once, so the broker holds a queue for the subscriber when every PUBACK is in
+        const int burst = 300;
+        byte[] payload = new byte[64 * 1024];
+        MqttClientPublishResult[] results = await Task.WhenAll(Enumerable.Range(0, burst).Select(i =>
+            publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"last/{i}").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build())));
+        Assert.All(results, r => Assert.True(r.IsSuccess));
+
+        await broker.StopAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref received) < burst && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);   // what is on the wire arrives after the broker has stopped
+        }
+
+        Assert.Equal(burst, Volatile.Read(ref received));
+    }
+
     [Theory]
     [InlineData("5")]
     [InlineData("311")]

@@ -63,13 +63,41 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         _logger.LogInformation("Embedded MQTT broker listening on 127.0.0.1:{Port} and [::1]:{Port}.", Port, Port);
     }
 
-    /// <summary>Stops the broker; connected clients' wills are published.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops the broker; connected clients' wills are published. Messages the broker has accepted but not yet sent to
+    /// a subscriber (a Sparkplug NDEATH or the last answers published just before the stop) are given up to
+    /// <paramref name="drain"/> (default 2 s) to leave first: a subscriber would otherwise miss what the service's
+    /// last act told it.
+    /// </summary>
+    public async Task StopAsync(TimeSpan? drain = null)
     {
-        if (_server.IsStarted)
+        if (!_server.IsStarted)
         {
-            await _server.StopAsync(new MqttServerStopOptionsBuilder().Build()).ConfigureAwait(false);
+            return;
         }
+
+        var deadline = DateTime.UtcNow + (drain ?? TimeSpan.FromSeconds(2));
+        while (DateTime.UtcNow < deadline && !await DeliveredAsync().ConfigureAwait(false))
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        await _server.StopAsync(new MqttServerStopOptionsBuilder().Build()).ConfigureAwait(false);
+    }
+
+    // Nothing queued for any session, and every connection has either answered what was last sent to it (a QoS 1
+    // PUBLISH's PUBACK) or been quiet for 100 ms: closing then cuts no message on its way.
+    private async Task<bool> DeliveredAsync()
+    {
+        IList<MqttSessionStatus> sessions = await _server.GetSessionsAsync().ConfigureAwait(false);
+        if (sessions.Any(s => s.PendingApplicationMessagesCount > 0))
+        {
+            return false;
+        }
+
+        DateTime now = DateTime.UtcNow;
+        IList<MqttClientStatus> clients = await _server.GetClientsAsync().ConfigureAwait(false);
+        return clients.All(c => c.LastPacketReceivedTimestamp >= c.LastPacketSentTimestamp || now - c.LastPacketSentTimestamp.ToUniversalTime() > TimeSpan.FromMilliseconds(100));
     }
 
     public async ValueTask DisposeAsync()
