@@ -76,28 +76,31 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             return;
         }
 
-        var deadline = DateTime.UtcNow + (drain ?? TimeSpan.FromSeconds(2));
-        while (DateTime.UtcNow < deadline && !await DeliveredAsync().ConfigureAwait(false))
+        // Until nothing is queued for any session and no connection has sent or received a packet for 250 ms
+        // (a subscriber still acknowledging a pipelined burst keeps it going), at most the drain time.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan limit = drain ?? TimeSpan.FromSeconds(2);
+        long last = -1;
+        TimeSpan lastChange = TimeSpan.Zero;
+        while (clock.Elapsed < limit)
         {
+            IList<MqttSessionStatus> sessions = await _server.GetSessionsAsync().ConfigureAwait(false);
+            IList<MqttClientStatus> clients = await _server.GetClientsAsync().ConfigureAwait(false);
+            long traffic = clients.Sum(c => c.SentPacketsCount + c.ReceivedPacketsCount);
+            if (traffic != last)
+            {
+                last = traffic;
+                lastChange = clock.Elapsed;
+            }
+            else if (sessions.All(x => x.PendingApplicationMessagesCount == 0) && clock.Elapsed - lastChange >= TimeSpan.FromMilliseconds(250))
+            {
+                break;
+            }
+
             await Task.Delay(10).ConfigureAwait(false);
         }
 
         await _server.StopAsync(new MqttServerStopOptionsBuilder().Build()).ConfigureAwait(false);
-    }
-
-    // Nothing queued for any session, and every connection has either answered what was last sent to it (a QoS 1
-    // PUBLISH's PUBACK) or been quiet for 100 ms: closing then cuts no message on its way.
-    private async Task<bool> DeliveredAsync()
-    {
-        IList<MqttSessionStatus> sessions = await _server.GetSessionsAsync().ConfigureAwait(false);
-        if (sessions.Any(s => s.PendingApplicationMessagesCount > 0))
-        {
-            return false;
-        }
-
-        DateTime now = DateTime.UtcNow;
-        IList<MqttClientStatus> clients = await _server.GetClientsAsync().ConfigureAwait(false);
-        return clients.All(c => c.LastPacketReceivedTimestamp >= c.LastPacketSentTimestamp || now - c.LastPacketSentTimestamp.ToUniversalTime() > TimeSpan.FromMilliseconds(100));
     }
 
     public async ValueTask DisposeAsync()
