@@ -7,16 +7,25 @@ namespace LlavaUhd.Edge.ModelBuilder.Quantization;
 
 /// <summary>
 /// Dynamic quantization of the linear layers onto ONNX Runtime's <c>com.microsoft:DynamicQuantizeMatMul</c>: int8
-/// weights with a symmetric scale per output column (max|w| / 127, zero point 0), the activations quantized to uint8
-/// per call from their own range — no calibration, unlike static QDQ (docs/cpu-decoder.md, "The encoder").
+/// weights with a symmetric scale per output column (max|w| / the range's largest code, zero point 0), the activations
+/// quantized to uint8 per call from their own range — no calibration, unlike static QDQ (docs/cpu-decoder.md, "The
+/// encoder"). The kernels are the same u8·s8 ones, so the weight range follows <see cref="Int8WeightRanges"/>: full
+/// [-127, 127] where they cannot saturate, [-64, 64] on x86-64 without VNNI.
 /// Every <c>MatMul</c> whose B input is a 2-D float initializer [K, N] becomes
 /// <c>DynamicQuantizeMatMul(A, B_int8 [K, N], b_scale [N], b_zero_point [N])</c>; other operators stay float.
 /// </summary>
 public static class DynamicQuantizer
 {
-    public static ModelProto Quantize(ModelProto fp32)
+    /// <param name="range">Resolved (<see cref="WeightRange.Full"/> or <see cref="WeightRange.Reduced"/>): see <see cref="Int8WeightRanges.Resolve"/>.</param>
+    public static ModelProto Quantize(ModelProto fp32, WeightRange range)
     {
         ArgumentNullException.ThrowIfNull(fp32);
+        if (range == WeightRange.Auto)
+        {
+            throw new ArgumentException("resolve the weight range for the target CPU first (Int8WeightRanges.Resolve)", nameof(range));
+        }
+
+        int max = Int8WeightRanges.MaxQuantized(range);
         ModelProto q = fp32.Clone();
         GraphProto g = q.Graph;
         var inits = g.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -32,7 +41,7 @@ public static class DynamicQuantizer
 
             if (!done.TryGetValue(w.Name, out var p))
             {
-                p = QuantizeWeight(g, w);
+                p = QuantizeWeight(g, w, max);
                 done[w.Name] = p;
             }
 
@@ -56,7 +65,7 @@ public static class DynamicQuantizer
         return q;
     }
 
-    private static (string B, string Scale, string Zero) QuantizeWeight(GraphProto g, TensorProto w)
+    private static (string B, string Scale, string Zero) QuantizeWeight(GraphProto g, TensorProto w, int max)
     {
         int k = (int)w.Dims[0], n = (int)w.Dims[1];
         ReadOnlySpan<float> data = MemoryMarshal.Cast<byte, float>(w.RawData.Span);
@@ -77,7 +86,7 @@ public static class DynamicQuantizer
 
         for (int c = 0; c < n; c++)
         {
-            scale[c] = scale[c] > 0 ? scale[c] / 127f : 1f;
+            scale[c] = scale[c] > 0 ? scale[c] / max : 1f;
         }
 
         sbyte[] codes = new sbyte[k * n];
@@ -85,7 +94,7 @@ public static class DynamicQuantizer
         {
             for (int c = 0; c < n; c++)
             {
-                codes[(r * n) + c] = (sbyte)Math.Clamp(MathF.Round(data[(r * n) + c] / scale[c]), -127f, 127f);
+                codes[(r * n) + c] = (sbyte)Math.Clamp(MathF.Round(data[(r * n) + c] / scale[c]), -max, max);
             }
         }
 

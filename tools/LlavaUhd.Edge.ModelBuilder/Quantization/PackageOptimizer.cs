@@ -80,11 +80,19 @@ public static class PackageOptimizer
             bool visual = contract.Session != SessionNames.EmbedTokens;
             if (visual && encoderChoice is EncoderChoice.NBits or EncoderChoice.Dynamic)
             {
-                progress?.Report($"{contract.Session}: {(encoderChoice == EncoderChoice.NBits ? "8-bit MatMulNBits" : "dynamically quantized int8")} linear layers");
                 ModelProto visualFp32 = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fp32.PathOf(fp32.Sessions.Sessions[contract.Session].File)));
-                WriteVisual(contract.Session, encoderChoice == EncoderChoice.NBits
-                    ? NBitsQuantizer.Quantize(visualFp32, blockSize: 32, accuracyLevel: 4, _ => 8)
-                    : DynamicQuantizer.Quantize(visualFp32));
+                if (encoderChoice == EncoderChoice.NBits)
+                {
+                    progress?.Report($"{contract.Session}: 8-bit MatMulNBits linear layers");
+                    WriteVisual(contract.Session, NBitsQuantizer.Quantize(visualFp32, blockSize: 32, accuracyLevel: 4, _ => 8));
+                }
+                else
+                {
+                    (WeightRange range, string why) = Int8WeightRanges.Resolve(WeightRange.Auto);
+                    progress?.Report($"{contract.Session}: dynamically quantized int8 linear layers, {(range == WeightRange.Full ? "full" : "reduced")} weight range ({why})");
+                    WriteVisual(contract.Session, DynamicQuantizer.Quantize(visualFp32, range));
+                }
+
                 continue;
             }
 
