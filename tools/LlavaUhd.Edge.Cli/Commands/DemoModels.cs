@@ -1,5 +1,6 @@
 using LlavaUhd.Edge.Inference.Models;
 using LlavaUhd.Edge.ModelBuilder.Generation;
+using LlavaUhd.Edge.ModelBuilder.Quantization;
 
 namespace LlavaUhd.Edge.Cli.Commands;
 
@@ -62,7 +63,7 @@ internal static class DemoModels
 
         // The CPU variant as the package's default: the same answers (docs/demo-model.md), a third less time per
         // answer, and the standard graphs stay beside it for --variant fp32 and the GPU providers.
-        LlavaUhd.Edge.ModelBuilder.Quantization.PackageOptimizer.Optimize(partial, 8, progress: progress, makeDefault: true);
+        PackageOptimizer.Optimize(partial, 8, progress: progress, makeDefault: true);
         try
         {
             Directory.Move(partial, dir);

@@ -59,7 +59,7 @@ internal static class ModelsCommand
 
             (string variant, long bytes) = PackageOptimizer.Optimize(dir, result.GetValue(bits), ctx, new ConsoleProgress(clock), result.GetValue(encoder)!, block, result.GetValue(makeDefault));
             VariantDrift.Result drift = VariantDrift.Measure(dir, variant);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drift against fp32: logits cosine >= {drift.MinLogitsCosine:F6} over {drift.Steps} steps, {drift.SameGreedy} of 8 greedy tokens the same{(double.IsNaN(drift.ImageFeaturesCosine) ? string.Empty : $"; image features cosine {drift.ImageFeaturesCosine:F6}")}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drift against fp32: logits cosine >= {drift.MinLogitsCosine:F6} over {drift.Steps} steps, {drift.SameGreedy} of {drift.Generated} greedy tokens the same{(double.IsNaN(drift.ImageFeaturesCosine) ? string.Empty : $"; image features cosine {drift.ImageFeaturesCosine:F6}")}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{dir}: variant {variant} written (decoder {bytes / 1e6:F1} MB) in {clock.Elapsed.TotalSeconds:F1} s; {(result.GetValue(makeDefault) ? "now the package's default" : $"use --variant {variant}")}"));
             return ExitCodes.Ok;
         }));

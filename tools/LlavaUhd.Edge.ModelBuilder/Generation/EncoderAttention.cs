@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using LlavaUhd.Edge.ModelBuilder.Onnx;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
 
@@ -28,30 +29,10 @@ public static class EncoderAttention
         ArgumentNullException.ThrowIfNull(model);
         ModelProto result = model.Clone();
         GraphProto g = result.Graph;
-        var producer = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
-        var consumers = new Dictionary<string, List<NodeProto>>(StringComparer.Ordinal);
-        foreach (NodeProto n in g.Node)
-        {
-            foreach (string o in n.Output)
-            {
-                producer[o] = n;
-            }
-
-            foreach (string i in n.Input)
-            {
-                if (!consumers.TryGetValue(i, out List<NodeProto>? list))
-                {
-                    consumers[i] = list = [];
-                }
-
-                list.Add(n);
-            }
-        }
-
-        Dictionary<string, TensorProto> inits = g.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var index = new GraphIndex(g);
         var replaced = new Dictionary<NodeProto, NodeProto?>(ReferenceEqualityComparer.Instance); // block's last node → its replacement; other block nodes → null
         var conditions = new Dictionary<string, string>(StringComparer.Ordinal); // bias → "no patch masked"
-        var extra = new List<NodeProto>();
+        var conditionNodes = new Dictionary<string, NodeProto[]>(StringComparer.Ordinal); // that value → the nodes computing it
         int fused = 0;
         foreach (NodeProto softmax in g.Node.Where(n => n.OpType == "Softmax").ToList())
         {
@@ -79,10 +60,13 @@ public static class EncoderAttention
                     // the bias is 0 where a patch is real and negative where it is masked: none masked ⇔ min = 0
                     cond = block.Bias + "_none_masked";
                     string min = block.Bias + "_min";
-                    extra.Add(Node("ReduceMin", [block.Bias], min, new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 }));
                     string zero = block.Bias + "_zero";
                     g.Initializer.Add(new TensorProto { Name = zero, DataType = (int)DataType.Float, RawData = Google.Protobuf.ByteString.CopyFrom(new byte[4]) });
-                    extra.Add(Node("Equal", [min, zero], cond));
+                    conditionNodes[cond] =
+                    [
+                        Node("ReduceMin", [block.Bias], min, new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 }),
+                        Node("Equal", [min, zero], cond),
+                    ];
                     conditions[block.Bias] = cond;
                 }
 
@@ -115,48 +99,24 @@ public static class EncoderAttention
             return (result, 0);
         }
 
-        // The condition nodes go right after the bias's producer; each block's replacement where its last node was.
+        // Each block's replacement where its last node was; a condition's nodes just before the first If that reads it.
         var nodes = new List<NodeProto>();
-        var pendingExtra = extra.ToList();
-        void EmitReady()
-        {
-            var available = new HashSet<string>(nodes.SelectMany(n => n.Output), StringComparer.Ordinal);
-            available.UnionWith(g.Input.Select(i => i.Name));
-            available.UnionWith(g.Initializer.Select(t => t.Name));
-            for (int i = 0; i < pendingExtra.Count;)
-            {
-                if (pendingExtra[i].Input.All(available.Contains))
-                {
-                    nodes.Add(pendingExtra[i]);
-                    available.UnionWith(pendingExtra[i].Output);
-                    pendingExtra.RemoveAt(i);
-                    i = 0;
-                }
-                else
-                {
-                    i++;
-                }
-            }
-        }
-
-        EmitReady();
         foreach (NodeProto n in g.Node)
         {
-            if (replaced.TryGetValue(n, out NodeProto? r))
-            {
-                if (r is not null)
-                {
-                    nodes.Add(r);
-                }
-            }
-            else
+            if (!replaced.TryGetValue(n, out NodeProto? r))
             {
                 nodes.Add(n);
+                continue;
             }
 
-            if (pendingExtra.Count > 0)
+            if (r is { OpType: "If" } && conditionNodes.Remove(r.Input[0], out NodeProto[]? condition))
             {
-                EmitReady();
+                nodes.AddRange(condition);
+            }
+
+            if (r is not null)
+            {
+                nodes.Add(r);
             }
         }
 
@@ -198,7 +158,7 @@ public static class EncoderAttention
 
             // every intermediate must serve this block alone
             NodeProto[] inner = [qR, qT, kR, kT, scores, mul, .. add is null ? Array.Empty<NodeProto>() : [add], softmax, vR, vT, weighted, oT];
-            if (inner.Any(n => n.Output.Any(o => consumers.TryGetValue(o, out List<NodeProto>? c) && c.Count != 1)))
+            if (inner.Any(n => n.Output.Any(o => index.Consumers(o) != 1)))
             {
                 return null;
             }
@@ -206,9 +166,9 @@ public static class EncoderAttention
             return new Block(qR.Input[0], kR.Input[0], vR.Input[0], bias, heads, scale, [.. inner, oR]);
         }
 
-        NodeProto? Producer(string name) => producer.TryGetValue(name, out NodeProto? n) ? n : null;
+        NodeProto? Producer(string name) => index.Producer(name);
 
-        NodeProto? Only(string name) => consumers.TryGetValue(name, out List<NodeProto>? c) && c.Count == 1 ? c[0] : null;
+        NodeProto? Only(string name) => index.Only(name);
 
         bool Perm(NodeProto transpose, params long[] perm)
         {
@@ -216,13 +176,10 @@ public static class EncoderAttention
             return a is not null && a.Ints.SequenceEqual(perm);
         }
 
-        float? Scalar(string name) =>
-            inits.TryGetValue(name, out TensorProto? t) && t.DataType == (int)DataType.Float && t.RawData.Length == 4
-                ? MemoryMarshal.Read<float>(t.RawData.Span)
-                : null;
+        float? Scalar(string name) => index.Scalar(name);
 
         long[]? Shape(string name) =>
-            inits.TryGetValue(name, out TensorProto? t) && t.DataType == (int)DataType.Int64
+            index.Initializers.TryGetValue(name, out TensorProto? t) && t.DataType == (int)DataType.Int64
                 ? (t.RawData.Length > 0 ? MemoryMarshal.Cast<byte, long>(t.RawData.Span).ToArray() : [.. t.Int64Data])
                 : null;
 

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using LlavaUhd.Edge.ModelBuilder.Onnx;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
 
@@ -21,27 +21,12 @@ public static class EncoderGelu
         ArgumentNullException.ThrowIfNull(model);
         ModelProto result = model.Clone();
         GraphProto g = result.Graph;
-        var producer = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
-        var consumers = new Dictionary<string, List<NodeProto>>(StringComparer.Ordinal);
-        foreach (NodeProto n in g.Node)
-        {
-            foreach (string o in n.Output)
-            {
-                producer[o] = n;
-            }
-
-            foreach (string i in n.Input)
-            {
-                if (!consumers.TryGetValue(i, out List<NodeProto>? list))
-                {
-                    consumers[i] = list = [];
-                }
-
-                list.Add(n);
-            }
-        }
-
-        Dictionary<string, TensorProto> inits = g.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var index = new GraphIndex(g);
+        NodeProto? Producer(string name) => index.Producer(name);
+        NodeProto? Only(string name) => index.Only(name);
+        int Consumers(string name) => index.Consumers(name);
+        float? Constant(NodeProto binary, out string other) => index.ScalarOperand(binary, out other);
+        static string? Other(NodeProto binary, string one) => GraphIndex.Other(binary, one);
         var replaced = new Dictionary<NodeProto, NodeProto?>(ReferenceEqualityComparer.Instance);
         int fused = 0;
         foreach (NodeProto erf in g.Node.Where(n => n.OpType == "Erf").ToList())
@@ -110,7 +95,7 @@ public static class EncoderGelu
         {
             NodeProto product = nodes[^1];
             NodeProto gelu;
-            if (Producer(x) is { OpType: "Add" } biasAdd && biasAdd.Input.FirstOrDefault(i => inits.TryGetValue(i, out TensorProto? b) && b.Dims.Count == 1 && b.DataType == (int)DataType.Float) is string bias)
+            if (Producer(x) is { OpType: "Add" } biasAdd && biasAdd.Input.FirstOrDefault(i => index.Initializers.TryGetValue(i, out TensorProto? b) && b.Dims.Count == 1 && b.DataType == (int)DataType.Float) is string bias)
             {
                 gelu = new NodeProto { OpType = biasOp, Domain = Ms, Name = product.Name + "_" + biasOp };
                 gelu.Input.AddRange([biasAdd.Input[0] == bias ? biasAdd.Input[1] : biasAdd.Input[0], bias]);
@@ -130,32 +115,6 @@ public static class EncoderGelu
 
             replaced[product] = gelu;
             fused++;
-        }
-
-        NodeProto? Producer(string name) => producer.TryGetValue(name, out NodeProto? n) ? n : null;
-
-        NodeProto? Only(string name) => consumers.TryGetValue(name, out List<NodeProto>? c) && c.Count == 1 ? c[0] : null;
-
-        int Consumers(string name) => consumers.TryGetValue(name, out List<NodeProto>? c) ? c.Count : 0;
-
-        // the other input of a two-input node that has `one` among its inputs; null otherwise
-        static string? Other(NodeProto binary, string one) =>
-            binary.Input.Count != 2 ? null : binary.Input[0] == one ? binary.Input[1] : binary.Input[1] == one ? binary.Input[0] : null;
-
-        // a binary node with one scalar float initializer: its value, and the other input in `other`
-        float? Constant(NodeProto binary, out string other)
-        {
-            other = string.Empty;
-            for (int i = 0; i < 2 && binary.Input.Count == 2; i++)
-            {
-                if (inits.TryGetValue(binary.Input[i], out TensorProto? t) && t.DataType == (int)DataType.Float && t.RawData.Length == 4)
-                {
-                    other = binary.Input[1 - i];
-                    return MemoryMarshal.Read<float>(t.RawData.Span);
-                }
-            }
-
-            return null;
         }
     }
 }

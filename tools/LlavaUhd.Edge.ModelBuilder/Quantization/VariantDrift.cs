@@ -16,8 +16,9 @@ public static class VariantDrift
     /// <param name="MinLogitsCosine">The lowest cosine between the two decoders' logits over the compared steps.</param>
     /// <param name="Steps">Steps compared (the prefill's last position, then one per generated token).</param>
     /// <param name="SameGreedy">How many of the greedy tokens are the same, from the first.</param>
+    /// <param name="Generated">Tokens each decoder generated.</param>
     /// <param name="ImageFeaturesCosine">The encoders' output cosine; NaN where the family's encoder takes other inputs.</param>
-    public sealed record Result(double MinLogitsCosine, int Steps, int SameGreedy, double ImageFeaturesCosine);
+    public sealed record Result(double MinLogitsCosine, int Steps, int SameGreedy, int Generated, double ImageFeaturesCosine);
 
     public static Result Measure(string directory, string variant, int promptTokens = 64, int newTokens = 8, int seed = 11)
     {
@@ -60,7 +61,7 @@ public static class VariantDrift
             min = Math.Min(min, VectorMath.Cosine(la[i], lb[i]));
         }
 
-        return new Result(min, steps, same, EncoderCosine(reference, candidate, reference.Package.Manifest.Dimensions.ImageSize, seed));
+        return new Result(min, steps, same, newTokens, EncoderCosine(reference, candidate, reference.Package.Manifest.Dimensions.ImageSize, seed));
     }
 
     private static double EncoderCosine(ModelSessions a, ModelSessions b, int size, int seed)
