@@ -131,10 +131,11 @@ class DecoderLayer(nn.Module):
 
 
 class VLM(nn.Module):
-    def __init__(self, p, vocab_ids, embed_std=0.02):
+    def __init__(self, p, vocab_ids, embed_std=0.02, vision=None, image_token=IMAGE_TOKEN):
         super().__init__()
         self.p = p
-        self.vision = VisionEncoder(p)
+        self.vision = vision if vision is not None else VisionEncoder(p)  # another family's visual path (model_uhd.py)
+        self.image_token = image_token
         h = p["text_hidden"]
         self.vocab_ids = list(vocab_ids)  # sorted full ids with rows/columns
         k = len(self.vocab_ids)
@@ -147,9 +148,9 @@ class VLM(nn.Module):
         self.lm_head = nn.Parameter(torch.randn(h, k) * 0.02)
         hd = p["head_dim"]
         self.register_buffer("inv_freq", 1.0 / (p["rope_theta"] ** (torch.arange(0, hd, 2).float() / hd)), persistent=False)
-        if IMAGE_TOKEN in self.vocab_ids:  # replaced by image features: never read, kept at 0
+        if image_token in self.vocab_ids:  # replaced by image features: never read, kept at 0
             with torch.no_grad():
-                self.embed[self.vocab_ids.index(IMAGE_TOKEN)] = 0
+                self.embed[self.vocab_ids.index(image_token)] = 0
 
     def rope(self, start, length):
         pos = torch.arange(start, start + length, dtype=torch.float32)
@@ -217,7 +218,7 @@ class VLM(nn.Module):
     def merge(self, ids, feats):
         """ids: LongTensor [S]; feats [V*64,H] replacing the <image> rows in order."""
         e = self.embed_ids(ids)
-        pos = (ids == IMAGE_TOKEN).nonzero(as_tuple=True)[0]
+        pos = (ids == self.image_token).nonzero(as_tuple=True)[0]
         assert pos.numel() == feats.shape[0], (pos.numel(), feats.shape)
         e = e.index_put((pos,), feats)
         return e

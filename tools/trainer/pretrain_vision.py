@@ -24,10 +24,27 @@ from symbolic import load_symbolic, view_targets  # noqa: E402
 from train import Split  # noqa: E402
 
 
+def vision_of_weights(folder):
+    """The vision encoder of a compact weights folder (weights.json + weights.bin, docs/demo-model.md) as the trainer's
+    state dict: the exported ONNX initializer names mapped back to the module's (export.py's table read backwards)."""
+    from export import read_weights
+    out = {}
+    for name, arr in read_weights(folder)[1].items():
+        if name.startswith(("embed_tokens", "model.", "lm_head")):
+            continue
+        if name == "connector.modality_projection.proj.weight":
+            key = "vision.proj.weight"
+        else:
+            key = "vision." + name.replace("embeddings.", "").replace("encoder.", "").replace("self_attn.", "").replace("mlp.", "")
+        out[key] = torch.from_numpy(arr)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--init", required=True, help="phase S checkpoint (decoder, vocabulary, symbolic embedding)")
-    ap.add_argument("--vision-from", default="", help="a checkpoint whose vision encoder to start from (else fresh)")
+    ap.add_argument("--vision-from", default="",
+                    help="a checkpoint, or a compact weights folder (weights.json), whose vision encoder to start from (else fresh)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--splits", nargs="+", required=True)
     ap.add_argument("--budget-min", type=float, default=20)
@@ -41,8 +58,9 @@ def main():
     model = VLM(init["preset"], init["vocab"])
     model.load_state_dict(init["model"])
     if a.vision_from:
-        src = torch.load(a.vision_from)["model"]
-        model.load_state_dict({k: v for k, v in src.items() if k.startswith("vision.")}, strict=False)
+        src = vision_of_weights(a.vision_from) if os.path.isdir(a.vision_from) else torch.load(a.vision_from)["model"]
+        bad = model.load_state_dict({k: v for k, v in src.items() if k.startswith("vision.")}, strict=False).unexpected_keys
+        assert not bad, bad
     sym = load_symbolic(init)
     splits = [Split(s) for s in a.splits]
     # every (split, group, view) with its labels computed on demand

@@ -370,6 +370,7 @@ def main():
                     help="thirds labels: global = the global view's parcel thirds and x-ranks; token = every covered "
                          "token's own third of its view; view = the third of its view holding the parcel's centre")
     ap.add_argument("--only-types", default="", help="train on these question types only (comma-separated; a diagnostic)")
+    ap.add_argument("--type-weights", default="", help="loss weight per question type, e.g. color:2 (others 1)")
     ap.add_argument("--untie-sides", action="store_true", help="the thirds' vectors are free parameters, not the words' embeddings")
     ap.add_argument("--restart-schedule", action="store_true", help="on resume, start the warm-up and cosine schedule anew")
     ap.add_argument("--aux-weight", type=float, default=0.0,
@@ -473,6 +474,8 @@ def main():
         pad = torch.zeros(len(seqs), T, dtype=torch.long)
         for b, s in enumerate(seqs):
             pad[b, :len(s)] = torch.tensor(s)
+        kinds.clear()
+        kinds.extend(subtype(ty, q) for ty, q, _ans in (x for qs in qsets for x in qs))
         h, mid = model.run_suffix(kvs, model.embed_ids(pad), prefix_of=torch.tensor(owner), mid=a.aux_layer)
         logits = model.logits_compact(h[torch.tensor([p[0] for p in tpos]), torch.tensor([p[1] for p in tpos])])
         tk = model.lut[torch.tensor(tgt)]
@@ -481,6 +484,15 @@ def main():
             r = mid[torch.tensor([p[0] for p in kpos]), torch.tensor([p[1] for p in kpos])]
             aux = nn.functional.cross_entropy(probe(rms_norm(r, 1.0)), torch.tensor(ktgt))
         return full_vocab_ce(logits, tk, preset["vocab_size"]), types, (logits.argmax(-1) == tk), aux
+
+    kinds = []  # the subtype of each question of the last batch (colour questions by what they ask about)
+
+    def subtype(ty, q):
+        if ty != "color":
+            return ty
+        return "color:" + next((k for k in ("left", "right", "middle") if k in q), "largest")
+
+    type_w = {t.split(":")[0]: float(t.split(":")[1]) for t in a.type_weights.split(",") if t}
 
     held_rng = random.Random(99)
     held = []
@@ -498,8 +510,9 @@ def main():
             for (b, ty), o in zip(types, ok.tolist()):
                 per_q.setdefault((b, ty), []).append(o)
             for (b, ty), os_ in per_q.items():
-                right[ty] = right.get(ty, 0) + all(os_)
-                total[ty] = total.get(ty, 0) + 1
+                for key in {ty, kinds[b], f"{p}:{ty}"}:
+                    right[key] = right.get(key, 0) + all(os_)
+                    total[key] = total.get(key, 0) + 1
         return {t: round(right[t] / total[t], 3) for t in sorted(total)}
 
     rng = random.Random(a.seed + state["step"])
@@ -525,7 +538,7 @@ def main():
         n = {}
         for b, _t in tys:  # every question weighs the same, whatever its number of answer tokens
             n[b] = n.get(b, 0) + 1
-        losses = [l * torch.tensor([1.0 / n[b] for b, _t in tys])]
+        losses = [l * torch.tensor([type_w.get(t, 1.0) / n[b] for b, t in tys])]
         raw = [l.detach()]
         n_q = len(n)
         loss = torch.cat(losses).sum() / n_q + a.aux_weight * aux

@@ -1,0 +1,94 @@
+"""Structural parity of model_uhd.py with the C# MiniCPM-V-family graphs: load a generated package's ONNX initializers
+(e.g. tiny-minicpmv, random weights, the same ModelGraphs code a trained LLaVA-UHD-style package is built with) into
+the PyTorch model, run the runtime's own views (`llava-edge preprocess`, the package's slicing settings) and prompt ids
+(`llava-edge prompt --json`), and compare greedy ids with the runtime's `ask --json`.
+
+  /usr/bin/python3 tools/trainer/graphcheck_uhd.py /tmp/tinym IMAGE...
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model_uhd import UhdVLM, onnx_state  # noqa: E402
+
+CLI = ["dotnet", os.environ.get("LLAVA_CLI", "/tmp/llava-cli/llava-edge.dll")]
+
+
+def preset_of(pkg):
+    cfg = json.load(open(f"{pkg}/config.json"))
+    vc, sc = cfg["vision_config"], cfg["slice_config"]
+    return {"vision_hidden": vc["hidden_size"], "vision_layers": vc["num_hidden_layers"], "vision_heads": vc["num_attention_heads"],
+            "vision_mlp": vc["intermediate_size"], "image_size": vc["image_size"], "patch_size": vc["patch_size"],
+            "queries": cfg["query_num"], "scale_resolution": sc["scale_resolution"], "max_slices": sc["max_slice_nums"],
+            "text_hidden": cfg["hidden_size"], "text_layers": cfg["num_hidden_layers"], "text_heads": cfg["num_attention_heads"],
+            "kv_heads": cfg["num_key_value_heads"], "head_dim": cfg["head_dim"], "text_mlp": cfg["intermediate_size"],
+            "vocab_size": cfg["vocab_size"], "rope_theta": cfg["rope_theta"]}
+
+
+def runtime_views(img, p):
+    """The runtime's views for the package's slicing settings, in the order the prompt places them (overview first)."""
+    out = tempfile.mkdtemp(prefix="uhd-views-")
+    subprocess.run(CLI + ["preprocess", img, "--scheme", "minicpmv", "--max-slices", str(p["max_slices"]),
+                          "--scale-resolution", str(p["scale_resolution"]), "--patch-size", str(p["patch_size"]),
+                          "--tokens-per-view", str(p["queries"]), "--out", out], check=True, capture_output=True)
+    meta = json.load(open(f"{out}/views.json"))
+    return [np.load(f"{out}/{v['file']}") for v in meta["views"]]
+
+
+def main():
+    pkg = sys.argv[1]
+    imgs = sys.argv[2:]
+    torch.set_num_threads(2)
+    W = {}
+    for f in ("vision_encoder", "resampler", "decoder_model_merged", "embed_tokens"):
+        for i in onnx.load(f"{pkg}/onnx/{f}.onnx").graph.initializer:
+            W[i.name] = torch.from_numpy(numpy_helper.to_array(i).copy())
+    p = preset_of(pkg)
+    tokj = json.load(open(f"{pkg}/tokenizer.json"))
+    added = {a["content"]: a["id"] for a in tokj["added_tokens"]}
+    image_token = added["<unk>"]
+    cfg = json.load(open(f"{pkg}/config.json"))
+    stops = {cfg["eos_token_id"]}
+    known = set(tokj["model"]["vocab"].values()) | set(added.values())
+    # the runtime never generates added tokens other than the stops, nor ids the tokenizer has no token for
+    banned = torch.tensor(sorted({i for i in added.values() if i not in stops} | (set(range(cfg["vocab_size"])) - known)))
+    m = UhdVLM(p, list(range(p["vocab_size"])), image_token=image_token)
+    m.load_state_dict(onnx_state(m, W), strict=True)
+    m.eval()
+    ok = total = 0
+    for img in imgs:
+        views = runtime_views(img, p)
+        for q in ("How many parcels are there?", "What color is the parcel on the left?"):
+            r = json.loads(subprocess.run(CLI + ["ask", img, q, "--model", pkg, "--json", "--max-new-tokens", "6"],
+                                          check=True, capture_output=True, text=True).stdout)
+            pj = json.loads(subprocess.run(CLI + ["prompt", img, q, "--model", pkg, "--json"],
+                                           check=True, capture_output=True, text=True).stdout)
+            with torch.no_grad():
+                feats = torch.cat([m.vision(torch.from_numpy(v)[None]) for v in views]).reshape(-1, p["text_hidden"])
+                s = m.merge(torch.tensor(pj["input_ids"]), feats)[None]
+                gen = []
+                for _ in range(6):
+                    full = m.full_logits(m.forward_full(s)[0, -1])
+                    full[banned] = -float("inf")
+                    t = int(torch.argmax(full))
+                    gen.append(t)
+                    if t in stops:
+                        break
+                    s = torch.cat((s, m.embed_ids(torch.tensor([t]))[None]), 1)
+            same = gen == r["token_ids"]
+            ok += same
+            total += 1
+            print(os.path.basename(img), f"views={len(views)}", "runtime", r["token_ids"], "torch", gen, "SAME" if same else "DIFF", flush=True)
+    print(f"GRAPHCHECK-UHD {ok}/{total} identical greedy sequences")
+
+
+if __name__ == "__main__":
+    main()

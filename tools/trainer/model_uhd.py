@@ -1,0 +1,134 @@
+"""The MiniCPM-V family's visual encoding in PyTorch (LLaVA-UHD style), op for op what the C# model builder writes
+(tools/LlavaUhd.Edge.ModelBuilder/Generation/ModelGraphs.cs: MiniCpmVVisionEncoder, MiniCpmVResampler; Onnx/Layers.cs).
+
+One view (an adaptive slice or the overview) of any patch-aligned size goes through the vision encoder with its
+patch positions bucketed into the grid x grid position table (PatchPositions.Bucketed in the runtime), then a
+perceiver resampler turns its patches into a fixed number of tokens of the text width. The decoder is model.py's.
+Parameter names follow the ONNX initializers (docs/demo-model.md, "Weights format")."""
+import math
+
+import torch
+import torch.nn as nn
+
+from model import IMAGE_TOKEN, Linear, VitLayer, VISION_EPS, VLM
+
+RESAMPLER_EPS = 1e-6
+
+
+def bucketed(rows, cols, grid):
+    """Each patch's fractional coordinates bucketed into a grid x grid table, as the runtime's PatchPositions.Bucketed
+    (torch.bucketize over arange(1/grid, 1, 1/grid), right=True, in MiniCPM-V / Idefics2)."""
+    def bucket(i, n):
+        return min(grid - 1, math.floor(i / n * grid + 1e-9))
+    return torch.tensor([bucket(r, rows) * grid + bucket(c, cols) for r in range(rows) for c in range(cols)])
+
+
+class UhdVisionEncoder(nn.Module):
+    """pixel_values [N, 3, H, W] (one view size per call) -> vision_features [N, (H/p)(W/p), vision_hidden]."""
+
+    def __init__(self, p):
+        super().__init__()
+        d, ps = p["vision_hidden"], p["patch_size"]
+        self.ps, self.d = ps, d
+        self.grid = p["image_size"] // ps
+        self.patch_embedding = nn.Conv2d(3, d, ps, stride=ps)
+        self.position_embedding = nn.Parameter(torch.randn(self.grid * self.grid, d) * 0.02)
+        self.layers = nn.ModuleList(VitLayer(d, p["vision_heads"], p["vision_mlp"]) for _ in range(p["vision_layers"]))
+        self.post_layernorm = nn.LayerNorm(d, eps=VISION_EPS)
+
+    def forward(self, pixels, positions=None):
+        n, _, h, w = pixels.shape
+        rows, cols = h // self.ps, w // self.ps
+        if positions is None:
+            positions = bucketed(rows, cols, self.grid)
+        x = self.patch_embedding(pixels).reshape(n, self.d, -1).transpose(1, 2)
+        x = x + self.position_embedding[positions]
+        for layer in self.layers:
+            x = layer(x)
+        return self.post_layernorm(x)
+
+
+class Resampler(nn.Module):
+    """vision_features [N, T, vision_hidden] -> image_features [N, queries, text_hidden]: learned queries (LayerNorm'd)
+    cross-attend to LayerNorm(kv_proj(features)) with text_hidden / 16 heads, out_proj, ln_post, proj."""
+
+    def __init__(self, p):
+        super().__init__()
+        e, q = p["text_hidden"], p["queries"]
+        self.e, self.heads = e, max(1, e // 16)
+        self.kv_proj = Linear(p["vision_hidden"], e, bias=False)
+        self.ln_kv = nn.LayerNorm(e, eps=RESAMPLER_EPS)
+        self.query = nn.Parameter(torch.randn(q, e) * 0.5)
+        self.ln_q = nn.LayerNorm(e, eps=RESAMPLER_EPS)
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (Linear(e, e) for _ in range(4))
+        self.ln_post = nn.LayerNorm(e, eps=RESAMPLER_EPS)
+        self.proj = nn.Parameter(torch.randn(e, p["text_hidden"]) / math.sqrt(e))
+
+    def forward(self, feats):
+        n, t, _ = feats.shape
+        e, hn = self.e, self.heads
+        hd = e // hn
+        kv = self.ln_kv(self.kv_proj(feats))
+        q = self.q_proj(self.ln_q(self.query)).reshape(1, -1, hn, hd).transpose(1, 2)  # [1, h, Q, hd]
+        k = self.k_proj(kv).reshape(n, t, hn, hd).permute(0, 2, 3, 1)  # [N, h, hd, T]
+        v = self.v_proj(kv).reshape(n, t, hn, hd).transpose(1, 2)  # [N, h, T, hd]
+        s = torch.softmax(torch.matmul(q, k) * (1.0 / math.sqrt(hd)), dim=-1)
+        o = torch.matmul(s, v).transpose(1, 2).reshape(n, -1, e)
+        return torch.matmul(self.ln_post(self.out_proj(o)), self.proj)
+
+
+class UhdVisual(nn.Module):
+    """The whole visual path of one view size: encoder then resampler."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.encoder = UhdVisionEncoder(p)
+        self.resampler = Resampler(p)
+
+    def forward(self, pixels):
+        return self.resampler(self.encoder(pixels))
+
+
+class UhdVLM(VLM):
+    """model.py's decoder with the MiniCPM-V family's visual path in place of the Idefics3 one (`self.vision`)."""
+
+    def __init__(self, p, vocab_ids, embed_std=0.02, image_token=IMAGE_TOKEN):
+        super().__init__(p, vocab_ids, embed_std=embed_std, vision=UhdVisual(p), image_token=image_token)
+
+
+def onnx_state(model, W):
+    """A state dict for `model` (UhdVLM) from a generated package's ONNX initializers `W` (name -> tensor)."""
+    sd = {}
+    v = "vision.encoder."
+    sd[v + "patch_embedding.weight"] = W["embeddings.patch_embedding.weight"]
+    sd[v + "patch_embedding.bias"] = W["embeddings.patch_embedding.bias"]
+    sd[v + "position_embedding"] = W["embeddings.position_embedding"]
+    for l in range(model.p["vision_layers"]):
+        o, n = f"encoder.layers.{l}.", f"{v}layers.{l}."
+        for a in ("layer_norm1", "layer_norm2"):
+            sd[n + a + ".weight"], sd[n + a + ".bias"] = W[o + a + ".weight"], W[o + a + ".bias"]
+        for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            sd[n + a + ".weight"], sd[n + a + ".bias"] = W[o + "self_attn." + a + ".weight"], W[o + "self_attn." + a + ".bias"]
+        for a in ("fc1", "fc2"):
+            sd[n + a + ".weight"], sd[n + a + ".bias"] = W[o + "mlp." + a + ".weight"], W[o + "mlp." + a + ".bias"]
+    sd[v + "post_layernorm.weight"], sd[v + "post_layernorm.bias"] = W["post_layernorm.weight"], W["post_layernorm.bias"]
+    r = "vision.resampler."
+    sd[r + "kv_proj.weight"] = W["kv_proj.weight"]
+    for a in ("ln_kv", "ln_q", "ln_post"):
+        sd[r + a + ".weight"], sd[r + a + ".bias"] = W[a + ".weight"], W[a + ".bias"]
+    sd[r + "query"], sd[r + "proj"] = W["query"], W["proj"]
+    for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
+        sd[r + a + ".weight"], sd[r + a + ".bias"] = W["attn." + a + ".weight"], W["attn." + a + ".bias"]
+    ids = torch.tensor(model.vocab_ids)
+    sd["embed"] = W["embed_tokens.weight"][ids]
+    sd["lm_head"] = W["lm_head.weight"][:, ids]
+    sd["norm"] = W["model.norm.weight"]
+    for l in range(model.p["text_layers"]):
+        o, n = f"model.layers.{l}.", f"layers.{l}."
+        sd[n + "input_layernorm"] = W[o + "input_layernorm.weight"]
+        sd[n + "post_attention_layernorm"] = W[o + "post_attention_layernorm.weight"]
+        for a in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            sd[n + a + ".weight"] = W[o + "self_attn." + a + ".weight"]
+        for a in ("gate_proj", "up_proj", "down_proj"):
+            sd[n + a + ".weight"] = W[o + "mlp." + a + ".weight"]
+    return sd
