@@ -7,12 +7,14 @@ public sealed class GeneratedPackages : IDisposable
 {
     private readonly Lazy<string> _smol;
     private readonly Lazy<string> _minicpmv;
+    private readonly Lazy<string> _llavaUhd;
 
     public GeneratedPackages()
     {
         Root = Path.Combine(Path.GetTempPath(), "llava-edge-tests", Guid.NewGuid().ToString("N"));
         _smol = new Lazy<string>(() => Generate(ModelPreset.TinySmolVlm));
         _minicpmv = new Lazy<string>(() => Generate(ModelPreset.TinyMiniCpmV));
+        _llavaUhd = new Lazy<string>(() => Generate(ModelPreset.TinyLlavaUhd));
     }
 
     public string Root { get; }
@@ -21,7 +23,14 @@ public sealed class GeneratedPackages : IDisposable
 
     public string MiniCpmV => _minicpmv.Value;
 
-    public string Get(string preset) => preset == ModelPreset.TinySmolVlm ? SmolVlm : MiniCpmV;
+    public string LlavaUhd => _llavaUhd.Value;
+
+    public string Get(string preset) => preset switch
+    {
+        ModelPreset.TinySmolVlm => SmolVlm,
+        ModelPreset.TinyLlavaUhd => LlavaUhd,
+        _ => MiniCpmV,
+    };
 
     /// <summary>A private copy a test may tamper with.</summary>
     public string CopyOf(string preset)

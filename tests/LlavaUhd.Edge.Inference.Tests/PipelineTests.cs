@@ -52,6 +52,7 @@ public sealed class PipelineTests
     [Theory]
     [InlineData(ModelPreset.TinySmolVlm, 1280, 720, 13 * 64)]
     [InlineData(ModelPreset.TinyMiniCpmV, 300, 200, 0)]
+    [InlineData(ModelPreset.TinyLlavaUhd, 900, 500, 0)]
     public void Ask_AnswersWithCountsTimingsAndProvider(string preset, int w, int h, int expectedVisual)
     {
         using VlmPipeline pipeline = Open(preset);
@@ -92,6 +93,7 @@ public sealed class PipelineTests
     [Theory]
     [InlineData(ModelPreset.TinySmolVlm)]
     [InlineData(ModelPreset.TinyMiniCpmV)]
+    [InlineData(ModelPreset.TinyLlavaUhd)]
     public void KvCacheDecoding_GivesTheSameLogitsAsRecomputingTheWholeSequence(string preset)
     {
         using VlmPipeline pipeline = Open(preset);

@@ -39,6 +39,36 @@ public sealed class TrainedWeightsTests
     }
 
     [Fact]
+    public void Generate_LlavaUhdFamilyWeights_ReachTheEncoderAndResampler()
+    {
+        ModelPreset tiny = ModelPreset.Get(ModelPreset.TinyLlavaUhd);
+        float[] query = [.. Enumerable.Range(0, tiny.Queries * tiny.TextHidden).Select(i => ((i % 11) - 5) * 0.125f)];
+        float[] patchBias = [.. Enumerable.Range(0, tiny.VisionHidden).Select(i => i * 0.5f)];
+        (byte[] json, byte[] bin) = Write(tiny, [("query", [tiny.Queries, tiny.TextHidden], query, -1, []), ("embeddings.patch_embedding.bias", [tiny.VisionHidden], patchBias, -1, [])]);
+        TrainedWeights weights = TrainedWeights.Load(json, bin);
+        string dir = Directory.CreateTempSubdirectory("trained-uhd").FullName;
+
+        ModelPreset preset = ModelPreset.FromWeights("trained-uhd", weights);
+        PackageGenerator.Generate(preset, dir, seed: 3);
+
+        Assert.Equal(Inference.Models.ModelFamilies.LlavaUhd, preset.Family);
+        Assert.Equal((tiny.Queries, tiny.ScaleResolution, tiny.MaxSlices), (preset.Queries, preset.ScaleResolution, preset.MaxSlices));
+        float[] Values(string file, string name) => MemoryMarshal.Cast<byte, float>(Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "onnx", file)))
+            .Graph.Initializer.Single(t => t.Name == name).RawData.Span).ToArray();
+        Assert.Equal(query, Values("resampler.onnx", "query"));
+        Assert.Equal(patchBias, Values("vision_encoder.onnx", "embeddings.patch_embedding.bias"));
+    }
+
+    [Fact]
+    public void FromWeights_AnUnknownFamily_IsRefused()
+    {
+        ModelPreset tiny = ModelPreset.Get(ModelPreset.TinySmolVlm);
+        (byte[] json, byte[] bin) = Write(tiny, [("model.norm.weight", [tiny.TextHidden], new float[tiny.TextHidden], -1, [])], family: "llava-next");
+        var ex = Assert.Throws<ArgumentException>(() => ModelPreset.FromWeights("bad", TrainedWeights.Load(json, bin)));
+        Assert.Contains("llava-next", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_DamagedBin_IsRefusedByHash()
     {
         ModelPreset tiny = ModelPreset.Get(ModelPreset.TinySmolVlm);
@@ -70,7 +100,7 @@ public sealed class TrainedWeightsTests
     }
 
     /// <summary>A weights.json/weights.bin pair in the trainer's format with <paramref name="preset"/>'s dimensions.</summary>
-    internal static (byte[] Json, byte[] Bin) Write(ModelPreset preset, (string Name, long[] Shape, float[] Values, int Axis, int[] Ids)[] tensors)
+    internal static (byte[] Json, byte[] Bin) Write(ModelPreset preset, (string Name, long[] Shape, float[] Values, int Axis, int[] Ids)[] tensors, string? family = null)
     {
         var bin = new MemoryStream();
         var list = new JsonArray();
@@ -110,6 +140,15 @@ public sealed class TrainedWeightsTests
             },
             ["tensors"] = list,
         };
+        JsonObject dims = root["preset"]!.AsObject();
+        if (family is not null || preset.Family != Inference.Models.ModelFamilies.SmolVlm)
+        {
+            dims["family"] = family ?? preset.Family;
+            dims["queries"] = preset.Queries;
+            dims["scale_resolution"] = preset.ScaleResolution;
+            dims["max_slices"] = preset.MaxSlices;
+        }
+
         return (System.Text.Encoding.UTF8.GetBytes(root.ToJsonString()), bin.ToArray());
     }
 }

@@ -14,7 +14,7 @@ public sealed class ModelManifest
     /// <summary>Version of this file's format.</summary>
     public int Format { get; init; } = 1;
 
-    /// <summary><see cref="ModelFamilies.SmolVlm"/> or <see cref="ModelFamilies.MiniCpmV"/>.</summary>
+    /// <summary>A name of <see cref="ModelFamilies"/> (the type that knows the family: <see cref="Families.ModelFamily.Get"/>).</summary>
     public required string Family { get; init; }
 
     /// <summary>A free-form name (the repository id or generator preset).</summary>

@@ -54,9 +54,9 @@ public static class ModelGraphs
     /// and <c>patch_position_ids [batch_size, num_patches]</c> (bucketed into a grid×grid learned table, as Idefics2/MiniCPM-V
     /// do) → <c>vision_features [batch_size, num_patches, vision_hidden]</c>.
     /// </summary>
-    public static ModelProto MiniCpmVVisionEncoder(ModelPreset p, int seed)
+    public static ModelProto MiniCpmVVisionEncoder(ModelPreset p, int seed, TrainedWeights? weights = null)
     {
-        var g = new GraphBuilder("vision_encoder", seed);
+        var g = new GraphBuilder("vision_encoder", seed, weights);
         long d = p.VisionHidden, grid = p.ImageSize / p.PatchSize;
         g.Input("pixel_values", DataType.Float, "batch_size", 3L, "height", "width");
         g.Input("patch_position_ids", DataType.Int64, "batch_size", "num_patches");
@@ -77,9 +77,9 @@ public static class ModelGraphs
     /// Perceiver resampler (MiniCPM-V): learned queries cross-attend to the view's features and come out as
     /// <c>image_features [batch_size, queries, text_hidden]</c>, a fixed number of tokens per view.
     /// </summary>
-    public static ModelProto MiniCpmVResampler(ModelPreset p, int seed)
+    public static ModelProto MiniCpmVResampler(ModelPreset p, int seed, TrainedWeights? weights = null)
     {
-        var g = new GraphBuilder("resampler", seed);
+        var g = new GraphBuilder("resampler", seed, weights);
         long e = p.TextHidden, heads = Math.Max(1, p.TextHidden / 16), hd = e / heads, q = p.Queries;
         g.Input("vision_features", DataType.Float, "batch_size", "num_patches", (long)p.VisionHidden);
         string kv = g.LayerNorm(g.Linear("vision_features", "kv_proj", p.VisionHidden, e, bias: false), "ln_kv", e, 1e-6f);

@@ -9,6 +9,9 @@ public sealed record ModelPreset
     public const string TinyMiniCpmV = "tiny-minicpmv";
     public const string SmolVlm256MShape = "smolvlm-256m-shape";
 
+    /// <summary>The LLaVA-UHD-style family (docs/llava-uhd.md) at test size: MiniCPM-V's visual path, SmolVLM's real tokenizer.</summary>
+    public const string TinyLlavaUhd = "tiny-llava-uhd";
+
     /// <summary>The trained demo model (docs/demo-model.md): dimensions and weights from <see cref="DemoWeights"/>.</summary>
     public const string DemoSmolVlm = "demo-smolvlm";
 
@@ -36,11 +39,14 @@ public sealed record ModelPreset
     /// <summary>smolvlm: the pixel-shuffle factor (4).</summary>
     public int ScaleFactor { get; init; } = 4;
 
-    /// <summary>minicpmv: resampler queries (tokens per view).</summary>
+    /// <summary>minicpmv, llava-uhd: resampler queries (tokens per view).</summary>
     public int Queries { get; init; }
 
-    /// <summary>minicpmv: the slicing scale resolution.</summary>
+    /// <summary>minicpmv, llava-uhd: the slicing scale resolution.</summary>
     public int ScaleResolution { get; init; }
+
+    /// <summary>minicpmv, llava-uhd: the most slices (<c>max_slice_nums</c>).</summary>
+    public int MaxSlices { get; init; } = 9;
 
     // Text decoder (Llama-style).
     public int TextHidden { get; init; }
@@ -63,22 +69,29 @@ public sealed record ModelPreset
         ? (ImageSize / PatchSize) * (ImageSize / PatchSize) / (ScaleFactor * ScaleFactor)
         : Queries;
 
-    public static IReadOnlyList<string> Names { get; } = [TinySmolVlm, TinyMiniCpmV, SmolVlm256MShape, DemoSmolVlm];
+    public static IReadOnlyList<string> Names { get; } = [TinySmolVlm, TinyMiniCpmV, TinyLlavaUhd, SmolVlm256MShape, DemoSmolVlm];
 
     /// <summary>Trained weights that replace the seeded random ones (null: random weights).</summary>
     public TrainedWeights? Weights { get; init; }
 
-    /// <summary>A smolvlm-family preset with the dimensions the weights were trained with.</summary>
+    /// <summary>
+    /// A preset with the family and dimensions the weights were trained with (<c>family</c> absent: smolvlm; the
+    /// MiniCPM-V-style families also read <c>queries</c>, <c>scale_resolution</c> and <c>max_slices</c>).
+    /// </summary>
     public static ModelPreset FromWeights(string name, TrainedWeights weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
         System.Text.Json.JsonElement p = weights.Preset;
         int I(string key) => p.GetProperty(key).GetInt32();
+        int Optional(string key, int fallback) => p.TryGetProperty(key, out System.Text.Json.JsonElement v) ? v.GetInt32() : fallback;
+        string family = p.TryGetProperty("family", out System.Text.Json.JsonElement f) ? f.GetString()! : ModelFamilies.SmolVlm;
+        _ = Inference.Models.Families.ModelFamily.Get(family); // refuses a family the runtime does not know
         return new ModelPreset
         {
-            Name = name, Family = ModelFamilies.SmolVlm, Weights = weights,
+            Name = name, Family = family, Weights = weights,
+            Queries = Optional("queries", 0), ScaleResolution = Optional("scale_resolution", 0), MaxSlices = Optional("max_slices", 9),
             VisionHidden = I("vision_hidden"), VisionLayers = I("vision_layers"), VisionHeads = I("vision_heads"), VisionMlp = I("vision_mlp"),
-            ImageSize = I("image_size"), PatchSize = I("patch_size"), ScaleFactor = I("scale_factor"),
+            ImageSize = I("image_size"), PatchSize = I("patch_size"), ScaleFactor = Optional("scale_factor", 4),
             TextHidden = I("text_hidden"), TextLayers = I("text_layers"), TextHeads = I("text_heads"), KeyValueHeads = I("kv_heads"),
             HeadDim = I("head_dim"), TextMlp = I("text_mlp"), VocabSize = I("vocab_size"), RopeTheta = p.GetProperty("rope_theta").GetSingle(),
             VisionActivation = p.TryGetProperty("vision_act", out System.Text.Json.JsonElement act) ? act.GetString()! : VisionActivations.Gelu,
@@ -100,6 +113,14 @@ public sealed record ModelPreset
             Name = name, Family = ModelFamilies.MiniCpmV,
             VisionHidden = 32, VisionLayers = 2, VisionHeads = 2, VisionMlp = 64, ImageSize = 224, PatchSize = 14, Queries = 16, ScaleResolution = 112,
             TextHidden = 32, TextLayers = 2, TextHeads = 4, KeyValueHeads = 2, HeadDim = 8, TextMlp = 64, VocabSize = 1_024, RopeTheta = 10_000f,
+        },
+        // The LLaVA-UHD-style family: MiniCPM-V's visual path (patch 14, 64 queries per view, slices of about 448 px),
+        // SmolVLM's real tokenizer and template (vocabulary 49 280), small widths.
+        TinyLlavaUhd => new ModelPreset
+        {
+            Name = name, Family = ModelFamilies.LlavaUhd,
+            VisionHidden = 32, VisionLayers = 2, VisionHeads = 2, VisionMlp = 64, ImageSize = 448, PatchSize = 14, Queries = 64, ScaleResolution = 448,
+            TextHidden = 32, TextLayers = 2, TextHeads = 4, KeyValueHeads = 2, HeadDim = 8, TextMlp = 64, VocabSize = 49_280,
         },
         // SmolVLM-256M-Instruct's exact dimensions (docs/smolvlm.md §2), for benchmarks.
         SmolVlm256MShape => new ModelPreset

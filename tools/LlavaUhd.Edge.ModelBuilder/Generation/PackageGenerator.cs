@@ -43,8 +43,8 @@ public static class PackageGenerator
         }
         else
         {
-            Save(SessionNames.VisionEncoder, () => ModelGraphs.MiniCpmVVisionEncoder(preset, seed));
-            Save(SessionNames.Resampler, () => ModelGraphs.MiniCpmVResampler(preset, seed + 1));
+            Save(SessionNames.VisionEncoder, () => ModelGraphs.MiniCpmVVisionEncoder(preset, seed, preset.Weights));
+            Save(SessionNames.Resampler, () => ModelGraphs.MiniCpmVResampler(preset, seed + 1, preset.Weights));
         }
 
         Save(SessionNames.EmbedTokens, () => ModelGraphs.EmbedTokens(preset, seed + 2, preset.Weights));
@@ -58,6 +58,10 @@ public static class PackageGenerator
         if (preset.Family == ModelFamilies.SmolVlm)
         {
             WriteSmolVlmFiles(preset, directory);
+        }
+        else if (preset.Family == ModelFamilies.LlavaUhd)
+        {
+            WriteLlavaUhdFiles(preset, directory);
         }
         else
         {
@@ -120,50 +124,80 @@ public static class PackageGenerator
         File.WriteAllText(Path.Combine(directory, "processor_config.json"), processor.ToJsonString(indented));
     }
 
+    /// <summary>
+    /// The LLaVA-UHD-style family (docs/llava-uhd.md): the real SmolVLM tokenizer, chat template and generation settings
+    /// unchanged, a MiniCPM-V-style config.json (<c>model_type</c> "llava-uhd", the slicing in <c>slice_config</c>).
+    /// </summary>
+    private static void WriteLlavaUhdFiles(ModelPreset p, string directory)
+    {
+        foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.json", "generation_config.json" })
+        {
+            File.WriteAllBytes(Path.Combine(directory, file), ReferenceFiles.SmolVlm(file));
+        }
+
+        JsonObject config = MiniCpmVConfig(p, "llava-uhd", "LlavaUhd");
+        JsonObject text = ReferenceFiles.SmolVlmJson("config.json")["text_config"]!.AsObject();
+        foreach (string id in new[] { "bos_token_id", "eos_token_id", "pad_token_id" })
+        {
+            config[id] = text[id]!.DeepClone();
+        }
+
+        var indented = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString(indented));
+        File.WriteAllText(Path.Combine(directory, "preprocessor_config.json"), MiniCpmVPreprocessor(p).ToJsonString(indented));
+        File.WriteAllText(Path.Combine(directory, "processor_config.json"), new JsonObject { ["image_seq_len"] = p.TokensPerView }.ToJsonString(indented));
+    }
+
+    private static JsonObject MiniCpmVPreprocessor(ModelPreset p) => new()
+    {
+        ["image_processor_type"] = "MiniCPMVImageProcessor",
+        ["processor_class"] = "MiniCPMVProcessor",
+        ["max_slice_nums"] = p.MaxSlices,
+        ["scale_resolution"] = p.ScaleResolution,
+        ["patch_size"] = p.PatchSize,
+        ["image_mean"] = new JsonArray(0.5, 0.5, 0.5),
+        ["image_std"] = new JsonArray(0.5, 0.5, 0.5),
+    };
+
+    private static JsonObject MiniCpmVConfig(ModelPreset p, string modelType, string architecture) => new()
+    {
+        ["architectures"] = new JsonArray(architecture),
+        ["model_type"] = modelType,
+        ["query_num"] = p.Queries,
+        ["slice_config"] = new JsonObject { ["max_slice_nums"] = p.MaxSlices, ["patch_size"] = p.PatchSize, ["scale_resolution"] = p.ScaleResolution },
+        ["vision_config"] = new JsonObject
+        {
+            ["model_type"] = "siglip_vision_model",
+            ["hidden_size"] = p.VisionHidden,
+            ["intermediate_size"] = p.VisionMlp,
+            ["num_hidden_layers"] = p.VisionLayers,
+            ["num_attention_heads"] = p.VisionHeads,
+            ["image_size"] = p.ImageSize,
+            ["patch_size"] = p.PatchSize,
+            ["layer_norm_eps"] = 1e-6,
+        },
+        ["hidden_size"] = p.TextHidden,
+        ["intermediate_size"] = p.TextMlp,
+        ["num_hidden_layers"] = p.TextLayers,
+        ["num_attention_heads"] = p.TextHeads,
+        ["num_key_value_heads"] = p.KeyValueHeads,
+        ["head_dim"] = p.HeadDim,
+        ["vocab_size"] = p.VocabSize,
+        ["max_position_embeddings"] = 8192,
+        ["rope_theta"] = p.RopeTheta,
+        ["rms_norm_eps"] = 1e-5,
+        ["bos_token_id"] = 1,
+        ["eos_token_id"] = 2,
+        ["pad_token_id"] = 2,
+        ["_generated_by"] = p.Weights is null
+            ? $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (random weights)"
+            : $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (trained weights, sha256 {p.Weights.Sha256}; docs/demo-model.md)",
+    };
+
     private static void WriteMiniCpmVConfigs(ModelPreset p, string directory)
     {
-        var config = new JsonObject
-        {
-            ["architectures"] = new JsonArray("MiniCPMV"),
-            ["model_type"] = "minicpmv",
-            ["query_num"] = p.Queries,
-            ["slice_config"] = new JsonObject { ["max_slice_nums"] = 9, ["patch_size"] = p.PatchSize, ["scale_resolution"] = p.ScaleResolution },
-            ["vision_config"] = new JsonObject
-            {
-                ["model_type"] = "siglip_vision_model",
-                ["hidden_size"] = p.VisionHidden,
-                ["intermediate_size"] = p.VisionMlp,
-                ["num_hidden_layers"] = p.VisionLayers,
-                ["num_attention_heads"] = p.VisionHeads,
-                ["image_size"] = p.ImageSize,
-                ["patch_size"] = p.PatchSize,
-                ["layer_norm_eps"] = 1e-6,
-            },
-            ["hidden_size"] = p.TextHidden,
-            ["intermediate_size"] = p.TextMlp,
-            ["num_hidden_layers"] = p.TextLayers,
-            ["num_attention_heads"] = p.TextHeads,
-            ["num_key_value_heads"] = p.KeyValueHeads,
-            ["head_dim"] = p.HeadDim,
-            ["vocab_size"] = p.VocabSize,
-            ["max_position_embeddings"] = 8192,
-            ["rope_theta"] = p.RopeTheta,
-            ["rms_norm_eps"] = 1e-5,
-            ["bos_token_id"] = 1,
-            ["eos_token_id"] = 2,
-            ["pad_token_id"] = 2,
-            ["_generated_by"] = $"LlavaUhd.Edge.ModelBuilder preset {p.Name} (random weights)",
-        };
-        var preprocessor = new JsonObject
-        {
-            ["image_processor_type"] = "MiniCPMVImageProcessor",
-            ["processor_class"] = "MiniCPMVProcessor",
-            ["max_slice_nums"] = 9,
-            ["scale_resolution"] = p.ScaleResolution,
-            ["patch_size"] = p.PatchSize,
-            ["image_mean"] = new JsonArray(0.5, 0.5, 0.5),
-            ["image_std"] = new JsonArray(0.5, 0.5, 0.5),
-        };
+        JsonObject config = MiniCpmVConfig(p, "minicpmv", "MiniCPMV");
+        JsonObject preprocessor = MiniCpmVPreprocessor(p);
         var generation = new JsonObject
         {
             ["bos_token_id"] = 1,

@@ -2,6 +2,7 @@ using System.Text.Json;
 using LlavaUhd.Edge.Core.Slicing;
 using LlavaUhd.Edge.Inference.Errors;
 using LlavaUhd.Edge.Inference.Models;
+using LlavaUhd.Edge.Inference.Models.Families;
 using LlavaUhd.Edge.Inference.Sessions;
 using LlavaUhd.Edge.Inference.Tokenization;
 using Microsoft.ML.OnnxRuntime;
@@ -17,17 +18,6 @@ namespace LlavaUhd.Edge.ModelBuilder.Packaging;
 /// </summary>
 public static class ModelImporter
 {
-    /// <summary>The SmolVLM special tokens the runtime uses (docs/smolvlm.md §5).</summary>
-    public static IReadOnlyList<string> SmolVlmSpecialTokens { get; } =
-    [
-        "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<global-img>", "<fake_token_around_image>", "<image>", "<end_of_utterance>",
-        .. Enumerable.Range(1, 6).SelectMany(r => Enumerable.Range(1, 6).Select(c => $"<row_{r}_col_{c}>")),
-    ];
-
-    /// <summary>The MiniCPM-V special tokens (image and slice brackets, <c>&lt;unk&gt;</c> as the image placeholder).</summary>
-    public static IReadOnlyList<string> MiniCpmVSpecialTokens { get; } =
-        ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>", "<image>", "</image>", "<slice>", "</slice>"];
-
     /// <summary>The metadata files of the public layout, hashed into <c>model.json</c> when present.</summary>
     public static IReadOnlyList<string> MetadataFiles { get; } =
     [
@@ -53,13 +43,14 @@ public static class ModelImporter
         {
             "idefics3" or "smolvlm" => ModelFamilies.SmolVlm,
             "minicpmv" => ModelFamilies.MiniCpmV,
-            _ => throw new ModelPackageException("config.json", $"model_type '{modelType}' is not a supported family (idefics3/smolvlm, minicpmv)"),
+            "llava-uhd" => ModelFamilies.LlavaUhd,
+            _ => throw new ModelPackageException("config.json", $"model_type '{modelType}' is not a supported family (idefics3/smolvlm, minicpmv, llava-uhd)"),
         };
+        ModelFamily kind = ModelFamily.Get(family);
 
         Dictionary<string, int> added = HfTokenizer.ReadAddedTokens(RequireFile(directory, "tokenizer.json"));
-        IReadOnlyList<string> needed = family == ModelFamilies.SmolVlm ? SmolVlmSpecialTokens : MiniCpmVSpecialTokens;
         var special = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        foreach (string token in needed)
+        foreach (string token in kind.SpecialTokens)
         {
             special[token] = added.TryGetValue(token, out int id)
                 ? id
@@ -103,11 +94,11 @@ public static class ModelImporter
                 PatchSize = Int(sc, "patch_size"),
                 TokensPerView = tokens,
             };
-            imageTokenId = special["<unk>"];
+            imageTokenId = special[kind.ImagePlaceholder];
             dims = Dimensions(text, vision, textHidden, heads, Int(sc, "scale_resolution"), patch, tokens, Int(vision, "image_size") / patch, p);
         }
 
-        if (imageTokenId != special[family == ModelFamilies.SmolVlm ? "<image>" : "<unk>"])
+        if (imageTokenId != special[kind.ImagePlaceholder])
         {
             throw new ModelPackageException("config.json", $"image_token_id {imageTokenId} differs from the tokenizer's image token id");
         }

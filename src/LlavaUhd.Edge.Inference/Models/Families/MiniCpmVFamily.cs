@@ -23,7 +23,17 @@ public sealed class MiniCpmVFamily : ModelFamily
 
     public override TensorLayout EncoderLayout => TensorLayout.PerView;
 
-    public override void AddVisionProfile(ModelManifest manifest, int maxViews, Action<string, long[], long[], long[]> add)
+    public override string ImagePlaceholder => "<unk>";
+
+    /// <summary>The MiniCPM-V special tokens (image and slice brackets, <c>&lt;unk&gt;</c> as the image placeholder).</summary>
+    public override IReadOnlyList<string> SpecialTokens { get; } =
+        ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>", "<image>", "</image>", "<slice>", "</slice>"];
+
+    public override void AddVisionProfile(ModelManifest manifest, int maxViews, Action<string, long[], long[], long[]> add) =>
+        AddPerViewProfile(manifest, add);
+
+    /// <summary>One view per call: a patch, the package's S × S, and the largest slice batch of 2S × 2S views.</summary>
+    internal static void AddPerViewProfile(ModelManifest manifest, Action<string, long[], long[], long[]> add)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(add);

@@ -13,7 +13,7 @@ namespace LlavaUhd.Edge.Inference.Models.Families;
 /// </summary>
 public abstract class ModelFamily
 {
-    private static readonly ModelFamily[] s_all = [new SmolVlmFamily(), new MiniCpmVFamily()];
+    private static readonly ModelFamily[] s_all = [new SmolVlmFamily(), new MiniCpmVFamily(), new LlavaUhdFamily()];
 
     /// <summary>The name in <c>model.json</c> (<see cref="ModelFamilies"/>).</summary>
     public abstract string Name { get; }
@@ -32,6 +32,12 @@ public abstract class ModelFamily
 
     /// <summary>How pixels reach the vision encoder: one padded batch of every view, or one call per view size.</summary>
     public abstract TensorLayout EncoderLayout { get; }
+
+    /// <summary>The added token whose positions the visual tokens take in the prompt.</summary>
+    public abstract string ImagePlaceholder { get; }
+
+    /// <summary>The added tokens a package's tokenizer must have (the importer refuses a tokenizer without one).</summary>
+    public abstract IReadOnlyList<string> SpecialTokens { get; }
 
     /// <summary>
     /// The vision encoder's TensorRT optimisation profile: <paramref name="add"/> (input name, smallest, typical,

@@ -23,6 +23,17 @@ public sealed class SmolVlmFamily : ModelFamily
 
     public override TensorLayout EncoderLayout => TensorLayout.PaddedBatch;
 
+    public override string ImagePlaceholder => "<image>";
+
+    public override IReadOnlyList<string> SpecialTokens => Tokens;
+
+    /// <summary>The SmolVLM special tokens the runtime uses (docs/smolvlm.md §5).</summary>
+    internal static IReadOnlyList<string> Tokens { get; } =
+    [
+        "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<global-img>", "<fake_token_around_image>", "<image>", "<end_of_utterance>",
+        .. Enumerable.Range(1, 6).SelectMany(r => Enumerable.Range(1, 6).Select(c => $"<row_{r}_col_{c}>")),
+    ];
+
     public override void AddVisionProfile(ModelManifest manifest, int maxViews, Action<string, long[], long[], long[]> add)
     {
         ArgumentNullException.ThrowIfNull(manifest);
