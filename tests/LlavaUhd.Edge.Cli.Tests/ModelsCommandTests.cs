@@ -30,6 +30,47 @@ public sealed class ModelsCommandTests
     }
 
     [Fact]
+    public void Generate_FromATrainedWeightsFolder_BuildsItsPackage_AndRefusesOtherBytes()
+    {
+        string repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "LlavaUhd.Edge.sln")))
+        {
+            repo = Path.GetDirectoryName(repo) ?? throw new DirectoryNotFoundException("the repository root (LlavaUhd.Edge.sln)");
+        }
+
+        string root = Path.Combine(Path.GetTempPath(), "llava-edge-cli-" + Guid.NewGuid().ToString("N"));
+        string weights = Path.Combine(root, "my-model");
+        string dir = Path.Combine(root, "pkg");
+        try
+        {
+            Directory.CreateDirectory(weights);
+            foreach (string f in new[] { "weights.json", "weights.bin", "weights.sha256" })
+            {
+                File.Copy(Path.Combine(repo, "models-quantized", "demo-smolvlm", f), Path.Combine(weights, f));
+            }
+
+            (int code, string stdout, string stderr) = CliProcess.Run("", "models", "generate", "--weights", weights, "--out", dir);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("my-model (smolvlm)", stdout, StringComparison.Ordinal);
+            string sha = File.ReadAllText(Path.Combine(weights, "weights.sha256")).Trim();
+            Assert.Contains($"trained weights, sha256 {sha}", File.ReadAllText(Path.Combine(dir, "config.json")), StringComparison.Ordinal);
+
+            File.WriteAllText(Path.Combine(weights, "weights.sha256"), new string('0', 64) + "\n");
+            (code, _, stderr) = CliProcess.Run("", "models", "generate", "--weights", weights, "--out", Path.Combine(root, "pkg2"));
+            Assert.Equal(2, code);
+            Assert.Contains("damaged", stderr, StringComparison.Ordinal);
+
+            (code, _, stderr) = CliProcess.Run("", "models", "generate", "--weights", weights, "--preset", "tiny-smolvlm", "--out", Path.Combine(root, "pkg3"));
+            Assert.NotEqual(0, code);
+            Assert.Contains("exactly one of --preset and --weights", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Import_AFolderClaimingToBeSmolVlm256MWithOtherWeights_IsRefusedNamingTheFile()
     {
         string dir = Path.Combine(Path.GetTempPath(), "llava-edge-cli-" + Guid.NewGuid().ToString("N"));

@@ -3,7 +3,8 @@ builder (`prompt --dataset`), and a cache of the uint8 views of every (image, re
 
 A group is what one encoder pass serves: the frame questions (count/color/position/presence) of an image at one
 profile, or the code question on its roi crop at one profile. Views are cached in one uint8 memmap
-[total_views,512,512,3]; groups.pkl holds the index and the token ids."""
+[total_views,512,512,3] (smolvlm), or, when their sizes differ (llava-uhd), one flat uint8 memmap with each view's
+offset and shape in its group; groups.pkl holds the index and the token ids, family.json the family (families.py)."""
 import argparse
 import json
 import math
@@ -19,7 +20,8 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pixels import views_of, region_of, profile_edge, clip_roi, geometry  # noqa: E402
+from pixels import region_of, clip_roi  # noqa: E402
+import families  # noqa: E402
 
 CLI = ["dotnet", os.environ.get("LLAVA_CLI", "/tmp/llava-cli/llava-edge.dll")]
 PROFILES = ["fast", "balanced", "detail", "native"]
@@ -48,32 +50,21 @@ def load_lines(out, profiles=PROFILES):
     return lines, dumps
 
 
-IMAGE, FAKE, GLOBAL, NL, NLNL = 49190, 49189, 49152, 198, 1116
-
-
 def image_block(rows, cols, per_view=64):
-    """The prompt's image part for a rows x cols grid (docs/smolvlm.md section 5)."""
-    out = []
-    if rows == 0:
-        return [FAKE, GLOBAL] + [IMAGE] * per_view + [FAKE]
-    for r in range(rows):
-        for c in range(cols):
-            out += [FAKE, 49153 + r * 6 + c] + [IMAGE] * per_view
-        out.append(NLNL if r == rows - 1 else NL)
-    return out + [FAKE, GLOBAL] + [IMAGE] * per_view + [FAKE]
+    """The SmolVLM prompt's image part for a rows x cols grid (docs/smolvlm.md section 5)."""
+    return families.SmolVlm().image_block({"rows": rows, "cols": cols})
 
 
-def fix_ids(ids, rows, cols):
-    """Replace the image block of a dumped prompt with the one for rows x cols (asserting the layout)."""
-    a = ids.index(FAKE)
-    b = len(ids) - 1 - ids[::-1].index(FAKE)
-    return ids[:a] + image_block(rows, cols) + ids[b + 1:]
+def fix_ids(ids, fam, g):
+    """Replace the image block of a dumped prompt with the one for the group's views (asserting the layout)."""
+    a, b = fam.block_span(ids)
+    return ids[:a] + fam.image_block(g) + ids[b + 1:]
 
 
 FIXES = {"checked": 0, "clipped": 0, "rebuilt": 0}
 
 
-def plan_groups(lines, dumps, assign, root):
+def plan_groups(lines, dumps, assign, root, fam):
     """assign(image_index, kind) -> list of profiles. Returns groups (without view offsets)."""
     by_image = {}
     for i, l in enumerate(lines):
@@ -99,20 +90,20 @@ def plan_groups(lines, dumps, assign, root):
                 for p in assign(n, kind):
                     d0 = dumps[p][ms[0]]
                     rw, rh = (roi[2], roi[3]) if roi is not None else Image.open(os.path.join(root, image)).size
-                    edge = profile_edge(p, roi)
-                    rows, cols, nv = geometry(rw, rh, edge)
+                    views = {"image": image, "profile": p, **fam.plan(rw, rh, p, roi)}
+                    rows, cols, nv = views["rows"], views["cols"], views["n_views"]
                     ids = []
                     for m in ms:
-                        built = fix_ids(dumps[p][m]["input_ids"], rows, cols)
-                        if (rows, cols, nv, edge) == (d0["rows"], d0["cols"], d0["views"], d0["longest_edge"]):
+                        built = fix_ids(dumps[p][m]["input_ids"], fam, views)
+                        same_plan = (rows, cols, nv) == (d0["rows"], d0["cols"], d0["views"])
+                        if same_plan and views.get("edge", d0.get("longest_edge")) == d0.get("longest_edge"):
                             assert built == dumps[p][m]["input_ids"], (image, p, "prompt builder differs from the dump")
                             FIXES["checked"] += 1
                         else:
                             FIXES["rebuilt"] += 1
                         ids.append(built)
                     groups.append({
-                        "image": image, "roi": roi, "profile": p, "kind": kind,
-                        "n_views": nv, "rows": rows, "cols": cols, "edge": edge,
+                        **views, "roi": roi, "kind": kind,
                         "lines": ms,
                         "types": [lines[m]["type"] for m in ms],
                         "answers": [lines[m]["answer"] for m in ms],
@@ -124,24 +115,37 @@ def plan_groups(lines, dumps, assign, root):
 
 
 def _views_job(args):
-    root, g = args
+    root, g, fam = args
     img = Image.open(os.path.join(root, g["image"])).convert("RGB")
-    views, rows, cols = views_of(region_of(img, g["roi"]), profile_edge(g["profile"], g["roi"]))
-    assert (len(views), rows, cols) == (g["n_views"], g["rows"], g["cols"]), (g["image"], g["profile"], len(views), rows, cols, g["n_views"])
-    return views
+    return fam.views(region_of(img, g["roi"]), g)
 
 
-def build_cache(root, groups, cache, procs=2):
+def build_cache(root, groups, cache, fam, procs=2):
     total = sum(g["n_views"] for g in groups)
     off = 0
     for g in groups:
         g["offset"] = off
         off += g["n_views"]
-    mm = np.lib.format.open_memmap(cache + ".tmp.npy", mode="w+", dtype=np.uint8, shape=(total, 512, 512, 3))
     t = time.time()
+    jobs = [(root, g, fam) for g in groups]
     with Pool(procs) as pool:
-        for k, (g, v) in enumerate(zip(groups, pool.imap(_views_job, [(root, g) for g in groups], chunksize=4))):
-            mm[g["offset"]:g["offset"] + g["n_views"]] = v
+        if isinstance(fam, families.SmolVlm):
+            mm = np.lib.format.open_memmap(cache + ".tmp.npy", mode="w+", dtype=np.uint8, shape=(total, 512, 512, 3))
+        else:  # views of several sizes: a flat byte memmap, each view's byte offset and shape in its group
+            nbytes = 0
+            for g in groups:
+                g["view_offsets"] = []
+                for sh in g["view_shapes"]:
+                    g["view_offsets"].append(nbytes)
+                    nbytes += int(np.prod(sh))
+            mm = np.lib.format.open_memmap(cache + ".tmp.npy", mode="w+", dtype=np.uint8, shape=(nbytes,))
+        for k, (g, v) in enumerate(zip(groups, pool.imap(_views_job, jobs, chunksize=4))):
+            if isinstance(fam, families.SmolVlm):
+                mm[g["offset"]:g["offset"] + g["n_views"]] = v
+            else:
+                for o, sh, x in zip(g["view_offsets"], g["view_shapes"], v):
+                    assert x.shape == tuple(sh), (g["image"], g["profile"], x.shape, sh)
+                    mm[o:o + x.size] = x.reshape(-1)
             if k % 200 == 0:
                 print(f"  cache {k}/{len(groups)} groups {time.time() - t:.0f}s", flush=True)
     mm.flush()
@@ -159,6 +163,8 @@ def main():
     ap.add_argument("--split", choices=["train", "eval", "fast", "code"], default="train")
     ap.add_argument("--mix-seed", type=int, default=0)
     ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument("--family", choices=[families.SMOLVLM, families.LLAVA_UHD], default=families.SMOLVLM,
+                    help="whose views and prompt layout (llava-uhd: --tok-model must be a llava-uhd package, e.g. tiny-llava-uhd)")
     a = ap.parse_args()
     if a.split != "eval":
         assert a.seed >= 1000 and a.seed != 7, "training seeds are >= 1000; seed 7 is the held-out set"
@@ -184,9 +190,11 @@ def main():
     else:
         def assign(n, kind):  # every profile; frame lines at native are the detail views (no roi)
             return ["fast", "balanced", "detail", "native"] if kind == "code" else ["fast", "balanced", "detail"]
-    groups = plan_groups(lines, dumps, assign, a.out)
+    fam = families.SmolVlm() if a.family == families.SMOLVLM else families.of_preset(families.uhd_defaults())
+    groups = plan_groups(lines, dumps, assign, a.out, fam)
     print(f"prompt ids: {FIXES}", flush=True)
-    total = build_cache(a.out, groups, f"{a.out}/views.npy", a.procs)
+    total = build_cache(a.out, groups, f"{a.out}/views.npy", fam, a.procs)
+    families.write_split_family(a.out, fam)
     with open(f"{a.out}/groups.pkl", "wb") as fh:
         pickle.dump(groups, fh)
     print(f"{len(lines)} lines, {len(groups)} groups, {total} views, {time.time() - t0:.0f}s", flush=True)

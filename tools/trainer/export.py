@@ -17,19 +17,24 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import VLM, EOU  # noqa: E402
-from pixels import views_of, to_pixels  # noqa: E402
+from model_uhd import UhdVLM, vision_names  # noqa: E402
+import families  # noqa: E402
+from pixels import to_pixels  # noqa: E402
 import train as T  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-CLI = ["dotnet", "/tmp/llava-cli/llava-edge.dll"]
+CLI = ["dotnet", os.environ.get("LLAVA_CLI", "/tmp/llava-cli/llava-edge.dll")]
 PRESET_KEYS = ["vision_hidden", "vision_layers", "vision_heads", "vision_mlp", "image_size", "patch_size", "scale_factor",
                "text_hidden", "text_layers", "text_heads", "kv_heads", "head_dim", "text_mlp", "vocab_size", "rope_theta"]
+FAMILY_KEYS = ["family", "queries", "scale_resolution", "max_slices"]  # the MiniCPM-V-style families (docs/llava-uhd.md)
 
 
 def onnx_tensors(model):
     """(name, full ONNX shape, stored array float32, sparse or None) in a fixed order."""
     sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
     p = model.p
+    if isinstance(model, UhdVLM):  # the llava-uhd family's encoder and resampler (docs/llava-uhd.md)
+        return [(name, sd[key], None) for name, key in vision_names(model)] + text_tensors(model, sd)
     out = []
     out.append(("embeddings.patch_embedding.weight", sd["vision.patch_embedding.weight"], None))
     out.append(("embeddings.patch_embedding.bias", sd["vision.patch_embedding.bias"], None))
@@ -49,6 +54,13 @@ def onnx_tensors(model):
     out.append(("post_layernorm.weight", sd["vision.post_layernorm.weight"], None))
     out.append(("post_layernorm.bias", sd["vision.post_layernorm.bias"], None))
     out.append(("connector.modality_projection.proj.weight", sd["vision.proj.weight"], None))
+    return out + text_tensors(model, sd)
+
+
+def text_tensors(model, sd):
+    """The embedding table, decoder layers, final norm and head (every family's decoder graph names)."""
+    p = model.p
+    out = []
     ids = list(model.vocab_ids)
     out.append(("embed_tokens.weight", sd["embed"], {"axis": 0, "ids": ids}))
     for l in range(p["text_layers"]):
@@ -88,7 +100,8 @@ def write_weights(model, out_dir, training):
     sha = hashlib.sha256(bytes(blob)).hexdigest()
     with open(os.path.join(out_dir, "weights.sha256"), "w") as f:
         f.write(sha + "\n")
-    doc = {"format": 1, "preset": {k: model.p[k] for k in PRESET_KEYS}, "tensors": tensors, "training": training}
+    preset = {k: model.p[k] for k in PRESET_KEYS + FAMILY_KEYS if k in model.p}
+    doc = {"format": 1, "preset": preset, "tensors": tensors, "training": training}
     with open(os.path.join(out_dir, "weights.json"), "w") as f:
         json.dump(doc, f, indent=1)
     return len(blob), sha
@@ -114,14 +127,16 @@ def read_weights(out_dir):
     return doc, res
 
 
-def goldens(model, tok, gold_dir, work, n=4):
-    """4 held-out samples of seed 7 at 1280x720, fast profile (one view each), from the fp16-rounded model."""
+def goldens(model, tok, gold_dir, work, n=4, tok_model="/tmp/tiny"):
+    """4 held-out samples of seed 7 at 1280x720, fast profile (one view each), from the fp16-rounded model;
+    `tok_model` is a package of the model's family (its prompt layout)."""
+    fam = families.of_preset(model.p)
     os.makedirs(gold_dir, exist_ok=True)
     ds = os.path.join(work, "golden-ds")
     if not os.path.exists(os.path.join(ds, "dataset.jsonl")):
         subprocess.run(CLI + ["sample", "--dataset", ds, "--count", "8", "--seed", "7", "--size", "1280x720"],
                        check=True, stdout=subprocess.DEVNULL)
-    dump = subprocess.run(CLI + ["prompt", "--dataset", os.path.join(ds, "dataset.jsonl"), "--model", "/tmp/tiny",
+    dump = subprocess.run(CLI + ["prompt", "--dataset", os.path.join(ds, "dataset.jsonl"), "--model", tok_model,
                                  "--profile", "fast"], check=True, capture_output=True, text=True).stdout
     rows = [json.loads(l) for l in dump.splitlines()]
     lines = [json.loads(l) for l in open(os.path.join(ds, "dataset.jsonl"))]
@@ -139,10 +154,11 @@ def goldens(model, tok, gold_dir, work, n=4):
         src = os.path.join(ds, l["image"])
         name = os.path.splitext(os.path.basename(l["image"]))[0]
         shutil.copy(src, os.path.join(gold_dir, name + ".png"))
-        views, rows_, cols_ = views_of(Image.open(src).convert("RGB"), 512)
+        img = Image.open(src).convert("RGB")
+        views = fam.views(img, {"image": name, "profile": "fast", **fam.plan(img.size[0], img.size[1], "fast", None)})
         assert len(views) == r["views"] == 1
         with torch.no_grad():
-            feats = model.vision(to_pixels(views))  # [1,64,H]
+            feats = model.vision(to_pixels(np.stack(views)))  # [1,T,H]
             ids = torch.tensor(r["input_ids"])
             x = model.merge(ids, feats.reshape(-1, feats.shape[-1]))[None]
             h = model.forward_full(x)[0, -1]
@@ -214,10 +230,11 @@ def main():
     ap.add_argument("--golden", default=os.path.join(REPO, "tests", "TestData", "golden", "demo-smolvlm"))
     ap.add_argument("--work", default="/tmp/vlm")
     ap.add_argument("--tokenizer", default="/tmp/tiny/tokenizer.json")
+    ap.add_argument("--tok-model", default="/tmp/tiny", help="a package of the model's family, for the goldens' prompts")
     a = ap.parse_args()
     torch.set_num_threads(2)
     c = torch.load(a.ckpt)
-    model = VLM(c["preset"], c["vocab"])
+    model = families.of_preset(c["preset"]).model(c["preset"], c["vocab"])
     model.load_state_dict(c["model"])
     with torch.no_grad():  # the export precision
         for p in model.parameters():
@@ -236,7 +253,7 @@ def main():
         else:
             assert np.array_equal(full[:, sparse["ids"]], arr) and np.count_nonzero(full) == np.count_nonzero(arr), name
     print(f"weights.bin {size} bytes sha256 {sha}; {len(doc['tensors'])} tensors; vocab rows {len(model.vocab_ids)}")
-    goldens(model, T.Tok(a.tokenizer), a.golden, a.work)
+    goldens(model, T.Tok(a.tokenizer), a.golden, a.work, tok_model=a.tok_model)
 
 
 if __name__ == "__main__":

@@ -54,9 +54,10 @@ def main():
     p = preset_of(pkg)
     tokj = json.load(open(f"{pkg}/tokenizer.json"))
     added = {a["content"]: a["id"] for a in tokj["added_tokens"]}
-    image_token = added["<unk>"]
+    tokens = json.load(open(f"{pkg}/model.json"))["tokens"]  # what the importer resolved for the family
+    image_token = tokens["imageTokenId"]
     cfg = json.load(open(f"{pkg}/config.json"))
-    stops = {cfg["eos_token_id"]}
+    stops = set(tokens["eosTokenIds"])
     known = set(tokj["model"]["vocab"].values()) | set(added.values())
     # the runtime never generates added tokens other than the stops, nor ids the tokenizer has no token for
     banned = torch.tensor(sorted({i for i in added.values() if i not in stops} | (set(range(cfg["vocab_size"])) - known)))
@@ -83,7 +84,7 @@ def main():
                     if t in stops:
                         break
                     s = torch.cat((s, m.embed_ids(torch.tensor([t]))[None]), 1)
-            same = gen == r["token_ids"]
+            same = [t for t in gen if t not in stops] == r["token_ids"]  # the runtime reports ids without the stop
             ok += same
             total += 1
             print(os.path.basename(img), f"views={len(views)}", "runtime", r["token_ids"], "torch", gen, "SAME" if same else "DIFF", flush=True)

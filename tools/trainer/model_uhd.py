@@ -78,7 +78,8 @@ class Resampler(nn.Module):
 
 
 class UhdVisual(nn.Module):
-    """The whole visual path of one view size: encoder then resampler."""
+    """The whole visual path: encoder then resampler. Takes [N, 3, H, W] (one size) or a list of [3, H, W] views
+    of any sizes (run in batches of equal size, returned in list order) -> [N, queries, text_hidden]."""
 
     def __init__(self, p):
         super().__init__()
@@ -86,7 +87,17 @@ class UhdVisual(nn.Module):
         self.resampler = Resampler(p)
 
     def forward(self, pixels):
-        return self.resampler(self.encoder(pixels))
+        if torch.is_tensor(pixels):
+            return self.resampler(self.encoder(pixels))
+        by_shape = {}
+        for i, v in enumerate(pixels):
+            by_shape.setdefault(tuple(v.shape), []).append(i)
+        out = [None] * len(pixels)
+        for idx in by_shape.values():
+            y = self.resampler(self.encoder(torch.stack([pixels[i] for i in idx])))
+            for k, i in enumerate(idx):
+                out[i] = y[k]
+        return torch.stack(out)
 
 
 class UhdVLM(VLM):
@@ -96,29 +107,33 @@ class UhdVLM(VLM):
         super().__init__(p, vocab_ids, embed_std=embed_std, vision=UhdVisual(p), image_token=image_token)
 
 
-def onnx_state(model, W):
-    """A state dict for `model` (UhdVLM) from a generated package's ONNX initializers `W` (name -> tensor)."""
-    sd = {}
+def vision_names(model):
+    """(ONNX initializer name, state-dict key) of the visual path (encoder and resampler), as ModelGraphs names them."""
+    out = []
     v = "vision.encoder."
-    sd[v + "patch_embedding.weight"] = W["embeddings.patch_embedding.weight"]
-    sd[v + "patch_embedding.bias"] = W["embeddings.patch_embedding.bias"]
-    sd[v + "position_embedding"] = W["embeddings.position_embedding"]
+    out += [("embeddings.patch_embedding.weight", v + "patch_embedding.weight"), ("embeddings.patch_embedding.bias", v + "patch_embedding.bias"),
+            ("embeddings.position_embedding", v + "position_embedding")]
     for l in range(model.p["vision_layers"]):
         o, n = f"encoder.layers.{l}.", f"{v}layers.{l}."
         for a in ("layer_norm1", "layer_norm2"):
-            sd[n + a + ".weight"], sd[n + a + ".bias"] = W[o + a + ".weight"], W[o + a + ".bias"]
+            out += [(o + a + ".weight", n + a + ".weight"), (o + a + ".bias", n + a + ".bias")]
         for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            sd[n + a + ".weight"], sd[n + a + ".bias"] = W[o + "self_attn." + a + ".weight"], W[o + "self_attn." + a + ".bias"]
+            out += [(o + "self_attn." + a + ".weight", n + a + ".weight"), (o + "self_attn." + a + ".bias", n + a + ".bias")]
         for a in ("fc1", "fc2"):
-            sd[n + a + ".weight"], sd[n + a + ".bias"] = W[o + "mlp." + a + ".weight"], W[o + "mlp." + a + ".bias"]
-    sd[v + "post_layernorm.weight"], sd[v + "post_layernorm.bias"] = W["post_layernorm.weight"], W["post_layernorm.bias"]
+            out += [(o + "mlp." + a + ".weight", n + a + ".weight"), (o + "mlp." + a + ".bias", n + a + ".bias")]
+    out += [("post_layernorm.weight", v + "post_layernorm.weight"), ("post_layernorm.bias", v + "post_layernorm.bias")]
     r = "vision.resampler."
-    sd[r + "kv_proj.weight"] = W["kv_proj.weight"]
+    out += [("kv_proj.weight", r + "kv_proj.weight"), ("query", r + "query"), ("proj", r + "proj")]
     for a in ("ln_kv", "ln_q", "ln_post"):
-        sd[r + a + ".weight"], sd[r + a + ".bias"] = W[a + ".weight"], W[a + ".bias"]
-    sd[r + "query"], sd[r + "proj"] = W["query"], W["proj"]
+        out += [(a + ".weight", r + a + ".weight"), (a + ".bias", r + a + ".bias")]
     for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
-        sd[r + a + ".weight"], sd[r + a + ".bias"] = W["attn." + a + ".weight"], W["attn." + a + ".bias"]
+        out += [("attn." + a + ".weight", r + a + ".weight"), ("attn." + a + ".bias", r + a + ".bias")]
+    return out
+
+
+def onnx_state(model, W):
+    """A state dict for `model` (UhdVLM) from a generated package's ONNX initializers `W` (name -> tensor)."""
+    sd = {key: W[name] for name, key in vision_names(model)}
     ids = torch.tensor(model.vocab_ids)
     sd["embed"] = W["embed_tokens.weight"][ids]
     sd["lm_head"] = W["lm_head.weight"][:, ids]

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import VLM  # noqa: E402
+import families  # noqa: E402
+from pixels import to_pixels  # noqa: E402
 from symbolic import load_symbolic, view_targets  # noqa: E402
 from train import Split  # noqa: E402
 
@@ -55,7 +56,8 @@ def main():
     torch.set_num_threads(2)
     torch.manual_seed(a.seed)
     init = torch.load(a.init)
-    model = VLM(init["preset"], init["vocab"])
+    fam = families.of_preset(init["preset"])
+    model = fam.model(init["preset"], init["vocab"])
     model.load_state_dict(init["model"])
     if a.vision_from:
         src = vision_of_weights(a.vision_from) if os.path.isdir(a.vision_from) else torch.load(a.vision_from)["model"]
@@ -63,6 +65,7 @@ def main():
         assert not bad, bad
     sym = load_symbolic(init)
     splits = [Split(s) for s in a.splits]
+    assert all(sp.family.name == fam.name for sp in splits), "the data splits are of another family than the model"
     # every (split, group, view) with its labels computed on demand
     items = []
     for si, sp in enumerate(splits):
@@ -78,7 +81,7 @@ def main():
     def labels(si, gi):
         if (si, gi) not in label_cache:
             sp = splits[si]
-            label_cache[(si, gi)] = view_targets(sym, sp.truth[sp.groups[gi]["image"]], sp.groups[gi])
+            label_cache[(si, gi)] = view_targets(sym, sp.truth[sp.groups[gi]["image"]], sp.groups[gi], fam)
         return label_cache[(si, gi)]
 
     t0 = time.time()
@@ -90,10 +93,9 @@ def main():
         for pg in opt.param_groups:
             pg["lr"] = lr
         batch = [items[rng.randrange(len(items))] for _ in range(a.views_per_step)]
-        views = np.stack([splits[si].views[splits[si].groups[gi]["offset"] + v] for si, gi, v in batch])
+        views = families.stack_or_list([splits[si].view(splits[si].groups[gi], v) for si, gi, v in batch])
         target = torch.stack([labels(si, gi)[v] for si, gi, v in batch])
-        from pixels import to_pixels
-        out = model.vision(to_pixels(views))
+        out = model.vision(to_pixels(views) if isinstance(views, np.ndarray) else [to_pixels(np.ascontiguousarray(v)) for v in views])
         loss = ((out - target) ** 2).mean() / (target ** 2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()

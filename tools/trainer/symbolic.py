@@ -77,9 +77,11 @@ def key_positions(table):
     return keys
 
 
-def prompt_table(work, tok_model, image):
+def prompt_table(work, tok_model, image, fam=None):
     """question text -> (head ids, tail ids) around the image block, answer text -> answer ids, from the runtime's
-    own `prompt --dataset` (the real tokenizer and chat template)."""
+    own `prompt --dataset` (the real tokenizer and chat template; `tok_model` a package of the family's)."""
+    from families import SmolVlm
+    fam = fam or SmolVlm()
     os.makedirs(work, exist_ok=True)
     path = f"{work}/questions.jsonl"
     qs, ans = all_questions() + [largest_variant(q) for q in COLOR_LARGEST], ANSWERS
@@ -94,8 +96,7 @@ def prompt_table(work, tok_model, image):
     table, answers = {}, {}
     for q, d in zip(qs, dumps):
         ids = d["input_ids"]
-        a = ids.index(FAKE)
-        b = len(ids) - 1 - ids[::-1].index(FAKE)
+        a, b = fam.block_span(ids)
         table[q] = (ids[:a], ids[b + 1:])
     for a, d in zip(ans, dumps[len(qs):]):
         answers[a] = d["answer_ids"]
@@ -265,6 +266,7 @@ class SymbolicEmbedding(nn.Module):
         # else the decoder's own embeddings of " left", " middle", " right", live like the colour words) and, in
         # the "global" mode, the parcel's rank along x
         self.spatial = spatial
+        self.grid = grid
         if spatial:
             self.side = nn.Parameter(torch.randn(3, h))
             self.rank = nn.Parameter(torch.randn(3, h))
@@ -297,7 +299,7 @@ class SymbolicEmbedding(nn.Module):
         return d
 
     def labels(self, parcels, rects):
-        return token_labels(parcels, rects, spatial=self.spatial)
+        return token_labels(parcels, rects, grid=self.grid, spatial=self.spatial)
 
     def forward(self, col, cov, ctr, area, thirds=None, rank=None):
         """Each [V, 64]; returns [V * 64, H]."""
@@ -320,26 +322,28 @@ def load_symbolic(init, sym_from=""):
             raise SystemExit("this checkpoint holds no symbolic embedding: name its phase V0 checkpoint with --sym-from")
         src = torch.load(sym_from)
         init.update(sym=src["sym"], spatial_mode=src.get("spatial_mode"))
-    sym = SymbolicEmbedding(init["preset"]["text_hidden"], spatial=init.get("spatial_mode") or ("side" in init["sym"]))
+    grid = math.isqrt(init["sym"]["slot"].shape[0])
+    sym = SymbolicEmbedding(init["preset"]["text_hidden"], grid=grid, spatial=init.get("spatial_mode") or ("side" in init["sym"]))
     sym.load_state_dict(init["sym"])
     sym.requires_grad_(False)
     return sym
 
 
 @torch.no_grad()
-def view_targets(sym, truth, g):
-    """[V, 64, H]: the symbolic embedding of every view of a data.py group (its region, else the whole frame)."""
+def view_targets(sym, truth, g, fam=None):
+    """[V, T, H]: the symbolic embedding of every view of a data.py group (its region, else the whole frame); the
+    view rectangles come from the group's family (families.py; smolvlm when not given)."""
+    from families import SmolVlm
     region = tuple(g["roi"]) if g["roi"] is not None else (0, 0, truth["width"], truth["height"])
-    rects, rows, cols = view_rects(region, g["edge"])
-    assert (len(rects), rows, cols) == (g["n_views"], g["rows"], g["cols"]), (g["image"], g["profile"])
-    return sym(*sym.labels(truth["parcels"], rects)).reshape(len(rects), 64, -1)
+    rects = (fam or SmolVlm()).rects(region, g)
+    return sym(*sym.labels(truth["parcels"], rects)).reshape(len(rects), sym.grid * sym.grid, -1)
 
 
-def layout(scene, profile, region=None):
-    region = region or (0, 0, scene["width"], scene["height"])
-    edge = PROFILE_EDGE[profile]
-    rects, rows, cols = view_rects(region, edge)
-    return rects, rows, cols
+def layout(scene, profile, fam):
+    """(view rectangles, the group fields of the family's plan) of a whole frame at a profile."""
+    region = (0, 0, scene["width"], scene["height"])
+    g = {"image": "", "profile": profile, **fam.plan(region[2], region[3], profile, None)}
+    return fam.rects(region, g), g
 
 
 # ---------------------------------------------------------------- phase S
@@ -347,7 +351,8 @@ def main():
     import argparse
     import pickle
     import time
-    from model import VLM, DEFAULT_PRESET, full_vocab_ce, rms_norm
+    import families
+    from model import DEFAULT_PRESET, full_vocab_ce, rms_norm
     from train import vocab_of
 
     ap = argparse.ArgumentParser(description="Phase S: the decoder on symbolic scenes (see the module docstring).")
@@ -377,20 +382,25 @@ def main():
                     help="weight of the probe loss: the answer read from the key word's residual after --aux-layer")
     ap.add_argument("--aux-layer", type=int, default=1)
     ap.add_argument("--preset", default="{}")
+    ap.add_argument("--family", choices=[families.SMOLVLM, families.LLAVA_UHD], default=families.SMOLVLM,
+                    help="whose views and prompt layout (llava-uhd: docs/llava-uhd.md; --tok-model a llava-uhd package)")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    table, answers = prompt_table(a.work, a.tok_model, a.image)
+    preset = dict(DEFAULT_PRESET)
+    if a.family == families.LLAVA_UHD:
+        preset.update(families.uhd_defaults())
+    preset.update(json.loads(a.preset))
+    fam = families.of_preset(preset)
+    table, answers = prompt_table(a.work, a.tok_model, a.image, fam)
     keys = key_positions(table)
     groups = []
     for d in a.vocab_from:
         groups += pickle.load(open(f"{d}/groups.pkl", "rb"))
     extra = {"input_ids": [h + t for h, t in table.values()] + [list(range(49152, 49190)) + [198, 1116]], "answer_ids": list(answers.values())}
     vocab = vocab_of(groups + [extra])
-    preset = dict(DEFAULT_PRESET)
-    preset.update(json.loads(a.preset))
-    model = VLM(preset, vocab, embed_std=1.0)
+    model = fam.model(preset, vocab, embed_std=1.0)
     # the colour words' ids: the one token in which two position questions about different colours differ
     base = table[POSITION[0].format(COLORS[0])][1]
     pos = [i for i in range(len(base)) if len({tuple(table[POSITION[0].format(c)][1][:i + 1]) for c in COLORS}) > 1][0]
@@ -404,7 +414,7 @@ def main():
         side_ids.append(table[COLOR_SIDE[0].format(side)][1][i])
     side_ids = torch.tensor(side_ids)
     print(f"side word ids {side_ids.tolist()}", flush=True)
-    sym = SymbolicEmbedding(preset["text_hidden"], words=lambda: model.embed_ids(word_ids), spatial=a.spatial,
+    sym = SymbolicEmbedding(preset["text_hidden"], grid=math.isqrt(fam.per_view), words=lambda: model.embed_ids(word_ids), spatial=a.spatial,
                             side_words=None if a.untie_sides else lambda: model.embed_ids(side_ids))
     if a.freeze_sym:  # the encoder was taught these targets (pretrain_vision.py): the decoder adapts, the targets stay
         sym.words = None
@@ -439,7 +449,6 @@ def main():
 
     prof = [(p.split(":")[0], float(p.split(":")[1])) for p in a.profiles.split(",")]
     fast_until = a.fast_first
-    from data import image_block
 
     def pick_profile(r):
         x, acc = r.random(), 0.0
@@ -451,9 +460,9 @@ def main():
 
     def batch_losses(scenes, profile, qsets):
         """Scenes of one frame size at one profile (one prefix length): prefixes batched, all questions batched."""
-        rects, rows, cols = layout(scenes[0], profile)
+        rects, plan = layout(scenes[0], profile, fam)
         head = table[qsets[0][0][1]][0]
-        prefix = torch.tensor(head + image_block(rows, cols))
+        prefix = torch.tensor(head + fam.image_block(plan))
         xp = torch.stack([model.merge(prefix, sym(*sym.labels(s["parcels"], rects))) for s in scenes])
         kvs = model.run_prefix(xp)
         seqs, owner, tpos, tgt, types, kpos, ktgt = [], [], [], [], [], [], []

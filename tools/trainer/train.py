@@ -17,6 +17,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import VLM, DEFAULT_PRESET, IMAGE_TOKEN, EOU, full_vocab_ce  # noqa: E402
+import families  # noqa: E402
 from pixels import to_pixels  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,6 +78,8 @@ class Split:
         self.root = root
         self.groups = pickle.load(open(f"{root}/groups.pkl", "rb"))
         self.views = np.load(f"{root}/views.npy", mmap_mode="r")
+        self.family = families.of_split(root)
+        self.flat = self.views.ndim == 1  # views of several sizes (families.py)
         self.tower = None
         truth = f"{root}/scenes.jsonl"  # ground truth of every scene (sample --dataset writes it)
         self.truth = {}
@@ -108,7 +111,19 @@ class Split:
             ref = model.vision.tower(to_pixels(np.ascontiguousarray(self.views[:2]))).numpy()
         assert np.abs(ref - self.tower[:2]).max() < 1e-4, "tower cache is from another init"
 
+    def view(self, g, v):
+        """uint8 HWC of view v of group g."""
+        if not self.flat:
+            return self.views[g["offset"] + v]
+        o, sh = g["view_offsets"][v], g["view_shapes"][v]
+        return self.views[o:o + int(np.prod(sh))].reshape(sh)
+
     def pixels(self, g, idx=None):
+        """[n, 3, S, S] (smolvlm), or a list of [3, H, W] views of the group (views of several sizes)."""
+        if self.flat:
+            which = range(g["n_views"])
+            which = which if idx is None else which[idx] if isinstance(idx, slice) else idx
+            return [to_pixels(np.ascontiguousarray(self.view(g, v))) for v in which]
         v = self.views[g["offset"]:g["offset"] + g["n_views"]]
         if idx is not None:
             v = v[idx]
@@ -132,11 +147,12 @@ def prefix_len(g):
 def encode_group_views(model, split, g, rng, train, grad_tiles=3, frozen=False, graded=None):
     """Features [V*64,H] of a group in view order; in training, big groups backprop only through the global
     view and `grad_tiles` random tiles (the other views are encoded without gradient)."""
-    V = g["n_views"]
+    V, T = g["n_views"], split.family.per_view
     if not train:
         with torch.no_grad():
-            return torch.cat([model.vision(split.pixels(g, slice(s, s + 8))) for s in range(0, V, 8)]).reshape(V * 64, -1)
+            return torch.cat([model.vision(split.pixels(g, slice(s, s + 8))) for s in range(0, V, 8)]).reshape(V * T, -1)
     if frozen:  # the tower is frozen: only the connector projection learns
+        assert not split.flat, "a frozen tower is a smolvlm-only option"
         if split.tower is not None:
             pre = torch.from_numpy(np.ascontiguousarray(split.tower[g["offset"]:g["offset"] + V]))
         else:
@@ -147,9 +163,10 @@ def encode_group_views(model, split, g, rng, train, grad_tiles=3, frozen=False, 
         fg = model.vision(split.pixels(g))
         if graded is not None:
             graded.append((list(range(V)), fg))
-        return fg.reshape(V * 64, -1)
-    tiles = list(range(V - 1))
-    pick = sorted(rng.sample(tiles, grad_tiles)) + [V - 1]
+        return fg.reshape(V * T, -1)
+    whole = split.family.global_index(V)  # the view of the whole region always gets gradient
+    tiles = [i for i in range(V) if i != whole]
+    pick = sorted(rng.sample(tiles, grad_tiles) + [whole])
     rest = [i for i in range(V) if i not in pick]
     fg = model.vision(split.pixels(g, pick))
     if graded is not None:
@@ -158,14 +175,14 @@ def encode_group_views(model, split, g, rng, train, grad_tiles=3, frozen=False, 
         fr = model.vision(split.pixels(g, rest))
     feats = fg.new_empty(V, fg.shape[1], fg.shape[2])
     feats = feats.index_put((torch.tensor(pick),), fg).index_put((torch.tensor(rest),), fr)
-    return feats.reshape(V * 64, -1)
+    return feats.reshape(V * T, -1)
 
 
 def symbolic_loss(sym, split, g, graded):
     """Dense per-token loss: the encoder's output against the symbolic embedding of each token's labels
     (symbolic.py), normalised by the target's mean square."""
     from symbolic import view_targets
-    target = view_targets(sym, split.truth[g["image"]], g)
+    target = view_targets(sym, split.truth[g["image"]], g, split.family)
     out = []
     for idx, f in graded:
         t = target[torch.tensor(idx)]
@@ -394,7 +411,9 @@ def main():
         assert set(vocab) <= set(init["vocab"]), "the phase S vocabulary must hold every id of the data"
         vocab = init["vocab"]
         preset = init["preset"]
-    model = VLM(preset, vocab, embed_std=a.embed_std)
+    fam = families.of_preset(preset)
+    assert all(sp.family.name == fam.name for sp in list(splits.values()) + extras + [held]), "the data splits are of another family than the model"
+    model = fam.model(preset, vocab, embed_std=a.embed_std)
     if a.init:
         own = model.vision.state_dict()
         missing = model.load_state_dict(init["model"])
@@ -443,10 +462,10 @@ def main():
             if os.path.exists(os.path.join(run_dir, f)):
                 os.remove(os.path.join(run_dir, f))
     meta = {"args": vars(a), "preset": preset, "vocab_k": len(vocab), "params": n_params,
-            "train_groups": len(train.groups), "train_views": int(train.views.shape[0]),
+            "train_groups": len(train.groups), "train_views": sum(g["n_views"] for g in train.groups),
             "train_questions": sum(len(g["lines"]) for g in train.groups), "eval_groups": len(eval_groups),
             "phase1_groups": len(splits["phase1"].groups) if "phase1" in splits else 0,
-            "phase1_views": int(splits["phase1"].views.shape[0]) if "phase1" in splits else 0,
+            "phase1_views": sum(g["n_views"] for g in splits["phase1"].groups) if "phase1" in splits else 0,
             "phase1_questions": sum(len(g["lines"]) for g in splits["phase1"].groups) if "phase1" in splits else 0}
     json.dump(meta, open(os.path.join(run_dir, "meta.json"), "w"), indent=1)
     print(json.dumps(meta), flush=True)

@@ -68,25 +68,49 @@ internal static class ModelsCommand
 
     private static Command Generate()
     {
-        var preset = new Option<string>("--preset") { Description = $"One of {string.Join(", ", ModelPreset.Names)}.", Required = true };
+        var preset = new Option<string>("--preset") { Description = $"One of {string.Join(", ", ModelPreset.Names)}." };
         preset.AcceptOnlyFromAmong([.. ModelPreset.Names]);
+        var weights = new Option<string>("--weights")
+        {
+            Description = "Instead of a preset: a folder of trained weights in the compact format (weights.json, weights.bin, weights.sha256; docs/demo-model.md), whose family and dimensions the package takes.",
+        };
         var output = new Option<string>("--out") { Description = "Folder to write the package to.", Required = true };
         var seed = new Option<int>("--seed") { Description = "Seed of the random weights.", DefaultValueFactory = _ => 1234 };
         var command = new Command("generate", "Write a package with random weights in the public layout (onnx/, tokenizer.json, configs, model.json).");
         command.Options.Add(preset);
+        command.Options.Add(weights);
         command.Options.Add(output);
         command.Options.Add(seed);
+        command.Validators.Add(r =>
+        {
+            if ((r.GetValue(preset) is null) == (r.GetValue(weights) is null))
+            {
+                r.AddError("models generate: give exactly one of --preset and --weights");
+            }
+        });
         command.SetAction(result => Guard("models generate", () =>
         {
             var clock = Stopwatch.StartNew();
             var progress = new ConsoleProgress(clock);
             string dir = result.GetValue(output)!;
-            ModelManifest m = PackageGenerator.Generate(ModelPreset.Get(result.GetValue(preset)!), dir, result.GetValue(seed), progress);
+            ModelPreset chosen = result.GetValue(weights) is { } folder ? TrainedPreset(folder) : ModelPreset.Get(result.GetValue(preset)!);
+            ModelManifest m = PackageGenerator.Generate(chosen, dir, result.GetValue(seed), progress);
             long bytes = m.Variants[ModelVariants.Fp32].Sessions.Values.Sum(s => s.Bytes);
             Console.WriteLine($"wrote {m.Name} ({m.Family}) to {dir}: {bytes / 1e6:F1} MB of ONNX in {clock.Elapsed.TotalSeconds:F1} s");
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>A preset from a compact weights folder; weights.bin must have the sha256 in weights.sha256.</summary>
+    private static ModelPreset TrainedPreset(string folder)
+    {
+        string File(string name) => System.IO.File.Exists(Path.Combine(folder, name))
+            ? Path.Combine(folder, name)
+            : throw new FileNotFoundException($"--weights {folder}: no {name} (a trained-weights folder holds weights.json, weights.bin and weights.sha256)");
+        string sha = System.IO.File.ReadAllText(File("weights.sha256")).Trim().Split(' ')[0];
+        TrainedWeights w = TrainedWeights.Load(System.IO.File.ReadAllBytes(File("weights.json")), System.IO.File.ReadAllBytes(File("weights.bin")), sha);
+        return ModelPreset.FromWeights(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))), w);
     }
 
     private static Command Import()
