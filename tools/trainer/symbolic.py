@@ -175,10 +175,10 @@ def view_rects(region, edge):
     return rects, rows, cols
 
 
-SPATIAL_MODES = ("global", "view", "token")
+SPATIAL_MODES = ("global", "view", "token", "view-rank")
 
 
-def token_labels(parcels, rects, grid=8, spatial=False):
+def token_labels(parcels, rects, grid=8, spatial=False, area_cover=False):
     """Per view and token (row-major 8 x 8): colour index (0 none, 1.. COLORS), coverage in [0, 1], centre flag,
     area of the parcel in the view (a fraction of the view / 0.05, clipped at 2; centre tokens only).
 
@@ -231,11 +231,14 @@ def token_labels(parcels, rects, grid=8, spatial=False):
         vis = (np.clip(np.minimum(x1, boxes[:, 2]) - np.maximum(x0, boxes[:, 0]), 0, None) *
                np.clip(np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1]), 0, None)) / ((x1 - x0) * (y1 - y0))
         view_third = np.clip(((cx - x0) * 3 // (x1 - x0)).astype(np.int64), 0, 2) + 1   # per parcel, in this view
-        labelled = mode == "view" or (mode == "global" and v == V - 1)
+        labelled = mode in ("view", "view-rank") or (mode == "global" and v == V - 1)
+        ranked = mode == "global" or (mode == "view-rank" and v == V - 1)  # ranks only where the whole region is seen
         if labelled:   # every token a parcel covers carries its parcel's third (and rank), weighted by coverage
             thirds[v] = np.where(has, view_third[best], 0)
-            if mode == "global":
+            if ranked:
                 rank[v] = np.where(has, ptab_rank[best], 0)
+        if area_cover:  # every covered token carries its parcel's area in the view, not only the centre token
+            area[v] = np.where(has, np.minimum(vis[best] / 0.05, 2.0), 0)
         inside = (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
         for p in np.nonzero(inside)[0]:
             t = min(int((cy[p] - y0) / th), grid - 1) * grid + min(int((cx[p] - x0) / tw), grid - 1)
@@ -245,7 +248,7 @@ def token_labels(parcels, rects, grid=8, spatial=False):
             area[v, t] = min(vis[p] / 0.05, 2.0)
             if labelled:
                 thirds[v, t] = view_third[p]
-                if mode == "global":
+                if ranked:
                     rank[v, t] = ptab_rank[p]
     if mode == "token":
         own = (np.arange(grid * grid) % grid) * 3 // grid + 1
@@ -260,7 +263,7 @@ class SymbolicEmbedding(nn.Module):
     ...), read live during phase S (`words` = a callable returning them) and frozen with the rest afterwards: a
     question about red then finds red tokens by matching the very vector its own word carries."""
 
-    def __init__(self, h, grid=8, words=None, spatial=False, side_words=None):
+    def __init__(self, h, grid=8, words=None, spatial=False, side_words=None, area_cover=False):
         super().__init__()
         # spatial (a mode of token_labels): covered tokens also carry a third (vectors = free with --untie-sides,
         # else the decoder's own embeddings of " left", " middle", " right", live like the colour words) and, in
@@ -275,6 +278,9 @@ class SymbolicEmbedding(nn.Module):
         self.color = nn.Parameter(torch.randn(N_LABEL_COLORS, h))
         self.center = nn.Parameter(torch.randn(N_LABEL_COLORS, h))
         self.area = nn.Parameter(torch.randn(h))
+        self.area_cover = area_cover
+        if area_cover:  # coverage x area on every covered token
+            self.area_cov = nn.Parameter(torch.randn(h))
         # where the slot is in its view as two linear ramps (x, y in [-1, 1]): "the leftmost red token" is then an
         # attention score that grows along one direction, and a parcel's mean x a linear read-out
         self.ramp = nn.Parameter(torch.randn(2, h))
@@ -299,13 +305,15 @@ class SymbolicEmbedding(nn.Module):
         return d
 
     def labels(self, parcels, rects):
-        return token_labels(parcels, rects, grid=self.grid, spatial=self.spatial)
+        return token_labels(parcels, rects, grid=self.grid, spatial=self.spatial, area_cover=self.area_cover)
 
     def forward(self, col, cov, ctr, area, thirds=None, rank=None):
         """Each [V, 64]; returns [V * 64, H]."""
         col, cov, ctr, area = (torch.as_tensor(x) for x in (col, cov, ctr, area))
         c = self.colors()
         e = (self.slot[None] + (self.xy @ self.ramp)[None] + cov[..., None] * c[col] + ctr[..., None] * (self.center[col] + c[col] + area[..., None] * self.area))
+        if self.area_cover:
+            e = e + cov[..., None] * area[..., None] * self.area_cov
         if self.spatial:
             z = torch.zeros(1, e.shape[-1])
             side = torch.cat((z, self.sides()), 0)[torch.as_tensor(thirds)]
@@ -323,7 +331,8 @@ def load_symbolic(init, sym_from=""):
         src = torch.load(sym_from)
         init.update(sym=src["sym"], spatial_mode=src.get("spatial_mode"))
     grid = math.isqrt(init["sym"]["slot"].shape[0])
-    sym = SymbolicEmbedding(init["preset"]["text_hidden"], grid=grid, spatial=init.get("spatial_mode") or ("side" in init["sym"]))
+    sym = SymbolicEmbedding(init["preset"]["text_hidden"], grid=grid, spatial=init.get("spatial_mode") or ("side" in init["sym"]),
+                            area_cover="area_cov" in init["sym"])
     sym.load_state_dict(init["sym"])
     sym.requires_grad_(False)
     return sym
@@ -376,6 +385,7 @@ def main():
                          "token's own third of its view; view = the third of its view holding the parcel's centre")
     ap.add_argument("--only-types", default="", help="train on these question types only (comma-separated; a diagnostic)")
     ap.add_argument("--type-weights", default="", help="loss weight per question type, e.g. color:2 (others 1)")
+    ap.add_argument("--area-cover", action="store_true", help="every covered token carries its parcel's area (else the centre token only)")
     ap.add_argument("--untie-sides", action="store_true", help="the thirds' vectors are free parameters, not the words' embeddings")
     ap.add_argument("--restart-schedule", action="store_true", help="on resume, start the warm-up and cosine schedule anew")
     ap.add_argument("--aux-weight", type=float, default=0.0,
@@ -415,7 +425,7 @@ def main():
     side_ids = torch.tensor(side_ids)
     print(f"side word ids {side_ids.tolist()}", flush=True)
     sym = SymbolicEmbedding(preset["text_hidden"], grid=math.isqrt(fam.per_view), words=lambda: model.embed_ids(word_ids), spatial=a.spatial,
-                            side_words=None if a.untie_sides else lambda: model.embed_ids(side_ids))
+                            side_words=None if a.untie_sides else lambda: model.embed_ids(side_ids), area_cover=a.area_cover)
     if a.freeze_sym:  # the encoder was taught these targets (pretrain_vision.py): the decoder adapts, the targets stay
         sym.words = None
         sym.side_words = None
