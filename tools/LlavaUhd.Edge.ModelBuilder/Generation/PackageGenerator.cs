@@ -20,6 +20,10 @@ public static class PackageGenerator
     public const string ChatMlTemplate =
         "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 
+    /// <summary>The public SmolVLM export's tokenizer, template and generation files, copied unchanged by both SmolVLM-tokenizer families.</summary>
+    private static readonly string[] s_smolVlmTextFiles =
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.json", "generation_config.json"];
+
     public static ModelManifest Generate(ModelPreset preset, string directory, int seed = 1234, IProgress<string>? progress = null)
     {
         Directory.CreateDirectory(Path.Combine(directory, "onnx"));
@@ -77,7 +81,7 @@ public static class PackageGenerator
     private static void WriteSmolVlmFiles(ModelPreset p, string directory)
     {
         var indented = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
-        foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.json", "generation_config.json" })
+        foreach (string file in s_smolVlmTextFiles)
         {
             File.WriteAllBytes(Path.Combine(directory, file), ReferenceFiles.SmolVlm(file));
         }
@@ -130,7 +134,7 @@ public static class PackageGenerator
     /// </summary>
     private static void WriteLlavaUhdFiles(ModelPreset p, string directory)
     {
-        foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.json", "generation_config.json" })
+        foreach (string file in s_smolVlmTextFiles)
         {
             File.WriteAllBytes(Path.Combine(directory, file), ReferenceFiles.SmolVlm(file));
         }
