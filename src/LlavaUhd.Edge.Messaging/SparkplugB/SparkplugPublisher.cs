@@ -119,7 +119,10 @@ public sealed class SparkplugPublisher : IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                _logger.LogWarning("Sparkplug B: clean disconnect failed: {Message}", ex.Message);
+                // Without a clean NDEATH, drop the connection now (no DISCONNECT): the broker publishes the NDEATH will
+                // while it still runs, instead of at disposal, which may come after an embedded broker has stopped.
+                _logger.LogWarning("Sparkplug B: clean disconnect failed ({Message}); dropping the connection so the broker publishes the NDEATH will.", ex.Message);
+                _client.Dispose();
             }
         }
     }
