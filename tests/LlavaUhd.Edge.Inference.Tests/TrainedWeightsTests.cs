@@ -69,6 +69,17 @@ public sealed class TrainedWeightsTests
     }
 
     [Fact]
+    public void FromWeights_ASlicedFamilyWithoutItsQueries_IsRefusedNamingTheKey()
+    {
+        ModelPreset tiny = ModelPreset.Get(ModelPreset.TinyLlavaUhd);
+        (byte[] json, byte[] bin) = Write(tiny, [("query", [tiny.Queries, tiny.TextHidden], new float[tiny.Queries * tiny.TextHidden], -1, [])]);
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        doc["preset"]!.AsObject().Remove("queries");
+        var ex = Assert.Throws<InvalidDataException>(() => ModelPreset.FromWeights("bad", TrainedWeights.Load(System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString()), bin)));
+        Assert.Contains("'queries'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_DamagedBin_IsRefusedByHash()
     {
         ModelPreset tiny = ModelPreset.Get(ModelPreset.TinySmolVlm);

@@ -111,4 +111,21 @@ public sealed class SparkplugPublisherTests(MosquittoFixture broker)
         Payload death = Decode(await host.NextAsync(m => m.Topic.Contains("/NDEATH/", StringComparison.Ordinal), timeoutSeconds: 20));
         Assert.Equal(1UL, Metric(death, SparkplugMetrics.BdSeq).LongValue);
     }
+
+    [Fact]
+    public async Task AStopWhoseCleanDeathFails_DropsTheConnection_SoTheBrokerPublishesTheWill()
+    {
+        string id = "node-" + Guid.NewGuid().ToString("N")[..8];
+        await using TestClient host = await TestClient.ConnectAsync(broker.Port, MqttProtocolVersion.V500, $"spBv1.0/plant/+/{id}/#");
+        await using var publisher = new SparkplugPublisher(Options(id), NodeOf(id));
+        await publisher.StartAsync();
+        await host.NextAsync(m => m.Topic.Contains("/NBIRTH/", StringComparison.Ordinal), timeoutSeconds: 20);
+
+        // a stop whose time is already up: the clean NDEATH cannot be published
+        await publisher.StopAsync(new CancellationToken(canceled: true));
+
+        // the will arrives while the publisher still exists (before its disposal at the end of this scope)
+        Payload death = Decode(await host.NextAsync(m => m.Topic.Contains("/NDEATH/", StringComparison.Ordinal), timeoutSeconds: 10));
+        Assert.Equal(0UL, Metric(death, SparkplugMetrics.BdSeq).LongValue);
+    }
 }

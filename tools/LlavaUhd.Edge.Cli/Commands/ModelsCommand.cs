@@ -105,11 +105,11 @@ internal static class ModelsCommand
     /// <summary>A preset from a compact weights folder; weights.bin must have the sha256 in weights.sha256.</summary>
     private static ModelPreset TrainedPreset(string folder)
     {
-        string File(string name) => System.IO.File.Exists(Path.Combine(folder, name))
+        string Need(string name) => File.Exists(Path.Combine(folder, name))
             ? Path.Combine(folder, name)
             : throw new FileNotFoundException($"--weights {folder}: no {name} (a trained-weights folder holds weights.json, weights.bin and weights.sha256)");
-        string sha = System.IO.File.ReadAllText(File("weights.sha256")).Trim().Split(' ')[0];
-        TrainedWeights w = TrainedWeights.Load(System.IO.File.ReadAllBytes(File("weights.json")), System.IO.File.ReadAllBytes(File("weights.bin")), sha);
+        string sha = File.ReadAllText(Need("weights.sha256")).Trim().Split(' ')[0];
+        TrainedWeights w = TrainedWeights.Load(File.ReadAllBytes(Need("weights.json")), File.ReadAllBytes(Need("weights.bin")), sha);
         return ModelPreset.FromWeights(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))), w);
     }
 

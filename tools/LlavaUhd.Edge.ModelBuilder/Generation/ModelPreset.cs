@@ -86,10 +86,13 @@ public sealed record ModelPreset
         int Optional(string key, int fallback) => p.TryGetProperty(key, out System.Text.Json.JsonElement v) ? v.GetInt32() : fallback;
         string family = p.TryGetProperty("family", out System.Text.Json.JsonElement f) ? f.GetString()! : ModelFamilies.SmolVlm;
         _ = Inference.Models.Families.ModelFamily.Get(family); // refuses a family the runtime does not know
+        bool slices = family != ModelFamilies.SmolVlm;
+        int Sliced(string key) => !slices ? 0 : p.TryGetProperty(key, out System.Text.Json.JsonElement v) ? v.GetInt32()
+            : throw new InvalidDataException($"weights.json: the preset of a {family} model must give '{key}'");
         return new ModelPreset
         {
             Name = name, Family = family, Weights = weights,
-            Queries = Optional("queries", 0), ScaleResolution = Optional("scale_resolution", 0), MaxSlices = Optional("max_slices", 9),
+            Queries = Sliced("queries"), ScaleResolution = Sliced("scale_resolution"), MaxSlices = slices ? Sliced("max_slices") : 9,
             VisionHidden = I("vision_hidden"), VisionLayers = I("vision_layers"), VisionHeads = I("vision_heads"), VisionMlp = I("vision_mlp"),
             ImageSize = I("image_size"), PatchSize = I("patch_size"), ScaleFactor = Optional("scale_factor", 4),
             TextHidden = I("text_hidden"), TextLayers = I("text_layers"), TextHeads = I("text_heads"), KeyValueHeads = I("kv_heads"),
