@@ -50,11 +50,6 @@ def load_lines(out, profiles=PROFILES):
     return lines, dumps
 
 
-def image_block(rows, cols, per_view=64):
-    """The SmolVLM prompt's image part for a rows x cols grid (docs/smolvlm.md section 5)."""
-    return families.SmolVlm().image_block({"rows": rows, "cols": cols})
-
-
 def fix_ids(ids, fam, g):
     """Replace the image block of a dumped prompt with the one for the group's views (asserting the layout)."""
     a, b = fam.block_span(ids)

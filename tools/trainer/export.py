@@ -16,8 +16,6 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import VLM, EOU  # noqa: E402
-from model_uhd import UhdVLM, vision_names  # noqa: E402
 import families  # noqa: E402
 from pixels import to_pixels  # noqa: E402
 import train as T  # noqa: E402
@@ -30,50 +28,11 @@ FAMILY_KEYS = ["family", "queries", "scale_resolution", "max_slices"]  # the Min
 
 
 def onnx_tensors(model):
-    """(name, full ONNX shape, stored array float32, sparse or None) in a fixed order."""
+    """(name, stored array float32, sparse or None) of every exported tensor, by the model's one name table
+    (model.onnx_names); a sparse tensor stores only the model's vocabulary ids along its axis."""
     sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
-    p = model.p
-    if isinstance(model, UhdVLM):  # the llava-uhd family's encoder and resampler (docs/llava-uhd.md)
-        return [(name, sd[key], None) for name, key in vision_names(model)] + text_tensors(model, sd)
-    out = []
-    out.append(("embeddings.patch_embedding.weight", sd["vision.patch_embedding.weight"], None))
-    out.append(("embeddings.patch_embedding.bias", sd["vision.patch_embedding.bias"], None))
-    out.append(("embeddings.position_embedding", sd["vision.position_embedding"], None))
-    for l in range(p["vision_layers"]):
-        o, n = f"encoder.layers.{l}.", f"vision.layers.{l}."
-        out.append((o + "layer_norm1.weight", sd[n + "layer_norm1.weight"], None))
-        out.append((o + "layer_norm1.bias", sd[n + "layer_norm1.bias"], None))
-        for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            out.append((o + "self_attn." + a + ".weight", sd[n + a + ".weight"], None))
-            out.append((o + "self_attn." + a + ".bias", sd[n + a + ".bias"], None))
-        out.append((o + "layer_norm2.weight", sd[n + "layer_norm2.weight"], None))
-        out.append((o + "layer_norm2.bias", sd[n + "layer_norm2.bias"], None))
-        for a in ("fc1", "fc2"):
-            out.append((o + "mlp." + a + ".weight", sd[n + a + ".weight"], None))
-            out.append((o + "mlp." + a + ".bias", sd[n + a + ".bias"], None))
-    out.append(("post_layernorm.weight", sd["vision.post_layernorm.weight"], None))
-    out.append(("post_layernorm.bias", sd["vision.post_layernorm.bias"], None))
-    out.append(("connector.modality_projection.proj.weight", sd["vision.proj.weight"], None))
-    return out + text_tensors(model, sd)
-
-
-def text_tensors(model, sd):
-    """The embedding table, decoder layers, final norm and head (every family's decoder graph names)."""
-    p = model.p
-    out = []
     ids = list(model.vocab_ids)
-    out.append(("embed_tokens.weight", sd["embed"], {"axis": 0, "ids": ids}))
-    for l in range(p["text_layers"]):
-        o, n = f"model.layers.{l}.", f"layers.{l}."
-        out.append((o + "input_layernorm.weight", sd[n + "input_layernorm"], None))
-        for a in ("q_proj", "k_proj", "v_proj", "o_proj"):
-            out.append((o + "self_attn." + a + ".weight", sd[n + a + ".weight"], None))
-        out.append((o + "post_attention_layernorm.weight", sd[n + "post_attention_layernorm"], None))
-        for a in ("gate_proj", "up_proj", "down_proj"):
-            out.append((o + "mlp." + a + ".weight", sd[n + a + ".weight"], None))
-    out.append(("model.norm.weight", sd["norm"], None))
-    out.append(("lm_head.weight", sd["lm_head"], {"axis": 1, "ids": ids}))
-    return out
+    return [(name, sd[key], None if axis is None else {"axis": axis, "ids": ids}) for name, key, axis in model.onnx_names()]
 
 
 def full_shape(name, arr, sparse, vocab):

@@ -22,6 +22,7 @@ IMAGE, FAKE, GLOBAL, NL, NLNL, COMMA = 49190, 49189, 49152, 198, 1116, 28
 class SmolVlm:
     name = SMOLVLM
     per_view = 64
+    whole = -1  # the view of the whole region, as a Python index: the last
 
     def preset_keys(self):
         return {}
@@ -60,7 +61,7 @@ class SmolVlm:
         return ids.index(FAKE), len(ids) - 1 - ids[::-1].index(FAKE)
 
     def global_index(self, n_views):
-        return n_views - 1
+        return self.whole % n_views
 
     def model(self, preset, vocab, **kw):
         from model import VLM
@@ -69,6 +70,7 @@ class SmolVlm:
 
 class LlavaUhd:
     name = LLAVA_UHD
+    whole = 0  # the overview comes first
 
     def __init__(self, scale=448, patch=14, max_slices=9, queries=64):
         self.scale, self.patch, self.max_slices, self.per_view = scale, patch, max_slices, queries
@@ -124,7 +126,7 @@ class LlavaUhd:
         return ids.index(IMAGE), len(ids) - 1 - ids[::-1].index(IMAGE)
 
     def global_index(self, n_views):
-        return 0
+        return self.whole % n_views
 
     def model(self, preset, vocab, **kw):
         from model_uhd import UhdVLM
@@ -150,8 +152,7 @@ def of_split(root):
 def uhd_defaults():
     """The LLaVA-UHD-style demo's visual settings (docs/llava-uhd.md): 448 px slices of patch 14, at most 9 slices,
     64 queries per view, a 32 x 32 position grid."""
-    return {"family": LLAVA_UHD, "image_size": 448, "patch_size": 14, "scale_resolution": 448, "max_slices": 9,
-            "queries": 64}
+    return {"image_size": 448, **LlavaUhd().preset_keys()}
 
 
 def stack_or_list(views):

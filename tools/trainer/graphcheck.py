@@ -8,7 +8,7 @@ from onnx import numpy_helper
 import torch
 from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import VLM
+from model import VLM, state_from_onnx
 from pixels import views_of, to_pixels, PROFILE_EDGE
 import train as T
 
@@ -31,34 +31,7 @@ m = VLM(preset, list(range(49280)))
 
 
 def load(model, W):
-    sd = {}
-    v = "vision."
-    sd[v + "patch_embedding.weight"] = W["embeddings.patch_embedding.weight"]
-    sd[v + "patch_embedding.bias"] = W["embeddings.patch_embedding.bias"]
-    sd[v + "position_embedding"] = W["embeddings.position_embedding"]
-    for l in range(model.p["vision_layers"]):
-        o, n = f"encoder.layers.{l}.", f"{v}layers.{l}."
-        for a in ("layer_norm1", "layer_norm2"):
-            sd[n + a + ".weight"], sd[n + a + ".bias"] = W[o + a + ".weight"], W[o + a + ".bias"]
-        for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            sd[n + a + ".weight"], sd[n + a + ".bias"] = W[o + "self_attn." + a + ".weight"], W[o + "self_attn." + a + ".bias"]
-        for a in ("fc1", "fc2"):
-            sd[n + a + ".weight"], sd[n + a + ".bias"] = W[o + "mlp." + a + ".weight"], W[o + "mlp." + a + ".bias"]
-    sd[v + "post_layernorm.weight"], sd[v + "post_layernorm.bias"] = W["post_layernorm.weight"], W["post_layernorm.bias"]
-    sd[v + "proj.weight"] = W["connector.modality_projection.proj.weight"]
-    ids = torch.tensor(model.vocab_ids)
-    sd["embed"] = W["embed_tokens.weight"][ids]
-    sd["lm_head"] = W["lm_head.weight"][:, ids]
-    sd["norm"] = W["model.norm.weight"]
-    for l in range(model.p["text_layers"]):
-        o, n = f"model.layers.{l}.", f"layers.{l}."
-        sd[n + "input_layernorm"] = W[o + "input_layernorm.weight"]
-        sd[n + "post_attention_layernorm"] = W[o + "post_attention_layernorm.weight"]
-        for a in ("q_proj", "k_proj", "v_proj", "o_proj"):
-            sd[n + a + ".weight"] = W[o + "self_attn." + a + ".weight"]
-        for a in ("gate_proj", "up_proj", "down_proj"):
-            sd[n + a + ".weight"] = W[o + "mlp." + a + ".weight"]
-    model.load_state_dict(sd, strict=True)
+    model.load_state_dict(state_from_onnx(model, W), strict=True)
 
 
 if __name__ == "__main__":

@@ -215,6 +215,22 @@ class VLM(nn.Module):
         full[..., torch.tensor(self.vocab_ids)] = self.logits_compact(hidden)
         return full
 
+    def onnx_names(self):
+        """(ONNX initializer name, state-dict key, sparse axis or None) of every exported tensor, in the export's
+        order: the visual path, then the text side. The one table both directions use (export.py writes by it,
+        state_from_onnx reads by it); a family with another visual path overrides vision_names."""
+        return [(o, k, None) for o, k in self.vision_names()] + text_names(self)
+
+    def vision_names(self):
+        """The Idefics3 visual path as ModelGraphs names it: patch embedding, positions, ViT layers, post norm, connector."""
+        v = "vision."
+        out = [("embeddings.patch_embedding.weight", v + "patch_embedding.weight"), ("embeddings.patch_embedding.bias", v + "patch_embedding.bias"),
+               ("embeddings.position_embedding", v + "position_embedding")]
+        out += vit_names(self.p["vision_layers"], v)
+        out += [("post_layernorm.weight", v + "post_layernorm.weight"), ("post_layernorm.bias", v + "post_layernorm.bias"),
+                ("connector.modality_projection.proj.weight", v + "proj.weight")]
+        return out
+
     def merge(self, ids, feats):
         """ids: LongTensor [S]; feats [V*64,H] replacing the <image> rows in order."""
         e = self.embed_ids(ids)
@@ -222,6 +238,43 @@ class VLM(nn.Module):
         assert pos.numel() == feats.shape[0], (pos.numel(), feats.shape)
         e = e.index_put((pos,), feats)
         return e
+
+
+def vit_names(layers, prefix):
+    """(ONNX name, state key) of the ViT layers, `prefix` the encoder module's ("vision." or "vision.encoder.")."""
+    out = []
+    for l in range(layers):
+        o, n = f"encoder.layers.{l}.", f"{prefix}layers.{l}."
+        out += [(o + "layer_norm1.weight", n + "layer_norm1.weight"), (o + "layer_norm1.bias", n + "layer_norm1.bias")]
+        for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            out += [(o + "self_attn." + a + ".weight", n + a + ".weight"), (o + "self_attn." + a + ".bias", n + a + ".bias")]
+        out += [(o + "layer_norm2.weight", n + "layer_norm2.weight"), (o + "layer_norm2.bias", n + "layer_norm2.bias")]
+        for a in ("fc1", "fc2"):
+            out += [(o + "mlp." + a + ".weight", n + a + ".weight"), (o + "mlp." + a + ".bias", n + a + ".bias")]
+    return out
+
+
+def text_names(model):
+    """(ONNX name, state key, sparse axis) of the text side every family shares: the embedding table (rows of the
+    model's vocabulary ids), the decoder layers, the final norm and the head (its columns)."""
+    out = [("embed_tokens.weight", "embed", 0)]
+    for l in range(model.p["text_layers"]):
+        o, n = f"model.layers.{l}.", f"layers.{l}."
+        out.append((o + "input_layernorm.weight", n + "input_layernorm", None))
+        out += [(o + "self_attn." + a + ".weight", n + a + ".weight", None) for a in ("q_proj", "k_proj", "v_proj", "o_proj")]
+        out.append((o + "post_attention_layernorm.weight", n + "post_attention_layernorm", None))
+        out += [(o + "mlp." + a + ".weight", n + a + ".weight", None) for a in ("gate_proj", "up_proj", "down_proj")]
+    return out + [("model.norm.weight", "norm", None), ("lm_head.weight", "lm_head", 1)]
+
+
+def state_from_onnx(model, W):
+    """A state dict for `model` from full ONNX tensors `W` (name -> tensor: a package's initializers, or dense
+    weights.json/bin): the vocabulary tables cut to the model's ids."""
+    ids = torch.tensor(model.vocab_ids)
+    sd = {}
+    for name, key, axis in model.onnx_names():
+        sd[key] = W[name] if axis is None else W[name][ids] if axis == 0 else W[name][:, ids]
+    return sd
 
 
 def full_vocab_ce(logits_k, targets_k, vocab_size):

@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn as nn
 
-from model import IMAGE_TOKEN, Linear, VitLayer, VISION_EPS, VLM
+from model import IMAGE_TOKEN, Linear, VitLayer, VISION_EPS, VLM, state_from_onnx, vit_names
 
 RESAMPLER_EPS = 1e-6
 
@@ -106,44 +106,21 @@ class UhdVLM(VLM):
     def __init__(self, p, vocab_ids, embed_std=0.02, image_token=IMAGE_TOKEN):
         super().__init__(p, vocab_ids, embed_std=embed_std, vision=UhdVisual(p), image_token=image_token)
 
-
-def vision_names(model):
-    """(ONNX initializer name, state-dict key) of the visual path (encoder and resampler), as ModelGraphs names them."""
-    out = []
-    v = "vision.encoder."
-    out += [("embeddings.patch_embedding.weight", v + "patch_embedding.weight"), ("embeddings.patch_embedding.bias", v + "patch_embedding.bias"),
-            ("embeddings.position_embedding", v + "position_embedding")]
-    for l in range(model.p["vision_layers"]):
-        o, n = f"encoder.layers.{l}.", f"{v}layers.{l}."
-        for a in ("layer_norm1", "layer_norm2"):
-            out += [(o + a + ".weight", n + a + ".weight"), (o + a + ".bias", n + a + ".bias")]
+    def vision_names(self):
+        """The encoder and resampler as ModelGraphs.MiniCpmVVisionEncoder and MiniCpmVResampler name them."""
+        v, r = "vision.encoder.", "vision.resampler."
+        out = [("embeddings.patch_embedding.weight", v + "patch_embedding.weight"), ("embeddings.patch_embedding.bias", v + "patch_embedding.bias"),
+               ("embeddings.position_embedding", v + "position_embedding")]
+        out += vit_names(self.p["vision_layers"], v)
+        out += [("post_layernorm.weight", v + "post_layernorm.weight"), ("post_layernorm.bias", v + "post_layernorm.bias")]
+        out += [("kv_proj.weight", r + "kv_proj.weight"), ("query", r + "query"), ("proj", r + "proj")]
+        for a in ("ln_kv", "ln_q", "ln_post"):
+            out += [(a + ".weight", r + a + ".weight"), (a + ".bias", r + a + ".bias")]
         for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            out += [(o + "self_attn." + a + ".weight", n + a + ".weight"), (o + "self_attn." + a + ".bias", n + a + ".bias")]
-        for a in ("fc1", "fc2"):
-            out += [(o + "mlp." + a + ".weight", n + a + ".weight"), (o + "mlp." + a + ".bias", n + a + ".bias")]
-    out += [("post_layernorm.weight", v + "post_layernorm.weight"), ("post_layernorm.bias", v + "post_layernorm.bias")]
-    r = "vision.resampler."
-    out += [("kv_proj.weight", r + "kv_proj.weight"), ("query", r + "query"), ("proj", r + "proj")]
-    for a in ("ln_kv", "ln_q", "ln_post"):
-        out += [(a + ".weight", r + a + ".weight"), (a + ".bias", r + a + ".bias")]
-    for a in ("q_proj", "k_proj", "v_proj", "out_proj"):
-        out += [("attn." + a + ".weight", r + a + ".weight"), ("attn." + a + ".bias", r + a + ".bias")]
-    return out
+            out += [("attn." + a + ".weight", r + a + ".weight"), ("attn." + a + ".bias", r + a + ".bias")]
+        return out
 
 
 def onnx_state(model, W):
     """A state dict for `model` (UhdVLM) from a generated package's ONNX initializers `W` (name -> tensor)."""
-    sd = {key: W[name] for name, key in vision_names(model)}
-    ids = torch.tensor(model.vocab_ids)
-    sd["embed"] = W["embed_tokens.weight"][ids]
-    sd["lm_head"] = W["lm_head.weight"][:, ids]
-    sd["norm"] = W["model.norm.weight"]
-    for l in range(model.p["text_layers"]):
-        o, n = f"model.layers.{l}.", f"layers.{l}."
-        sd[n + "input_layernorm"] = W[o + "input_layernorm.weight"]
-        sd[n + "post_attention_layernorm"] = W[o + "post_attention_layernorm.weight"]
-        for a in ("q_proj", "k_proj", "v_proj", "o_proj"):
-            sd[n + a + ".weight"] = W[o + "self_attn." + a + ".weight"]
-        for a in ("gate_proj", "up_proj", "down_proj"):
-            sd[n + a + ".weight"] = W[o + "mlp." + a + ".weight"]
-    return sd
+    return state_from_onnx(model, W)

@@ -25,20 +25,13 @@ from symbolic import load_symbolic, view_targets  # noqa: E402
 from train import Split  # noqa: E402
 
 
-def vision_of_weights(folder):
-    """The vision encoder of a compact weights folder (weights.json + weights.bin, docs/demo-model.md) as the trainer's
-    state dict: the exported ONNX initializer names mapped back to the module's (export.py's table read backwards)."""
+def vision_of_weights(model, folder):
+    """The visual path of a compact weights folder (weights.json + weights.bin, docs/demo-model.md) as `model`'s
+    state-dict entries, read by the model's own name table (the one export.py writes by)."""
     from export import read_weights
-    out = {}
-    for name, arr in read_weights(folder)[1].items():
-        if name.startswith(("embed_tokens", "model.", "lm_head")):
-            continue
-        if name == "connector.modality_projection.proj.weight":
-            key = "vision.proj.weight"
-        else:
-            key = "vision." + name.replace("embeddings.", "").replace("encoder.", "").replace("self_attn.", "").replace("mlp.", "")
-        out[key] = torch.from_numpy(arr)
-    return out
+    from model import state_from_onnx
+    dense = {k: torch.from_numpy(v) for k, v in read_weights(folder)[1].items()}
+    return {k: v for k, v in state_from_onnx(model, dense).items() if k.startswith("vision.")}
 
 
 def main():
@@ -60,7 +53,7 @@ def main():
     model = fam.model(init["preset"], init["vocab"])
     model.load_state_dict(init["model"])
     if a.vision_from:
-        src = vision_of_weights(a.vision_from) if os.path.isdir(a.vision_from) else torch.load(a.vision_from)["model"]
+        src = vision_of_weights(model, a.vision_from) if os.path.isdir(a.vision_from) else torch.load(a.vision_from)["model"]
         bad = model.load_state_dict({k: v for k, v in src.items() if k.startswith("vision.")}, strict=False).unexpected_keys
         assert not bad, bad
     sym = load_symbolic(init)

@@ -37,7 +37,6 @@ COLOR_LARGEST = ["What color is the largest parcel?", "Which color is the bigges
 POSITION = ["Where is the {0} parcel?", "Is the {0} parcel on the left, in the middle or on the right?", "Where on the belt is the {0} box?"]
 PRESENCE = ["Is there {0} parcel?", "Is there {0} parcel on the belt?", "Do you see {0} box?"]
 ANSWERS = [str(i) for i in range(7)] + COLORS + ["left", "middle", "right", "yes", "no"]
-FAKE = 49189
 CLI = ["dotnet", os.environ.get("LLAVA_CLI", "/tmp/llava-cli/llava-edge.dll")]
 N_LABEL_COLORS = len(COLORS) + 1  # 0 = no parcel
 
@@ -178,7 +177,7 @@ def view_rects(region, edge):
 SPATIAL_MODES = ("global", "view", "token", "view-rank")
 
 
-def token_labels(parcels, rects, grid=8, spatial=False, area_cover=False):
+def token_labels(parcels, rects, grid=8, spatial=False, area_cover=False, whole=-1):
     """Per view and token (row-major 8 x 8): colour index (0 none, 1.. COLORS), coverage in [0, 1], centre flag,
     area of the parcel in the view (a fraction of the view / 0.05, clipped at 2; centre tokens only).
 
@@ -231,8 +230,9 @@ def token_labels(parcels, rects, grid=8, spatial=False, area_cover=False):
         vis = (np.clip(np.minimum(x1, boxes[:, 2]) - np.maximum(x0, boxes[:, 0]), 0, None) *
                np.clip(np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1]), 0, None)) / ((x1 - x0) * (y1 - y0))
         view_third = np.clip(((cx - x0) * 3 // (x1 - x0)).astype(np.int64), 0, 2) + 1   # per parcel, in this view
-        labelled = mode in ("view", "view-rank") or (mode == "global" and v == V - 1)
-        ranked = mode == "global" or (mode == "view-rank" and v == V - 1)  # ranks only where the whole region is seen
+        is_whole = v == whole % V  # the view of the whole region: last in SmolVLM's layout, first in llava-uhd's
+        labelled = mode in ("view", "view-rank") or (mode == "global" and is_whole)
+        ranked = (mode == "global" or mode == "view-rank") and is_whole  # ranks only where the whole region is seen
         if labelled:   # every token a parcel covers carries its parcel's third (and rank), weighted by coverage
             thirds[v] = np.where(has, view_third[best], 0)
             if ranked:
@@ -263,7 +263,7 @@ class SymbolicEmbedding(nn.Module):
     ...), read live during phase S (`words` = a callable returning them) and frozen with the rest afterwards: a
     question about red then finds red tokens by matching the very vector its own word carries."""
 
-    def __init__(self, h, grid=8, words=None, spatial=False, side_words=None, area_cover=False):
+    def __init__(self, h, grid=8, words=None, spatial=False, side_words=None, area_cover=False, whole=-1):
         super().__init__()
         # spatial (a mode of token_labels): covered tokens also carry a third (vectors = free with --untie-sides,
         # else the decoder's own embeddings of " left", " middle", " right", live like the colour words) and, in
@@ -279,6 +279,7 @@ class SymbolicEmbedding(nn.Module):
         self.center = nn.Parameter(torch.randn(N_LABEL_COLORS, h))
         self.area = nn.Parameter(torch.randn(h))
         self.area_cover = area_cover
+        self.whole = whole  # index of the whole-region view among a layout's views (families.py global_index)
         if area_cover:  # coverage x area on every covered token
             self.area_cov = nn.Parameter(torch.randn(h))
         # where the slot is in its view as two linear ramps (x, y in [-1, 1]): "the leftmost red token" is then an
@@ -305,7 +306,7 @@ class SymbolicEmbedding(nn.Module):
         return d
 
     def labels(self, parcels, rects):
-        return token_labels(parcels, rects, grid=self.grid, spatial=self.spatial, area_cover=self.area_cover)
+        return token_labels(parcels, rects, grid=self.grid, spatial=self.spatial, area_cover=self.area_cover, whole=self.whole)
 
     def forward(self, col, cov, ctr, area, thirds=None, rank=None):
         """Each [V, 64]; returns [V * 64, H]."""
@@ -325,6 +326,7 @@ class SymbolicEmbedding(nn.Module):
 def load_symbolic(init, sym_from=""):
     """The frozen symbolic embedding of a checkpoint; a phase V checkpoint has none, so it comes from `sym_from`
     (the phase V0 checkpoint it grew from), and is copied into `init` so later checkpoints carry it."""
+    from families import of_preset
     if "sym" not in init:
         if not sym_from:
             raise SystemExit("this checkpoint holds no symbolic embedding: name its phase V0 checkpoint with --sym-from")
@@ -332,7 +334,7 @@ def load_symbolic(init, sym_from=""):
         init.update(sym=src["sym"], spatial_mode=src.get("spatial_mode"))
     grid = math.isqrt(init["sym"]["slot"].shape[0])
     sym = SymbolicEmbedding(init["preset"]["text_hidden"], grid=grid, spatial=init.get("spatial_mode") or ("side" in init["sym"]),
-                            area_cover="area_cov" in init["sym"])
+                            area_cover="area_cov" in init["sym"], whole=of_preset(init["preset"]).whole)
     sym.load_state_dict(init["sym"])
     sym.requires_grad_(False)
     return sym
@@ -425,7 +427,8 @@ def main():
     side_ids = torch.tensor(side_ids)
     print(f"side word ids {side_ids.tolist()}", flush=True)
     sym = SymbolicEmbedding(preset["text_hidden"], grid=math.isqrt(fam.per_view), words=lambda: model.embed_ids(word_ids), spatial=a.spatial,
-                            side_words=None if a.untie_sides else lambda: model.embed_ids(side_ids), area_cover=a.area_cover)
+                            side_words=None if a.untie_sides else lambda: model.embed_ids(side_ids), area_cover=a.area_cover,
+                            whole=fam.whole)
     if a.freeze_sym:  # the encoder was taught these targets (pretrain_vision.py): the decoder adapts, the targets stay
         sym.words = None
         sym.side_words = None
