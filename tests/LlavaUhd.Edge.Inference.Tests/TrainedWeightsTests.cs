@@ -68,15 +68,18 @@ public sealed class TrainedWeightsTests
         Assert.Contains("llava-next", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void FromWeights_ASlicedFamilyWithoutItsQueries_IsRefusedNamingTheKey()
+    [Theory]
+    [InlineData(ModelPreset.TinyLlavaUhd, "queries")] // a sliced family's own key
+    [InlineData(ModelPreset.TinySmolVlm, "text_hidden")]
+    [InlineData(ModelPreset.TinySmolVlm, "rope_theta")]
+    public void FromWeights_APresetWithoutAKey_IsRefusedNamingIt(string name, string key)
     {
-        ModelPreset tiny = ModelPreset.Get(ModelPreset.TinyLlavaUhd);
-        (byte[] json, byte[] bin) = Write(tiny, [("query", [tiny.Queries, tiny.TextHidden], new float[tiny.Queries * tiny.TextHidden], -1, [])]);
+        ModelPreset tiny = ModelPreset.Get(name);
+        (byte[] json, byte[] bin) = Write(tiny, [("model.norm.weight", [tiny.TextHidden], new float[tiny.TextHidden], -1, [])]);
         var doc = System.Text.Json.Nodes.JsonNode.Parse(json)!;
-        doc["preset"]!.AsObject().Remove("queries");
+        Assert.True(doc["preset"]!.AsObject().Remove(key));
         var ex = Assert.Throws<InvalidDataException>(() => ModelPreset.FromWeights("bad", TrainedWeights.Load(System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString()), bin)));
-        Assert.Contains("'queries'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{key}'", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -82,13 +82,15 @@ public sealed record ModelPreset
     {
         ArgumentNullException.ThrowIfNull(weights);
         System.Text.Json.JsonElement p = weights.Preset;
-        int I(string key) => p.GetProperty(key).GetInt32();
+        System.Text.Json.JsonElement Need(string key) => p.TryGetProperty(key, out System.Text.Json.JsonElement v)
+            ? v
+            : throw new InvalidDataException($"weights.json: the preset has no '{key}'");
+        int I(string key) => Need(key).GetInt32();
         int Optional(string key, int fallback) => p.TryGetProperty(key, out System.Text.Json.JsonElement v) ? v.GetInt32() : fallback;
         string family = p.TryGetProperty("family", out System.Text.Json.JsonElement f) ? f.GetString()! : ModelFamilies.SmolVlm;
         _ = Inference.Models.Families.ModelFamily.Get(family); // refuses a family the runtime does not know
         bool slices = family != ModelFamilies.SmolVlm;
-        int Sliced(string key) => !slices ? 0 : p.TryGetProperty(key, out System.Text.Json.JsonElement v) ? v.GetInt32()
-            : throw new InvalidDataException($"weights.json: the preset of a {family} model must give '{key}'");
+        int Sliced(string key) => slices ? I(key) : 0;
         return new ModelPreset
         {
             Name = name, Family = family, Weights = weights,
@@ -96,7 +98,7 @@ public sealed record ModelPreset
             VisionHidden = I("vision_hidden"), VisionLayers = I("vision_layers"), VisionHeads = I("vision_heads"), VisionMlp = I("vision_mlp"),
             ImageSize = I("image_size"), PatchSize = I("patch_size"), ScaleFactor = Optional("scale_factor", 4),
             TextHidden = I("text_hidden"), TextLayers = I("text_layers"), TextHeads = I("text_heads"), KeyValueHeads = I("kv_heads"),
-            HeadDim = I("head_dim"), TextMlp = I("text_mlp"), VocabSize = I("vocab_size"), RopeTheta = p.GetProperty("rope_theta").GetSingle(),
+            HeadDim = I("head_dim"), TextMlp = I("text_mlp"), VocabSize = I("vocab_size"), RopeTheta = Need("rope_theta").GetSingle(),
             VisionActivation = p.TryGetProperty("vision_act", out System.Text.Json.JsonElement act) ? act.GetString()! : VisionActivations.Gelu,
         };
     }
