@@ -19,8 +19,23 @@ SMOLVLM, LLAVA_UHD = "smolvlm", "llava-uhd"
 IMAGE, FAKE, GLOBAL, NL, NLNL, COMMA = 49190, 49189, 49152, 198, 1116, 28
 
 
-class SmolVlm:
+class Family:
+    """What the families share: the block is the span from the first to the last of its `edge` token."""
+    whole = -1
+    edge = IMAGE
+
+    def block_span(self, ids):
+        """(first, last) index of the image block in prompt ids."""
+        return ids.index(self.edge), len(ids) - 1 - ids[::-1].index(self.edge)
+
+    def global_index(self, n_views):
+        """The index of the view of the whole region among n_views."""
+        return self.whole % n_views
+
+
+class SmolVlm(Family):
     name = SMOLVLM
+    edge = FAKE  # the block opens and closes with <fake_token_around_image>
     per_view = 64
     whole = -1  # the view of the whole region, as a Python index: the last
 
@@ -56,19 +71,12 @@ class SmolVlm:
             out.append(NLNL if r == rows - 1 else NL)
         return out + [FAKE, GLOBAL] + [IMAGE] * per + [FAKE]
 
-    def block_span(self, ids):
-        """(first, last) index of the image block in prompt ids."""
-        return ids.index(FAKE), len(ids) - 1 - ids[::-1].index(FAKE)
-
-    def global_index(self, n_views):
-        return self.whole % n_views
-
     def model(self, preset, vocab, **kw):
         from model import VLM
         return VLM(preset, vocab, **kw)
 
 
-class LlavaUhd:
+class LlavaUhd(Family):
     name = LLAVA_UHD
     whole = 0  # the overview comes first
 
@@ -121,12 +129,6 @@ class LlavaUhd:
             for c in range(cols):
                 out += [IMAGE] * per + [COMMA if c < cols - 1 else NL]
         return out + [IMAGE] * per
-
-    def block_span(self, ids):
-        return ids.index(IMAGE), len(ids) - 1 - ids[::-1].index(IMAGE)
-
-    def global_index(self, n_views):
-        return self.whole % n_views
 
     def model(self, preset, vocab, **kw):
         from model_uhd import UhdVLM
