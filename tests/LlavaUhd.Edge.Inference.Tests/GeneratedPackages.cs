@@ -8,6 +8,7 @@ public sealed class GeneratedPackages : IDisposable
     private readonly Lazy<string> _smol;
     private readonly Lazy<string> _minicpmv;
     private readonly Lazy<string> _llavaUhd;
+    private readonly Lazy<string> _llavaUhdV3;
 
     public GeneratedPackages()
     {
@@ -15,6 +16,7 @@ public sealed class GeneratedPackages : IDisposable
         _smol = new Lazy<string>(() => Generate(ModelPreset.TinySmolVlm));
         _minicpmv = new Lazy<string>(() => Generate(ModelPreset.TinyMiniCpmV));
         _llavaUhd = new Lazy<string>(() => Generate(ModelPreset.TinyLlavaUhd));
+        _llavaUhdV3 = new Lazy<string>(() => Generate(ModelPreset.TinyLlavaUhdV3));
     }
 
     public string Root { get; }
@@ -29,6 +31,7 @@ public sealed class GeneratedPackages : IDisposable
     {
         ModelPreset.TinySmolVlm => SmolVlm,
         ModelPreset.TinyLlavaUhd => LlavaUhd,
+        ModelPreset.TinyLlavaUhdV3 => _llavaUhdV3.Value,
         _ => MiniCpmV,
     };
 

@@ -53,6 +53,7 @@ public sealed class PipelineTests
     [InlineData(ModelPreset.TinySmolVlm, 1280, 720, 13 * 64)]
     [InlineData(ModelPreset.TinyMiniCpmV, 300, 200, 0)]
     [InlineData(ModelPreset.TinyLlavaUhd, 900, 500, 0)]
+    [InlineData(ModelPreset.TinyLlavaUhdV3, 900, 500, 0)]
     public void Ask_AnswersWithCountsTimingsAndProvider(string preset, int w, int h, int expectedVisual)
     {
         using VlmPipeline pipeline = Open(preset);
@@ -94,6 +95,7 @@ public sealed class PipelineTests
     [InlineData(ModelPreset.TinySmolVlm)]
     [InlineData(ModelPreset.TinyMiniCpmV)]
     [InlineData(ModelPreset.TinyLlavaUhd)]
+    [InlineData(ModelPreset.TinyLlavaUhdV3)]
     public void KvCacheDecoding_GivesTheSameLogitsAsRecomputingTheWholeSequence(string preset)
     {
         using VlmPipeline pipeline = Open(preset);

@@ -52,7 +52,9 @@ public static class ModelGraphs
     /// <summary>
     /// MiniCPM-V-style vision encoder over one view of any patch-aligned size: <c>pixel_values [batch_size, 3, height, width]</c>
     /// and <c>patch_position_ids [batch_size, num_patches]</c> (bucketed into a grid×grid learned table, as Idefics2/MiniCPM-V
-    /// do) → <c>vision_features [batch_size, num_patches, vision_hidden]</c>.
+    /// do) → <c>vision_features [batch_size, num_patches, vision_hidden]</c>. With <see cref="ModelPreset.MergeLayer"/> set,
+    /// the tokens are merged window by window before that layer (LLaVA-UHD v3's progressive compression) and the
+    /// output has ⌈rows/w⌉·⌈cols/w⌉ tokens per view (docs/llava-uhd.md).
     /// </summary>
     public static ModelProto MiniCpmVVisionEncoder(ModelPreset p, int seed, TrainedWeights? weights = null)
     {
@@ -65,11 +67,19 @@ public static class ModelGraphs
         x = g.Add(x, g.Node("Gather", [table, "patch_position_ids"], null, GraphBuilder.Int("axis", 0)));
         for (int l = 0; l < p.VisionLayers; l++)
         {
+            if (l == p.MergeLayer && l > 0)
+            {
+                // Progressive compression (LLaVA-UHD v3 style): the later layers attend over one token per window.
+                string size = g.Node("Shape", "pixel_values");
+                string Patches(long axis) => g.Node("Div", g.Node("Gather", [size, g.Vector(axis)], null, GraphBuilder.Int("axis", 0)), g.Vector(p.PatchSize));
+                x = g.WindowMerge(x, Patches(2), Patches(3), "encoder.merge", d, p.MergeWindow);
+            }
+
             x = g.VitBlock(x, $"encoder.layers.{l}", d, p.VisionHeads, p.VisionMlp, VisionEps, null);
         }
 
         g.LayerNormInto(x, "post_layernorm", d, VisionEps, "vision_features");
-        g.Output("vision_features", DataType.Float, "batch_size", "num_patches", d);
+        g.Output("vision_features", DataType.Float, "batch_size", p.MergeLayer > 0 ? "num_tokens" : "num_patches", d);
         return g.Build();
     }
 

@@ -12,6 +12,9 @@ public sealed record ModelPreset
     /// <summary>The LLaVA-UHD-style family (docs/llava-uhd.md) at test size: MiniCPM-V's visual path, SmolVLM's real tokenizer.</summary>
     public const string TinyLlavaUhd = "tiny-llava-uhd";
 
+    /// <summary><see cref="TinyLlavaUhd"/> with progressive compression (tokens merged 2 × 2 before the second encoder layer) and 36 queries.</summary>
+    public const string TinyLlavaUhdV3 = "tiny-llava-uhd-v3";
+
     /// <summary>The trained demo model (docs/demo-model.md): dimensions and weights from <see cref="DemoWeights"/>.</summary>
     public const string DemoSmolVlm = "demo-smolvlm";
 
@@ -48,6 +51,15 @@ public sealed record ModelPreset
     /// <summary>minicpmv, llava-uhd: the most slices (<c>max_slice_nums</c>).</summary>
     public int MaxSlices { get; init; } = 9;
 
+    /// <summary>
+    /// llava-uhd: progressive compression (docs/llava-uhd.md) — the encoder merges its tokens window by window before
+    /// this layer (1 … <see cref="VisionLayers"/> − 1); 0: no merging (LLaVA-UHD v1 style).
+    /// </summary>
+    public int MergeLayer { get; init; }
+
+    /// <summary>The merge window's side in tokens (2: every 2 × 2 tokens become one).</summary>
+    public int MergeWindow { get; init; } = 2;
+
     // Text decoder (Llama-style).
     public int TextHidden { get; init; }
 
@@ -69,14 +81,15 @@ public sealed record ModelPreset
         ? (ImageSize / PatchSize) * (ImageSize / PatchSize) / (ScaleFactor * ScaleFactor)
         : Queries;
 
-    public static IReadOnlyList<string> Names { get; } = [TinySmolVlm, TinyMiniCpmV, TinyLlavaUhd, SmolVlm256MShape, DemoSmolVlm];
+    public static IReadOnlyList<string> Names { get; } = [TinySmolVlm, TinyMiniCpmV, TinyLlavaUhd, TinyLlavaUhdV3, SmolVlm256MShape, DemoSmolVlm];
 
     /// <summary>Trained weights that replace the seeded random ones (null: random weights).</summary>
     public TrainedWeights? Weights { get; init; }
 
     /// <summary>
     /// A preset with the family and dimensions the weights were trained with (<c>family</c> absent: smolvlm; the
-    /// MiniCPM-V-style families also read <c>queries</c>, <c>scale_resolution</c> and <c>max_slices</c>).
+    /// MiniCPM-V-style families also read <c>queries</c>, <c>scale_resolution</c> and <c>max_slices</c>, and llava-uhd the
+    /// optional <c>merge_layer</c> and <c>merge_window</c> of progressive compression).
     /// </summary>
     public static ModelPreset FromWeights(string name, TrainedWeights weights)
     {
@@ -91,9 +104,15 @@ public sealed record ModelPreset
         _ = Inference.Models.Families.ModelFamily.Get(family); // refuses a family the runtime does not know
         bool slices = family != ModelFamilies.SmolVlm;
         int Sliced(string key) => slices ? I(key) : 0;
+        int mergeLayer = Optional("merge_layer", 0), mergeWindow = Optional("merge_window", 2);
+        if (mergeLayer != 0 && (family != ModelFamilies.LlavaUhd || mergeLayer < 1 || mergeLayer >= I("vision_layers") || mergeWindow < 2))
+        {
+            throw new InvalidDataException($"weights.json: merge_layer {mergeLayer} (window {mergeWindow}) needs the llava-uhd family, a layer between 1 and vision_layers - 1 and a window of 2 or more");
+        }
+
         return new ModelPreset
         {
-            Name = name, Family = family, Weights = weights,
+            Name = name, Family = family, Weights = weights, MergeLayer = mergeLayer, MergeWindow = mergeWindow,
             Queries = Sliced("queries"), ScaleResolution = Sliced("scale_resolution"), MaxSlices = slices ? Sliced("max_slices") : 9,
             VisionHidden = I("vision_hidden"), VisionLayers = I("vision_layers"), VisionHeads = I("vision_heads"), VisionMlp = I("vision_mlp"),
             ImageSize = I("image_size"), PatchSize = I("patch_size"), ScaleFactor = Optional("scale_factor", 4),
@@ -127,6 +146,7 @@ public sealed record ModelPreset
             VisionHidden = 32, VisionLayers = 2, VisionHeads = 2, VisionMlp = 64, ImageSize = 448, PatchSize = 14, Queries = 64, ScaleResolution = 448,
             TextHidden = 32, TextLayers = 2, TextHeads = 4, KeyValueHeads = 2, HeadDim = 8, TextMlp = 64, VocabSize = 49_280,
         },
+        TinyLlavaUhdV3 => Get(TinyLlavaUhd) with { Name = name, MergeLayer = 1, Queries = 36 },
         // SmolVLM-256M-Instruct's exact dimensions (docs/smolvlm.md §2), for benchmarks.
         SmolVlm256MShape => new ModelPreset
         {

@@ -140,6 +140,13 @@ public static class PackageGenerator
         }
 
         JsonObject config = MiniCpmVConfig(p, "llava-uhd", "LlavaUhd");
+        if (p.MergeLayer > 0)
+        {
+            // Progressive compression (docs/llava-uhd.md): informational; the encoder graph carries it.
+            config["vision_config"]!["merge_layer"] = p.MergeLayer;
+            config["vision_config"]!["merge_window"] = p.MergeWindow;
+        }
+
         JsonObject text = ReferenceFiles.SmolVlmJson("config.json")["text_config"]!.AsObject();
         foreach (string id in new[] { "bos_token_id", "eos_token_id", "pad_token_id" })
         {
@@ -180,6 +187,7 @@ public static class PackageGenerator
             ["patch_size"] = p.PatchSize,
             ["layer_norm_eps"] = 1e-6,
         },
+
         ["hidden_size"] = p.TextHidden,
         ["intermediate_size"] = p.TextMlp,
         ["num_hidden_layers"] = p.TextLayers,

@@ -89,5 +89,30 @@ public static class Layers
         return g.Transpose(g.Reshape(conv, 0, dim, -1), 0, 2, 1);
     }
 
+    /// <summary>
+    /// Windowed token merging between encoder layers (docs/llava-uhd.md, "Progressive compression"): the
+    /// <c>[N, rows·cols, D]</c> tokens of a view of <paramref name="rows"/> × <paramref name="cols"/> patches (int64
+    /// tensors of shape [1]) are zero-padded on the bottom and right to multiples of <paramref name="window"/>; the
+    /// window × window tokens of each window are concatenated (row-major inside the window, windows row-major), then
+    /// LayerNorm and a linear map without bias take 4·D (for 2 × 2) back to D, as Swin's patch merging does →
+    /// <c>[N, ⌈rows/w⌉·⌈cols/w⌉, D]</c>. Standard ONNX ops only (Shape arithmetic, Pad, Reshape, Transpose).
+    /// </summary>
+    public static string WindowMerge(this GraphBuilder g, string x, string rows, string cols, string name, long dim, long window)
+    {
+        string w = g.Vector(window);
+        string Up(string n) => g.Node("Div", g.Add(n, g.Vector(window - 1)), w); // ⌈n / w⌉
+        string outRows = Up(rows), outCols = Up(cols);
+        string grid = g.Reshape4(x, rows, cols, dim);
+        string pads = g.Node("Concat", [g.Vector(0, 0, 0, 0, 0), g.Node("Sub", g.Mul(outRows, w), rows), g.Node("Sub", g.Mul(outCols, w), cols), g.Vector(0)], null, GraphBuilder.Int("axis", 0));
+        string padded = g.Node("Pad", grid, pads);
+        string windows = g.Node("Reshape", padded, g.Node("Concat", [g.Vector(0), outRows, w, outCols, w, g.Vector(dim)], null, GraphBuilder.Int("axis", 0)));
+        string merged = g.Reshape(g.Transpose(windows, 0, 1, 3, 2, 4, 5), 0, -1, window * window * dim);
+        merged = g.LayerNorm(merged, name + ".norm", window * window * dim, 1e-6f);
+        return g.MatMul(merged, g.Random(name + ".reduction.weight", 1f / MathF.Sqrt(window * window * dim), window * window * dim, dim));
+    }
+
+    private static string Reshape4(this GraphBuilder g, string x, string rows, string cols, long dim) =>
+        g.Node("Reshape", x, g.Node("Concat", [g.Vector(0), rows, cols, g.Vector(dim)], null, GraphBuilder.Int("axis", 0)));
+
     public static string Cast(this GraphBuilder g, string x, DataType to) => g.Node("Cast", [x], null, GraphBuilder.Int("to", (long)to));
 }
