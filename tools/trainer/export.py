@@ -24,7 +24,8 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 CLI = ["dotnet", os.environ.get("LLAVA_CLI", "/tmp/llava-cli/llava-edge.dll")]
 PRESET_KEYS = ["vision_hidden", "vision_layers", "vision_heads", "vision_mlp", "image_size", "patch_size", "scale_factor",
                "text_hidden", "text_layers", "text_heads", "kv_heads", "head_dim", "text_mlp", "vocab_size", "rope_theta"]
-FAMILY_KEYS = ["family", "queries", "scale_resolution", "max_slices"]  # the MiniCPM-V-style families (docs/llava-uhd.md)
+FAMILY_KEYS = ["family", "queries", "scale_resolution", "max_slices",  # the MiniCPM-V-style families (docs/llava-uhd.md)
+               "merge_layer", "merge_window"]  # llava-uhd with progressive compression
 
 
 def onnx_tensors(model):

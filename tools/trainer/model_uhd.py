@@ -23,8 +23,30 @@ def bucketed(rows, cols, grid):
     return torch.tensor([bucket(r, rows) * grid + bucket(c, cols) for r in range(rows) for c in range(cols)])
 
 
+class WindowMerge(nn.Module):
+    """Progressive compression (docs/llava-uhd.md): [N, rows*cols, D] -> [N, ceil(rows/w)*ceil(cols/w), D], as
+    Layers.WindowMerge writes it: zero-pad the bottom and right to multiples of w, concatenate each window's w*w tokens
+    (row-major inside the window, windows row-major), LayerNorm, a linear map without bias (Swin's patch merging).
+    The map starts as the window's mean, so a fresh merge passes an average of its tokens on."""
+
+    def __init__(self, d, w):
+        super().__init__()
+        self.d, self.w = d, w
+        self.norm = nn.LayerNorm(w * w * d, eps=RESAMPLER_EPS)
+        self.reduction = nn.Parameter(torch.eye(d).repeat(w * w, 1) / (w * w))
+
+    def forward(self, x, rows, cols):
+        n, d, w = x.shape[0], self.d, self.w
+        r2, c2 = -(-rows // w), -(-cols // w)
+        x = nn.functional.pad(x.reshape(n, rows, cols, d), (0, 0, 0, c2 * w - cols, 0, r2 * w - rows))
+        x = x.reshape(n, r2, w, c2, w, d).permute(0, 1, 3, 2, 4, 5).reshape(n, r2 * c2, w * w * d)
+        return torch.matmul(self.norm(x), self.reduction)
+
+
 class UhdVisionEncoder(nn.Module):
-    """pixel_values [N, 3, H, W] (one view size per call) -> vision_features [N, (H/p)(W/p), vision_hidden]."""
+    """pixel_values [N, 3, H, W] (one view size per call) -> vision_features [N, (H/p)(W/p), vision_hidden], or with
+    `merge_layer` set ([1, layers - 1]) the tokens merged window by window before that layer -> [N, ceil(H/pw) *
+    ceil(W/pw), vision_hidden] (LLaVA-UHD v3 style)."""
 
     def __init__(self, p):
         super().__init__()
@@ -35,6 +57,10 @@ class UhdVisionEncoder(nn.Module):
         self.position_embedding = nn.Parameter(torch.randn(self.grid * self.grid, d) * 0.02)
         self.layers = nn.ModuleList(VitLayer(d, p["vision_heads"], p["vision_mlp"]) for _ in range(p["vision_layers"]))
         self.post_layernorm = nn.LayerNorm(d, eps=VISION_EPS)
+        self.merge_layer = p.get("merge_layer", 0)
+        if self.merge_layer:
+            assert 1 <= self.merge_layer < p["vision_layers"], "merge_layer must sit between two encoder layers"
+            self.merge = WindowMerge(d, p.get("merge_window", 2))
 
     def forward(self, pixels, positions=None):
         n, _, h, w = pixels.shape
@@ -43,7 +69,9 @@ class UhdVisionEncoder(nn.Module):
             positions = bucketed(rows, cols, self.grid)
         x = self.patch_embedding(pixels).reshape(n, self.d, -1).transpose(1, 2)
         x = x + self.position_embedding[positions]
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
+            if i == self.merge_layer and i > 0:
+                x = self.merge(x, rows, cols)
             x = layer(x)
         return self.post_layernorm(x)
 
@@ -106,6 +134,15 @@ class UhdVLM(VLM):
     def __init__(self, p, vocab_ids, embed_std=0.02, image_token=IMAGE_TOKEN):
         super().__init__(p, vocab_ids, embed_std=embed_std, vision=UhdVisual(p), image_token=image_token)
 
+    def merge(self, ids, feats):
+        """feats: one image's view tokens [V*queries, H] in view order — the overview first, as pixels_uhd and the
+        runtime's plan give them. The llava-uhd prompt places the overview after the slices (docs/llava-uhd.md), and
+        the runtime fills each placeholder run with its own view's tokens, so the overview's tokens go last here."""
+        f = feats.reshape(-1, self.p["queries"], feats.shape[-1])
+        if f.shape[0] > 1 and self.p.get("family") == "llava-uhd":  # MiniCPM-V's own prompt keeps the overview first
+            f = torch.cat((f[1:], f[:1]))
+        return super().merge(ids, f.reshape(-1, feats.shape[-1]))
+
     def vision_names(self):
         """The encoder and resampler as ModelGraphs.MiniCpmVVisionEncoder and MiniCpmVResampler name them."""
         v, r = "vision.encoder.", "vision.resampler."
@@ -113,6 +150,9 @@ class UhdVLM(VLM):
                ("embeddings.position_embedding", v + "position_embedding")]
         out += vit_names(self.p["vision_layers"], v)
         out += [("post_layernorm.weight", v + "post_layernorm.weight"), ("post_layernorm.bias", v + "post_layernorm.bias")]
+        if self.p.get("merge_layer", 0):
+            out += [("encoder.merge.norm.weight", v + "merge.norm.weight"), ("encoder.merge.norm.bias", v + "merge.norm.bias"),
+                    ("encoder.merge.reduction.weight", v + "merge.reduction")]
         out += [("kv_proj.weight", r + "kv_proj.weight"), ("query", r + "query"), ("proj", r + "proj")]
         for a in ("ln_kv", "ln_q", "ln_post"):
             out += [(a + ".weight", r + a + ".weight"), (a + ".bias", r + a + ".bias")]
