@@ -27,11 +27,30 @@ from train import Split  # noqa: E402
 
 def vision_of_weights(model, folder):
     """The visual path of a compact weights folder (weights.json + weights.bin, docs/demo-model.md) as `model`'s
-    state-dict entries, read by the model's own name table (the one export.py writes by)."""
+    state-dict entries, read by the model's own name table (the one export.py writes by). Weights of another family
+    give what the two share: a smolvlm encoder gives a llava-uhd model its ViT layers, position table (both 32 x 32)
+    and post norm, and its patch embedding resized to the model's patch (scaled by the area ratio, so a smooth image
+    gives the same response); what the source lacks (the resampler, a window merge) keeps its initial values."""
     from export import read_weights
     from model import state_from_onnx
     dense = {k: torch.from_numpy(v) for k, v in read_weights(folder)[1].items()}
-    return {k: v for k, v in state_from_onnx(model, dense).items() if k.startswith("vision.")}
+    own = model.state_dict()
+    vision = [(o, k) for o, k, _ in model.onnx_names() if k.startswith("vision.")]
+    if all(o in dense for o, _ in vision):
+        return {k: v for k, v in state_from_onnx(model, dense).items() if k.startswith("vision.")}
+    out, kept = {}, []
+    for name, key in vision:
+        if name not in dense:
+            kept.append(name)
+            continue
+        w = dense[name]
+        if name == "embeddings.patch_embedding.weight" and w.shape != own[key].shape:
+            w = torch.nn.functional.interpolate(w, size=tuple(own[key].shape[-2:]), mode="bilinear", align_corners=False)
+            w = w * (dense[name].shape[-1] / own[key].shape[-1]) ** 2
+        assert w.shape == own[key].shape, (name, tuple(w.shape), tuple(own[key].shape))
+        out[key] = w
+    print(f"vision from {folder}: {len(out)} tensors; kept at their initial values: {', '.join(kept)}", flush=True)
+    return out
 
 
 def main():

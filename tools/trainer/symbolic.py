@@ -323,6 +323,25 @@ class SymbolicEmbedding(nn.Module):
         return e.reshape(-1, e.shape[-1])
 
 
+def transplant_text(model, src, src_vocab):
+    """The text side of another checkpoint's state `src` (same decoder dimensions: another family's phase S) into
+    `model`: the decoder layers and final norm as they are, the embedding rows and head columns by token id; ids the
+    source never had keep their initial values."""
+    from model import text_names
+    sd = model.state_dict()
+    where = {t: i for i, t in enumerate(src_vocab)}
+    pairs = [(j, where[t]) for j, t in enumerate(model.vocab_ids) if t in where]
+    mine, theirs = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
+    for _, key, axis in text_names(model):
+        if axis is None:
+            sd[key] = src[key]
+        elif axis == 0:
+            sd[key][mine] = src[key][theirs]
+        else:
+            sd[key][:, mine] = src[key][:, theirs]
+    model.load_state_dict(sd)
+
+
 def load_symbolic(init, sym_from=""):
     """The frozen symbolic embedding of a checkpoint; a phase V checkpoint has none, so it comes from `sym_from`
     (the phase V0 checkpoint it grew from), and is copied into `init` so later checkpoints carry it."""
@@ -397,6 +416,9 @@ def main():
     ap.add_argument("--family", choices=[families.SMOLVLM, families.LLAVA_UHD], default=families.SMOLVLM,
                     help="whose views and prompt layout (llava-uhd: docs/llava-uhd.md; --tok-model a llava-uhd package)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--decoder-from", default="",
+                    help="start a new run's decoder, symbolic embedding and probe from this phase S checkpoint of another "
+                         "family with the same decoder size (the embedding rows and head columns by token id)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -442,6 +464,12 @@ def main():
         params += list(probe.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
     state = {"step": 0, "elapsed": 0.0}
+    if a.decoder_from and not os.path.exists(a.out):
+        c = torch.load(a.decoder_from)
+        transplant_text(model, c["model"], c["vocab"])
+        sym.load_state_dict(c["sym"], strict=False)
+        probe.load_state_dict(c["probe"])
+        print(f"decoder, symbolic embedding and probe from {a.decoder_from} ({len(set(vocab) - set(c['vocab']))} new token ids)", flush=True)
     if os.path.exists(a.out):
         c = torch.load(a.out)
         model.load_state_dict(c["model"])

@@ -5,7 +5,7 @@ using LlavaUhd.Edge.ModelBuilder.Quantization;
 namespace LlavaUhd.Edge.Cli.Commands;
 
 /// <summary>
-/// Demo models by name (<c>demo:smolvlm</c>): packages built on first use from the trained weights this build carries,
+/// Demo models by name (<c>demo:smolvlm</c>, <c>demo:llava-uhd-v1</c>, <c>demo:llava-uhd-v3</c>): packages built on first use from the trained weights this build carries,
 /// into <c>$LLAVA_EDGE_CACHE</c> (default <c>~/.cache/llava-edge</c>) under a folder named by the weights' sha256, so
 /// new weights never meet an old package (docs/demo-model.md).
 /// </summary>
@@ -19,6 +19,8 @@ internal static class DemoModels
     public static IReadOnlyDictionary<string, string> Presets { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["smolvlm"] = ModelPreset.DemoSmolVlm,
+        ["llava-uhd-v1"] = ModelPreset.DemoLlavaUhdV1,
+        ["llava-uhd-v3"] = ModelPreset.DemoLlavaUhdV3,
     };
 
     /// <summary>A package folder for <paramref name="model"/>: a demo name is built when absent; anything else is returned as is.</summary>

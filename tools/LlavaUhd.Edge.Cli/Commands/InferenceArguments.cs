@@ -9,7 +9,7 @@ internal sealed class InferenceArguments
 {
     public Option<string> Model { get; } = new("--model")
     {
-        Description = "Model package folder (public layout + model.json), or a demo model by name: demo:smolvlm (the default, built on first use).",
+        Description = "Model package folder (public layout + model.json), or a demo model by name: demo:smolvlm (the default), demo:llava-uhd-v1, demo:llava-uhd-v3 (built on first use).",
         DefaultValueFactory = _ => DemoModels.Default,
     };
 

@@ -23,7 +23,7 @@ internal static class PromptCommand
         var image = new Argument<string?>("IMAGE") { Description = "Image file.", Arity = ArgumentArity.ZeroOrOne };
         var question = new Argument<string?>("QUESTION") { Description = "The question.", Arity = ArgumentArity.ZeroOrOne };
         var dataset = new Option<string?>("--dataset") { Description = "Instead of IMAGE and QUESTION: every line of a dataset.jsonl (sample --dataset), one JSON object per line with the answer's ids too (for trainers)." };
-        var model = new Option<string>("--model") { Description = "Model package folder (public layout + model.json) or demo:smolvlm (the default).", DefaultValueFactory = _ => DemoModels.Default };
+        var model = new Option<string>("--model") { Description = "Model package folder (public layout + model.json) or a demo model by name: demo:smolvlm (the default), demo:llava-uhd-v1, demo:llava-uhd-v3.", DefaultValueFactory = _ => DemoModels.Default };
         var profile = new Option<string>("--profile") { Description = "fast, balanced, detail, ocr or native.", DefaultValueFactory = _ => "detail" };
         var roi = new Option<string?>("--roi") { Description = "Region of interest x,y,w,h in image pixels." };
         var json = new Option<bool>("--json") { Description = "Print one object {\"input_ids\",\"rows\",\"cols\",\"pixel_values_shape\"}." };

@@ -16,7 +16,7 @@ internal static class TokenizeCommand
     public static Command Create()
     {
         var text = new Argument<string>("TEXT") { Description = "The text to tokenize (\"-\" reads it from stdin, whole)." };
-        var model = new Option<string>("--model") { Description = "Model package or Hugging Face folder holding tokenizer.json, or demo:smolvlm (the default).", DefaultValueFactory = _ => DemoModels.Default };
+        var model = new Option<string>("--model") { Description = "Model package or Hugging Face folder holding tokenizer.json, or a demo model by name: demo:smolvlm (the default), demo:llava-uhd-v1, demo:llava-uhd-v3.", DefaultValueFactory = _ => DemoModels.Default };
         var json = new Option<bool>("--json") { Description = "Print {\"ids\":[…]} instead of the ids and their pieces." };
         var command = new Command("tokenize", "Token ids of a text with the package's tokenizer (no special tokens added).");
         command.Arguments.Add(text);

@@ -3,26 +3,35 @@ using System.Reflection;
 namespace LlavaUhd.Edge.ModelBuilder.Generation;
 
 /// <summary>
-/// The trained demo model's weights, embedded from <c>models-quantized/demo-smolvlm/</c>: <c>weights.json</c>,
-/// <c>weights.bin</c> and <c>weights.sha256</c> (the hash weights.bin must have).
+/// The trained demo models' weights, embedded from <c>models-quantized/&lt;name&gt;/</c> (<c>demo-smolvlm</c>,
+/// <c>demo-llava-uhd-v1</c>, <c>demo-llava-uhd-v3</c>): <c>weights.json</c>, <c>weights.bin</c> and
+/// <c>weights.sha256</c> (the hash weights.bin must have). docs/demo-model.md, docs/llava-uhd.md.
 /// </summary>
 public static class DemoWeights
 {
-    /// <summary>Whether this build carries the demo weights.</summary>
-    public static bool Available => Resource("weights.bin") is not null;
+    /// <summary>The first demo model (SmolVLM architecture), the default model of every verb.</summary>
+    public const string SmolVlm = "demo-smolvlm";
+
+    /// <summary>Whether this build carries the weights of demo model <paramref name="name"/>.</summary>
+    public static bool Has(string name = SmolVlm) => Resource(name, "weights.bin") is not null;
+
+    /// <summary>Whether this build carries the first demo model's weights.</summary>
+    public static bool Available => Has(SmolVlm);
 
     /// <exception cref="InvalidDataException">The weights are missing from this build or damaged.</exception>
-    public static TrainedWeights Load()
+    public static TrainedWeights Load(string name = SmolVlm)
     {
-        byte[] json = Resource("weights.json") ?? throw new InvalidDataException("this build has no trained demo-model weights (models-quantized/demo-smolvlm/weights.json; see docs/demo-model.md): pass --model with a package folder");
-        byte[] bin = Resource("weights.bin") ?? throw new InvalidDataException("this build has no trained demo-model weights (models-quantized/demo-smolvlm/weights.bin; see docs/demo-model.md): pass --model with a package folder");
-        string? sha = Resource("weights.sha256") is { } s ? System.Text.Encoding.ASCII.GetString(s).Trim().Split(' ')[0] : null;
-        return TrainedWeights.Load(json, bin, sha ?? throw new InvalidDataException("this build has no models-quantized/demo-smolvlm/weights.sha256"));
+        ArgumentNullException.ThrowIfNull(name);
+        string Missing(string file) => $"this build has no trained weights for {name} (models-quantized/{name}/{file}; see docs/demo-model.md): pass --model with a package folder";
+        byte[] json = Resource(name, "weights.json") ?? throw new InvalidDataException(Missing("weights.json"));
+        byte[] bin = Resource(name, "weights.bin") ?? throw new InvalidDataException(Missing("weights.bin"));
+        string? sha = Resource(name, "weights.sha256") is { } s ? System.Text.Encoding.ASCII.GetString(s).Trim().Split(' ')[0] : null;
+        return TrainedWeights.Load(json, bin, sha ?? throw new InvalidDataException(Missing("weights.sha256")));
     }
 
-    private static byte[]? Resource(string file)
+    private static byte[]? Resource(string name, string file)
     {
-        using Stream? stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"demo-smolvlm/{file}");
+        using Stream? stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"{name}/{file}");
         if (stream is null)
         {
             return null;

@@ -16,7 +16,13 @@ public sealed record ModelPreset
     public const string TinyLlavaUhdV3 = "tiny-llava-uhd-v3";
 
     /// <summary>The trained demo model (docs/demo-model.md): dimensions and weights from <see cref="DemoWeights"/>.</summary>
-    public const string DemoSmolVlm = "demo-smolvlm";
+    public const string DemoSmolVlm = DemoWeights.SmolVlm;
+
+    /// <summary>The trained LLaVA-UHD v1-style demo model (docs/llava-uhd.md): adaptive slices, a resampler per view.</summary>
+    public const string DemoLlavaUhdV1 = "demo-llava-uhd-v1";
+
+    /// <summary>The trained LLaVA-UHD v3-style demo model (docs/llava-uhd.md): v1 with progressive compression in the encoder.</summary>
+    public const string DemoLlavaUhdV3 = "demo-llava-uhd-v3";
 
     public required string Name { get; init; }
 
@@ -81,7 +87,7 @@ public sealed record ModelPreset
         ? (ImageSize / PatchSize) * (ImageSize / PatchSize) / (ScaleFactor * ScaleFactor)
         : Queries;
 
-    public static IReadOnlyList<string> Names { get; } = [TinySmolVlm, TinyMiniCpmV, TinyLlavaUhd, TinyLlavaUhdV3, SmolVlm256MShape, DemoSmolVlm];
+    public static IReadOnlyList<string> Names { get; } = [TinySmolVlm, TinyMiniCpmV, TinyLlavaUhd, TinyLlavaUhdV3, SmolVlm256MShape, DemoSmolVlm, DemoLlavaUhdV1, DemoLlavaUhdV3];
 
     /// <summary>Trained weights that replace the seeded random ones (null: random weights).</summary>
     public TrainedWeights? Weights { get; init; }
@@ -155,7 +161,7 @@ public sealed record ModelPreset
             VisionActivation = VisionActivations.GeluTanh, // vision_config.hidden_act
             TextHidden = 576, TextLayers = 30, TextHeads = 9, KeyValueHeads = 3, HeadDim = 64, TextMlp = 1536, VocabSize = 49_280,
         },
-        DemoSmolVlm => FromWeights(name, DemoWeights.Load()),
+        DemoSmolVlm or DemoLlavaUhdV1 or DemoLlavaUhdV3 => FromWeights(name, DemoWeights.Load(name)),
         _ => throw new ArgumentException($"unknown preset '{name}' (known: {string.Join(", ", Names)})", nameof(name)),
     };
 }
