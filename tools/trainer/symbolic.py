@@ -467,7 +467,12 @@ def main():
     if a.decoder_from and not os.path.exists(a.out):
         c = torch.load(a.decoder_from)
         transplant_text(model, c["model"], c["vocab"])
-        sym.load_state_dict(c["sym"], strict=False)
+        src_sym = dict(c["sym"])
+        if src_sym["slot"].shape != sym.slot.shape:  # another grid of queries per view: the slot table resampled over it
+            g0, h = math.isqrt(src_sym["slot"].shape[0]), src_sym["slot"].shape[1]
+            grid = src_sym["slot"].reshape(g0, g0, h).permute(2, 0, 1)[None]
+            src_sym["slot"] = nn.functional.interpolate(grid, size=(sym.grid, sym.grid), mode="bilinear", align_corners=False)[0].permute(1, 2, 0).reshape(-1, h)
+        sym.load_state_dict(src_sym, strict=False)
         probe.load_state_dict(c["probe"])
         print(f"decoder, symbolic embedding and probe from {a.decoder_from} ({len(set(vocab) - set(c['vocab']))} new token ids)", flush=True)
     if os.path.exists(a.out):
