@@ -11,38 +11,46 @@ using OpenCvSharp;
 namespace LlavaUhd.Edge.Inference.Tests;
 
 /// <summary>
-/// The trained demo model, exported through the model builder's graphs, reproduces the training framework: for
-/// held-out samples the trainer recorded (tests/TestData/golden/demo-smolvlm, made by tools/trainer), our pipeline's
-/// prompt ids are the trainer's, its image features and first-step logits are within cosine 0.9999 (fp32), and its
-/// greedy answers are the same.
+/// The trained demo models, exported through the model builder's graphs, reproduce the training framework: for
+/// held-out samples the trainer recorded (tests/TestData/golden/&lt;preset&gt;, made by tools/trainer/export.py), our
+/// pipeline's prompt ids are the trainer's, its image features and first-step logits are within cosine 0.9999 (fp32),
+/// and its greedy answers are the same.
 /// </summary>
 public sealed class DemoModelParityTests
 {
-    private static readonly string s_golden = Path.Combine(AppContext.BaseDirectory, "TestData", "golden", "demo-smolvlm");
-    private static readonly Lazy<string> s_package = new(() =>
+    private static readonly Dictionary<string, Lazy<string>> s_packages = new(StringComparer.Ordinal)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "llava-edge-tests", "demo-smolvlm-" + Guid.NewGuid().ToString("N"));
-        PackageGenerator.Generate(ModelPreset.Get(ModelPreset.DemoSmolVlm), dir);
+        [ModelPreset.DemoSmolVlm] = Package(ModelPreset.DemoSmolVlm),
+        [ModelPreset.DemoLlavaUhdV1] = Package(ModelPreset.DemoLlavaUhdV1),
+        [ModelPreset.DemoLlavaUhdV3] = Package(ModelPreset.DemoLlavaUhdV3),
+    };
+
+    private static Lazy<string> Package(string preset) => new(() =>
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "llava-edge-tests", preset + "-" + Guid.NewGuid().ToString("N"));
+        PackageGenerator.Generate(ModelPreset.Get(preset), dir);
         return dir;
     });
 
-    [Fact]
-    public void DemoPackage_ReproducesTheTrainersFeaturesLogitsAndAnswers()
+    [Theory]
+    [InlineData(ModelPreset.DemoSmolVlm)]
+    public void DemoPackage_ReproducesTheTrainersFeaturesLogitsAndAnswers(string preset)
     {
-        string[] lines = File.ReadAllLines(Path.Combine(s_golden, "parity.jsonl")).Where(l => l.Length > 0).ToArray();
+        string golden = Path.Combine(AppContext.BaseDirectory, "TestData", "golden", preset);
+        string[] lines = File.ReadAllLines(Path.Combine(golden, "parity.jsonl")).Where(l => l.Length > 0).ToArray();
         Assert.True(lines.Length >= 3, $"only {lines.Length} parity samples");
-        using VlmPipeline pipeline = VlmPipeline.Open(new InferenceOptions { Model = s_package.Value });
+        using VlmPipeline pipeline = VlmPipeline.Open(new InferenceOptions { Model = s_packages[preset].Value });
         foreach (string line in lines)
         {
             using JsonDocument doc = JsonDocument.Parse(line);
             JsonElement g = doc.RootElement;
             string image = g.GetProperty("image").GetString()!;
             Assert.True(CompressionProfiles.TryParse(g.GetProperty("profile").GetString(), out CompressionProfile profile));
-            using Mat mat = Cv2.ImRead(Path.Combine(s_golden, image), ImreadModes.Color);
+            using Mat mat = Cv2.ImRead(Path.Combine(golden, image), ImreadModes.Color);
             var view = new ImageView(Bytes(mat), mat.Width, mat.Height, (int)mat.Step(), PixelFormat.Bgr24);
             VisualTokens tokens = pipeline.Encode(new EncodeRequest(view) { Profile = profile });
 
-            float[] features = ReadFloats(g.GetProperty("image_features_file").GetString()!);
+            float[] features = ReadFloats(golden, g.GetProperty("image_features_file").GetString()!);
             Assert.Equal(features.Length, tokens.Features.Length);
             double featureCosine = VectorMath.Cosine(features, tokens.Features);
             Assert.True(featureCosine >= 0.9999, $"{image}: image_features cosine {featureCosine:F6}");
@@ -53,7 +61,7 @@ public sealed class DemoModelParityTests
 
             float[]? first = null;
             VlmAnswer answer = pipeline.Answer(tokens, new GenerationRequest(question) { Sampling = new SamplingOptions { MaxNewTokens = 8 } }, null, logits => first ??= logits.ToArray());
-            float[] logits = ReadFloats(g.GetProperty("logits_file").GetString()!);
+            float[] logits = ReadFloats(golden, g.GetProperty("logits_file").GetString()!);
             double logitCosine = VectorMath.Cosine(logits, first!);
             Assert.True(logitCosine >= 0.9999, $"{image}: first-step logits cosine {logitCosine:F6}");
 
@@ -71,5 +79,5 @@ public sealed class DemoModelParityTests
         return data;
     }
 
-    private static float[] ReadFloats(string file) => MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(s_golden, file))).ToArray();
+    private static float[] ReadFloats(string golden, string file) => MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(golden, file))).ToArray();
 }
