@@ -88,6 +88,18 @@ class Split:
                 t = json.loads(line)
                 self.truth[t["image"]] = t
 
+    def adopt(self, fam):
+        """Serve the data to a model of the split's family with another number of tokens per view (a llava-uhd
+        model with fewer queries): the same views, each prompt's image block rebuilt for the model's layout."""
+        if fam.per_view == self.family.per_view:
+            return
+        old = self.family
+        for g in self.groups:
+            spans = [old.block_span(ids) for ids in g["input_ids"]]
+            g["input_ids"] = [ids[:a] + fam.image_block(g) + ids[b + 1:] for ids, (a, b) in zip(g["input_ids"], spans)]
+        self.family = fam
+        print(f"{self.root}: image blocks rebuilt for {fam.per_view} tokens per view", flush=True)
+
     def pixels_range(self, s, e):
         return to_pixels(np.ascontiguousarray(self.views[s:e]))
 
@@ -413,6 +425,8 @@ def main():
         preset = init["preset"]
     fam = families.of_preset(preset)
     assert all(sp.family.name == fam.name for sp in list(splits.values()) + extras + [held]), "the data splits are of another family than the model"
+    for sp in list(splits.values()) + extras + [held]:
+        sp.adopt(fam)
     model = fam.model(preset, vocab, embed_std=a.embed_std)
     if a.init:
         own = model.vision.state_dict()
