@@ -34,6 +34,8 @@ public sealed class DemoModelParityTests
 
     [Theory]
     [InlineData(ModelPreset.DemoSmolVlm)]
+    [InlineData(ModelPreset.DemoLlavaUhdV1)]
+    [InlineData(ModelPreset.DemoLlavaUhdV3)]
     public void DemoPackage_ReproducesTheTrainersFeaturesLogitsAndAnswers(string preset)
     {
         string golden = Path.Combine(AppContext.BaseDirectory, "TestData", "golden", preset);
