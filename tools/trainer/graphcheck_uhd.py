@@ -1,7 +1,8 @@
 """Structural parity of model_uhd.py with the C# MiniCPM-V-family graphs: load a generated package's ONNX initializers
 (e.g. tiny-minicpmv, random weights, the same ModelGraphs code a trained LLaVA-UHD-style package is built with) into
 the PyTorch model, run the runtime's own views (`llava-edge preprocess`, the package's slicing settings) and prompt ids
-(`llava-edge prompt --json`), and compare greedy ids with the runtime's `ask --json`.
+(`llava-edge prompt --json`), and compare the visual tokens with the runtime's (an fp32 token packet of `tokens
+encode`), then greedy ids with the runtime's `ask --json`.
 
   /usr/bin/python3 tools/trainer/graphcheck_uhd.py /tmp/tinym IMAGE...
 """
@@ -111,7 +112,7 @@ def main():
             total += 1
             print(os.path.basename(img), f"views={len(views)}", "runtime", r["token_ids"], "torch", gen, "SAME" if same else "DIFF", flush=True)
     print(f"GRAPHCHECK-UHD visual tokens max |diff| {worst:.2e}; {ok}/{total} identical greedy sequences"
-          " (with random weights over a 49 280-token vocabulary, near-ties between logits can decide a sequence)")
+          " (on random weights over 49 280 tokens a near-tie of logits can decide a sequence)")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import math
 import torch
 import torch.nn as nn
 
+from families import LLAVA_UHD
 from model import IMAGE_TOKEN, Linear, VitLayer, VISION_EPS, VLM, state_from_onnx, vit_names
 
 RESAMPLER_EPS = 1e-6
@@ -139,7 +140,7 @@ class UhdVLM(VLM):
         runtime's plan give them. The llava-uhd prompt places the overview after the slices (docs/llava-uhd.md), and
         the runtime fills each placeholder run with its own view's tokens, so the overview's tokens go last here."""
         f = feats.reshape(-1, self.p["queries"], feats.shape[-1])
-        if f.shape[0] > 1 and self.p.get("family") == "llava-uhd":  # MiniCPM-V's own prompt keeps the overview first
+        if f.shape[0] > 1 and self.p.get("family") == LLAVA_UHD:  # MiniCPM-V's own prompt keeps the overview first
             f = torch.cat((f[1:], f[:1]))
         return super().merge(ids, f.reshape(-1, feats.shape[-1]))
 

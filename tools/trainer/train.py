@@ -93,10 +93,9 @@ class Split:
         model with fewer queries): the same views, each prompt's image block rebuilt for the model's layout."""
         if fam.per_view == self.family.per_view:
             return
-        old = self.family
+        from data import fix_ids  # the image block spans the same edge tokens whatever the count per view
         for g in self.groups:
-            spans = [old.block_span(ids) for ids in g["input_ids"]]
-            g["input_ids"] = [ids[:a] + fam.image_block(g) + ids[b + 1:] for ids, (a, b) in zip(g["input_ids"], spans)]
+            g["input_ids"] = [fix_ids(ids, fam, g) for ids in g["input_ids"]]
         self.family = fam
         print(f"{self.root}: image blocks rebuilt for {fam.per_view} tokens per view", flush=True)
 

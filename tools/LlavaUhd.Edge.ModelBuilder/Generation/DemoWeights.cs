@@ -12,12 +12,6 @@ public static class DemoWeights
     /// <summary>The first demo model (SmolVLM architecture), the default model of every verb.</summary>
     public const string SmolVlm = "demo-smolvlm";
 
-    /// <summary>Whether this build carries the weights of demo model <paramref name="name"/>.</summary>
-    public static bool Has(string name = SmolVlm) => Resource(name, "weights.bin") is not null;
-
-    /// <summary>Whether this build carries the first demo model's weights.</summary>
-    public static bool Available => Has(SmolVlm);
-
     /// <exception cref="InvalidDataException">The weights are missing from this build or damaged.</exception>
     public static TrainedWeights Load(string name = SmolVlm)
     {

@@ -187,7 +187,6 @@ public static class PackageGenerator
             ["patch_size"] = p.PatchSize,
             ["layer_norm_eps"] = 1e-6,
         },
-
         ["hidden_size"] = p.TextHidden,
         ["intermediate_size"] = p.TextMlp,
         ["num_hidden_layers"] = p.TextLayers,

@@ -101,18 +101,15 @@ public static class Layers
     {
         string w = g.Vector(window);
         string Up(string n) => g.Node("Div", g.Add(n, g.Vector(window - 1)), w); // ⌈n / w⌉
+        string Joined(params string[] parts) => g.Node("Concat", parts, null, GraphBuilder.Int("axis", 0));
         string outRows = Up(rows), outCols = Up(cols);
-        string grid = g.Reshape4(x, rows, cols, dim);
-        string pads = g.Node("Concat", [g.Vector(0, 0, 0, 0, 0), g.Node("Sub", g.Mul(outRows, w), rows), g.Node("Sub", g.Mul(outCols, w), cols), g.Vector(0)], null, GraphBuilder.Int("axis", 0));
-        string padded = g.Node("Pad", grid, pads);
-        string windows = g.Node("Reshape", padded, g.Node("Concat", [g.Vector(0), outRows, w, outCols, w, g.Vector(dim)], null, GraphBuilder.Int("axis", 0)));
+        string grid = g.Node("Reshape", x, Joined(g.Vector(0), rows, cols, g.Vector(dim)));
+        string pads = Joined(g.Vector(0, 0, 0, 0, 0), g.Node("Sub", g.Mul(outRows, w), rows), g.Node("Sub", g.Mul(outCols, w), cols), g.Vector(0));
+        string windows = g.Node("Reshape", g.Node("Pad", grid, pads), Joined(g.Vector(0), outRows, w, outCols, w, g.Vector(dim)));
         string merged = g.Reshape(g.Transpose(windows, 0, 1, 3, 2, 4, 5), 0, -1, window * window * dim);
         merged = g.LayerNorm(merged, name + ".norm", window * window * dim, 1e-6f);
         return g.MatMul(merged, g.Random(name + ".reduction.weight", 1f / MathF.Sqrt(window * window * dim), window * window * dim, dim));
     }
-
-    private static string Reshape4(this GraphBuilder g, string x, string rows, string cols, long dim) =>
-        g.Node("Reshape", x, g.Node("Concat", [g.Vector(0), rows, cols, g.Vector(dim)], null, GraphBuilder.Int("axis", 0)));
 
     public static string Cast(this GraphBuilder g, string x, DataType to) => g.Node("Cast", [x], null, GraphBuilder.Int("to", (long)to));
 }
