@@ -96,12 +96,23 @@ public sealed class NetworkSourceTests
         using var server = new RtspTestServer("h264");
         using var proxy = new StallingTcpProxy(server.Port);
         using var camera = new CameraSupervisor(new CameraOptions { Id = "ip", Source = server.UrlThrough(proxy), StallTimeoutSeconds = 2, InitialBackoffMs = 250, MaxBackoffMs = 1000 });
+        var states = new List<CameraStatus>();
+        camera.StatusChanged += (_, s) => { lock (states) { states.Add(s); } };
         camera.Start();
         (await camera.ReadLatestAsync().AsTask().WaitAsync(s_wait)).Dispose();
 
         proxy.Stalled = true;   // the RTSP session and its socket stay open; not a byte arrives
         var stalled = Stopwatch.StartNew();
-        await WaitForAsync(() => camera.Status is { State: CameraState.Failed, Reason: { } r } && r.StartsWith("stalled: no data for", StringComparison.Ordinal), s_wait);
+        // the Failed state lasts only until the next attempt (back-off from 250 ms): watch the transitions, not a poll
+        bool Noticed()
+        {
+            lock (states)
+            {
+                return states.Any(s => s is { State: CameraState.Failed, Reason: { } r } && r.StartsWith("stalled: no data for", StringComparison.Ordinal));
+            }
+        }
+
+        await WaitForAsync(Noticed, s_wait);
         Console.WriteLine($"the stall was noticed after {stalled.Elapsed.TotalSeconds:0.0} s");   // the reason says it was the watchdog
 
         proxy.Stalled = false;
